@@ -1,0 +1,32 @@
+import type { Relation } from '../types.js';
+
+export type Row = Record<string, unknown>;
+
+/** One connection: statements on it run in order. */
+export interface Session {
+  /** Runs one statement; `rows` is the count a CREATE TABLE AS / INSERT reports, when it reports one. */
+  exec(sql: string): Promise<{ rows?: number }>;
+  query(sql: string): Promise<Row[]>;
+}
+
+export type RelationKind = 'table' | 'view';
+
+/** What already exists in the target: the plan reads it to choose its statements. */
+export interface WarehouseState {
+  readonly relations: ReadonlyMap<string, RelationKind>;
+  readonly schemas: ReadonlySet<string>;
+}
+
+export function relationKey(r: Relation): string {
+  return `${r.schema}.${r.name}`.toLowerCase();
+}
+
+/** The database a command works on. The DuckDB implementation is the only code that imports the driver. */
+export interface Adapter {
+  readonly sessions: readonly Session[];
+  /** DuckDB's own parser on a statement: an error message, or undefined when it parses. */
+  parseError(sql: string): Promise<string | undefined>;
+  state(): Promise<WarehouseState>;
+  version(): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Adapter, RelationKind, Row, Session, WarehouseState } from './adapter.js';
+
+export interface OpenOptions {
+  /** A file path or ':memory:'. */
+  readonly path: string;
+  readonly threads: number;
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly readOnly?: boolean;
+}
+
+/** Files this process has open: DuckDB must not have two instances on one file in one process. */
+const openFiles = new Set<string>();
+
+class DuckDbSession implements Session {
+  constructor(readonly conn: DuckDBConnection) {}
+
+  async exec(sql: string): Promise<{ rows?: number }> {
+    const reader = await this.conn.runAndReadAll(sql);
+    const names = reader.columnNames();
+    if (names.length === 1 && names[0] === 'Count' && reader.currentRowCount === 1) {
+      return { rows: Number(reader.getRows()[0][0]) };
+    }
+    return {};
+  }
+
+  async query(sql: string): Promise<Row[]> {
+    const reader = await this.conn.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Row[];
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+}
+
+export class DuckDbAdapter implements Adapter {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly sessions: DuckDbSession[],
+    private readonly key: string | undefined,
+  ) {}
+
+  /** One instance on the file, `threads` connections to it. */
+  static async open(opts: OpenOptions): Promise<DuckDbAdapter> {
+    const key = opts.path === ':memory:' ? undefined : resolve(opts.path);
+    if (key && openFiles.has(key)) throw new Error(`internal: ${key} is already open in this process`);
+    if (key) mkdirSync(dirname(key), { recursive: true });
+    const config: Record<string, string> = { ...opts.settings };
+    if (opts.readOnly) config.access_mode = 'READ_ONLY';
+    const instance = await DuckDBInstance.create(opts.path, config);
+    if (key) openFiles.add(key);
+    const sessions: DuckDbSession[] = [];
+    for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));
+    return new DuckDbAdapter(instance, sessions, key);
+  }
+
+  async parseError(sql: string): Promise<string | undefined> {
+    try {
+      await this.sessions[0].conn.extractStatements(sql);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message.replace(/^Failed to extract statements: /, '');
+    }
+  }
+
+  async state(): Promise<WarehouseState> {
+    const rows = await this.sessions[0].query(
+      `select table_schema as s, table_name as n, table_type as t from information_schema.tables where table_catalog = current_database()`,
+    );
+    const schemas = await this.sessions[0].query(`select schema_name as s from information_schema.schemata where catalog_name = current_database()`);
+    const relations = new Map<string, RelationKind>();
+    for (const r of rows) relations.set(`${r.s}.${r.n}`.toLowerCase(), r.t === 'VIEW' ? 'view' : 'table');
+    return { relations, schemas: new Set(schemas.map((r) => String(r.s).toLowerCase())) };
+  }
+
+  async version(): Promise<string> {
+    const rows = await this.sessions[0].query('select version() as v');
+    return String(rows[0].v);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions) s.close();
+    this.instance.closeSync();
+    if (this.key) openFiles.delete(this.key);
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { redact, redactDeep } from '../secrets.js';
+import type { Manifest, Node, RunResult } from '../types.js';
+
+export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v1.json';
+export const RUN_RESULTS_SCHEMA = 'https://eider.dev/schemas/run-results/v1.json';
+
+/** The one place that writes files into target/. Secrets are redacted from everything written. */
+export class Artifacts {
+  constructor(readonly dir: string) {}
+
+  private write(rel: string, text: string): string {
+    const path = join(this.dir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, redact(text));
+    return path;
+  }
+
+  manifest(m: Manifest, eiderVersion: string): void {
+    const nodes = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)]));
+    const body = {
+      metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
+      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads },
+      nodes,
+      parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
+    };
+    this.write('manifest.json', JSON.stringify(redactDeep(body), null, 1));
+  }
+
+  runResults(run: RunResult, m: Manifest, eiderVersion: string): void {
+    const body = {
+      metadata: { schema_version: RUN_RESULTS_SCHEMA, eider_version: eiderVersion, generated_at: new Date().toISOString(), invocation_id: m.invocationId },
+      command: run.command,
+      target: m.target.name,
+      started_at: run.startedAt,
+      elapsed_ms: run.elapsedMs,
+      results: run.results.map((r) => ({
+        unique_id: r.nodeId,
+        status: r.status,
+        started_at: r.startedAt,
+        duration_ms: r.durationMs,
+        rows: r.rows ?? null,
+        failures: r.failures ?? null,
+        message: r.message,
+        error: r.error ?? null,
+      })),
+    };
+    this.write('run_results.json', JSON.stringify(redactDeep(body), null, 1));
+  }
+
+  /** target/compiled/<the node's own path>: the SQL each node runs. */
+  compiled(m: Manifest): void {
+    for (const n of Object.values(m.nodes)) {
+      const sql = compiledSql(n);
+      if (sql === undefined) continue;
+      const rel = n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
+      this.write(join('compiled', rel), `${sql.trim()}\n`);
+    }
+  }
+}
+
+function compiledSql(n: Node): string | undefined {
+  return n.kind === 'model' || n.kind === 'test' ? n.sql : undefined;
+}
+
+function nodeJson(n: Node): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    unique_id: n.id,
+    resource_type: n.kind,
+    name: n.name,
+    original_file_path: n.origin.file,
+    description: n.description,
+    tags: n.tags,
+    meta: n.meta,
+    depends_on: n.dependsOn,
+  };
+  switch (n.kind) {
+    case 'model':
+      return { ...base, materialized: n.materialized, relation: n.relation, columns: n.columns, compiled_code: n.sql };
+    case 'seed':
+      return { ...base, relation: n.relation, column_types: n.columnTypes, columns: n.columns };
+    case 'source':
+      return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ?? null, columns: n.columns };
+    case 'test':
+      return { ...base, test_type: n.testType, test_name: n.testName, attached_node: n.attachedTo ?? null, column_name: n.column ?? null, severity: n.severity, compiled_code: n.sql };
+  }
+}

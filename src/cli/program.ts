@@ -1,0 +1,59 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EIDER_VERSION } from '../version.js';
+
+/** Each command: its name, options, and a lazy import of the code that runs it. Returns the exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('eider')
+    .description('SQL transformations for DuckDB: compile Handlebars SQL models into a DAG and build them into a DuckDB file')
+    .version(EIDER_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const common = (cmd: Command) =>
+    cmd
+      .option('--project-dir <dir>', 'the project folder (default: the nearest folder with project.yml)')
+      .option('--profiles-dir <dir>', 'where profiles.yml is (default: <project>/profiles)')
+      .option('-t, --target <name>', 'the target in the profile (default: the profile\'s target, usually dev)')
+      .option('--vars <yaml>', 'override project vars, e.g. \'{start_date: 2024-06-01}\'')
+      .option('--debug', 'print stack traces of unexpected errors')
+      .exitOverride();
+  const selecting = (cmd: Command) =>
+    common(cmd)
+      .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
+      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
+  const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
+  // Options arrive from commander untyped; each command declares the shape it reads.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Runner = (options: any) => Promise<number>;
+  const run = (load: () => Promise<Runner>) => async (options: object) => setExit(await (await load())(options));
+
+  for (const [name, mode, what] of [
+    ['seed', 'seed', 'load seeds/*.csv into the target'],
+    ['run', 'run', 'build the selected models in DAG order'],
+    ['test', 'test', 'run the data tests of the selected nodes'],
+    ['build', 'build', 'seeds, models and their tests in DAG order; a failure skips what is downstream'],
+  ] as const) {
+    threads(selecting(program.command(name).description(what))).action(
+      run(async () => {
+        const { buildCommand } = await import('../commands/build.js');
+        return (o: object) => buildCommand(mode, o);
+      }),
+    );
+  }
+  selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser')).action(
+    run(async () => (await import('../commands/compile.js')).compileCommand),
+  );
+  common(program.command('parse').description('read the project and write target/manifest.json')).action(run(async () => (await import('../commands/compile.js')).parseCommand));
+  selecting(program.command('ls').description('list the selected nodes'))
+    .addOption(new Option('-o, --output <format>', 'name, path or json').choices(['name', 'path', 'json']).default('name'))
+    .addOption(new Option('--resource-type <kind>', 'only nodes of this kind').choices(['model', 'seed', 'source', 'test']))
+    .action(run(async () => (await import('../commands/ls.js')).lsCommand));
+  common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
+  return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}

@@ -1,0 +1,34 @@
+import { execute } from '../execute/execute.js';
+import { select } from '../graph/select.js';
+import { planRun, type PlanMode } from '../plan/plan.js';
+import { openInPlace } from '../publish/in-place.js';
+import type { RunResult } from '../types.js';
+import { EIDER_VERSION } from '../version.js';
+import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+
+/** `seed`, `run`, `test` and `build`: compile → select → plan → execute → report → artifacts. Returns the exit code. */
+export async function buildCommand(mode: PlanMode, opts: GlobalOptions & SelectOptions): Promise<number> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const { manifest, dag, artifacts, reporter } = await compileContext(opts);
+  const selected = select(manifest, dag, opts.select, opts.exclude);
+  const adapter = await openInPlace(manifest.target);
+  try {
+    const plan = planRun(manifest, dag, selected, mode, await adapter.state());
+    const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
+    reporter.line(`eider ${EIDER_VERSION} · ${manifest.projectName} · target ${manifest.target.name} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`);
+    reporter.line();
+    let done = 0;
+    const results = await execute(plan, manifest, adapter, (result, step) => {
+      if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
+    });
+    const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
+    artifacts.manifest(manifest, EIDER_VERSION);
+    artifacts.runResults(run, manifest, EIDER_VERSION);
+    artifacts.compiled(manifest);
+    reporter.summary(results.filter((r) => plan.steps.find((s) => s.nodeId === r.nodeId)?.action.kind !== 'pass' || r.status === 'skipped'), run.elapsedMs);
+    return results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped') ? 1 : 0;
+  } finally {
+    await adapter.close();
+  }
+}

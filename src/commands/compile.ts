@@ -1,0 +1,43 @@
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+import type { Diagnostic } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { locateSqlError } from '../execute/sql-errors.js';
+import { select } from '../graph/select.js';
+import { countQuery } from '../plan/plan.js';
+import { EIDER_VERSION } from '../version.js';
+import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+
+/** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
+export async function compileCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
+  const started = performance.now();
+  const { manifest, dag, artifacts, reporter } = await compileContext(opts);
+  const selected = select(manifest, dag, opts.select, opts.exclude);
+  const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+  const diagnostics: Diagnostic[] = [];
+  let checked = 0;
+  try {
+    for (const id of dag.order) {
+      const node = manifest.nodes[id];
+      if (!selected.has(id) || (node.kind !== 'model' && node.kind !== 'test')) continue;
+      const sql = node.kind === 'test' ? countQuery(node.sql) : node.sql;
+      const error = await parser.parseError(sql);
+      checked++;
+      if (error) diagnostics.push({ severity: 'error', nodeId: id, ...locateSqlError(manifest.root, node, sql, error) });
+    }
+  } finally {
+    await parser.close();
+  }
+  artifacts.compiled(manifest);
+  artifacts.manifest(manifest, EIDER_VERSION);
+  if (diagnostics.length > 0) throw new UsageError(diagnostics);
+  reporter.line(`Compiled ${checked} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  return 0;
+}
+
+/** `parse`: build and write the manifest without rendering checks. */
+export async function parseCommand(opts: GlobalOptions): Promise<number> {
+  const { manifest, artifacts, reporter } = await compileContext(opts);
+  artifacts.manifest(manifest, EIDER_VERSION);
+  reporter.line(`Parsed ${Object.keys(manifest.nodes).length} nodes; wrote ${artifacts.dir}/manifest.json`);
+  return 0;
+}

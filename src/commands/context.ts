@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Artifacts } from '../artifacts/artifacts.js';
+import { compileProject } from '../compile/compile.js';
+import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
+import { Dag } from '../graph/dag.js';
+import { findProjectRoot, loadProject } from '../project/load.js';
+import { parseProject, type ProjectDef } from '../project/parse.js';
+import { ConsoleReporter } from '../report/console.js';
+import type { Manifest } from '../types.js';
+
+export interface GlobalOptions {
+  readonly projectDir?: string;
+  readonly profilesDir?: string;
+  readonly target?: string;
+  readonly vars?: string;
+  readonly threads?: number;
+  readonly debug?: boolean;
+}
+
+export interface SelectOptions {
+  readonly select?: string[];
+  readonly exclude?: string[];
+}
+
+/** A compiled project, ready for a command: load → parse → compile → graph, every mistake reported at once. */
+export interface ProjectContext {
+  readonly def: ProjectDef;
+  readonly manifest: Manifest;
+  readonly dag: Dag;
+  readonly artifacts: Artifacts;
+  readonly reporter: ConsoleReporter;
+}
+
+export async function compileContext(opts: GlobalOptions, reporter = new ConsoleReporter()): Promise<ProjectContext> {
+  const diagnostics: Diagnostic[] = [];
+  const root = findProjectRoot(opts.projectDir ?? process.cwd());
+  const files = loadProject(root, opts.profilesDir);
+  const def = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
+  failOnErrors(diagnostics);
+  const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
+  const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date() });
+  diagnostics.push(...manifest.diagnostics);
+  failOnErrors(diagnostics);
+  const dag = Dag.build(manifest, diagnostics);
+  failOnErrors(diagnostics);
+  reporter.diagnostics(diagnostics);
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter };
+}
+
+function parseVars(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    throw usageError(`--vars is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`--vars must be a YAML mapping, e.g. --vars '{start_date: 2024-01-01}'`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,30 @@
+import { select } from '../graph/select.js';
+import { usageError } from '../errors.js';
+import { displayRelation } from '../types.js';
+import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+
+export interface LsOptions extends GlobalOptions, SelectOptions {
+  readonly output?: string;
+  readonly resourceType?: string;
+}
+
+const OUTPUTS = ['name', 'path', 'json'];
+
+/** `ls`: the selected nodes, in DAG order, as names, paths or JSON lines. */
+export async function lsCommand(opts: LsOptions): Promise<number> {
+  const output = opts.output ?? 'name';
+  if (!OUTPUTS.includes(output)) throw usageError(`--output must be one of ${OUTPUTS.join(', ')}`);
+  const { manifest, dag, reporter } = await compileContext(opts);
+  const selected = select(manifest, dag, opts.select, opts.exclude);
+  for (const id of dag.order) {
+    const n = manifest.nodes[id];
+    if (!selected.has(id) || (opts.resourceType && n.kind !== opts.resourceType)) continue;
+    if (output === 'name') reporter.line(n.kind === 'source' ? `source:${n.name}` : n.name);
+    else if (output === 'path') reporter.line(n.origin.file);
+    else {
+      const rel = 'relation' in n && n.relation ? displayRelation(n.relation) : null;
+      reporter.line(JSON.stringify({ unique_id: n.id, name: n.name, resource_type: n.kind, path: n.origin.file, relation: rel, tags: n.tags, depends_on: n.dependsOn, ...(n.kind === 'model' ? { materialized: n.materialized } : {}) }));
+    }
+  }
+  return 0;
+}

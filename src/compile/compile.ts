@@ -1,0 +1,399 @@
+import Handlebars from 'handlebars';
+import { basename, isAbsolute, join } from 'node:path';
+import { didYouMean, type Diagnostic } from '../errors.js';
+import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
+import type { ModelDef, ProjectDef } from '../project/parse.js';
+import type { SourceFile } from '../project/load.js';
+import type { SourceTableDef, TestDecl } from '../project/properties.js';
+import { registerSecret } from '../secrets.js';
+import {
+  quoteIdent,
+  quoteLiteral,
+  quoteRelation,
+  relation,
+  type Manifest,
+  type Materialization,
+  type ModelNode,
+  type Node,
+  type NodeId,
+  type SeedNode,
+  type Severity,
+  type SourceNode,
+  type TestNode,
+} from '../types.js';
+import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
+import { loadHelperModules } from './helpers.js';
+import { extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
+
+export interface CompileOptions {
+  readonly invocationId: string;
+  readonly runStartedAt: Date;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A template ready to render, with what its syntax tree says. */
+interface Parsed {
+  readonly file: SourceFile;
+  readonly ast: hbs.AST.Program;
+  readonly facts: TemplateFacts;
+}
+
+const STATE = Symbol('eider-render-state');
+
+/** The per-render state helpers reach through `options.data.root`. */
+interface RenderState {
+  readonly node: ModelNode | TestNode;
+  readonly ephemerals: string[];
+}
+
+class TemplateError extends Error {
+  constructor(message: string, readonly line?: number) {
+    super(message);
+  }
+}
+
+/** ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics. */
+export async function compileProject(def: ProjectDef, opts: CompileOptions): Promise<Manifest> {
+  const diagnostics: Diagnostic[] = [];
+  const env = opts.env ?? process.env;
+  const userHelpers = await loadHelperModules(def.root, def.helperModules, diagnostics);
+  const partialAsts = new Map<string, hbs.AST.Program>();
+  for (const p of def.partials) {
+    const ast = parseTemplate(p.text, p.path, diagnostics);
+    if (ast) partialAsts.set(basename(p.path, '.sql'), ast);
+  }
+  const helperNames = new Set(['ref', 'source', 'config', 'var', 'env', ...userHelpers.keys()]);
+  const parse = (file: SourceFile): Parsed | undefined => {
+    const ast = parseTemplate(file.text, file.path, diagnostics);
+    return ast ? { file, ast, facts: extractFacts(ast, file.path, partialAsts, helperNames, diagnostics) } : undefined;
+  };
+
+  const nodes: Record<NodeId, Node> = {};
+  const byName = new Map<string, ModelNode | SeedNode>();
+  const disabled = new Set<string>();
+  const parsedModels = new Map<NodeId, Parsed>();
+
+  // Seeds and models first: their relations are what refs render to.
+  for (const seed of def.seeds) {
+    const config = mergeConfig(seed.layers);
+    if (config.enabled === false) {
+      disabled.add(seed.name);
+      continue;
+    }
+    const node: SeedNode = {
+      id: `seed.${seed.name}`,
+      kind: 'seed',
+      name: seed.name,
+      origin: { file: seed.file, line: 1 },
+      description: seed.props?.description ?? '',
+      tags: config.tags as string[],
+      meta: (config.meta as Record<string, unknown>) ?? {},
+      dependsOn: [],
+      relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? seed.name),
+      path: join(def.root, seed.file),
+      columnTypes: (config.column_types as Record<string, string>) ?? {},
+      delimiter: config.delimiter as string | undefined,
+      columns: seed.props?.columns ?? [],
+    };
+    nodes[node.id] = node;
+    byName.set(seed.name, node);
+  }
+  for (const model of def.models) {
+    const parsed = parse(model.file);
+    if (!parsed) continue;
+    const inFile = inFileConfig(parsed, diagnostics);
+    const config = mergeConfig([...model.layers, inFile]);
+    if (config.enabled === false) {
+      disabled.add(model.name);
+      continue;
+    }
+    const node = modelSkeleton(model, parsed, config);
+    nodes[node.id] = node;
+    byName.set(model.name, node);
+    parsedModels.set(node.id, parsed);
+  }
+  const sources = new Map<string, SourceNode>();
+  for (const s of def.sources) {
+    const node = sourceNode(def, s, byName);
+    if (sources.has(node.id)) {
+      diagnostics.push({ severity: 'error', file: s.origin.file, line: s.origin.line, message: `duplicate source table ${s.sourceName}.${s.name}` });
+    }
+    sources.set(node.id, node);
+    nodes[node.id] = node;
+  }
+
+  // Resolve the edges each template declared.
+  const resolveRef = (name: string, file: string, line?: number): ModelNode | SeedNode | undefined => {
+    const target = byName.get(name);
+    if (!target) {
+      const why = disabled.has(name) ? `ref "${name}": that model is disabled` : `unknown ref "${name}"${didYouMean(name, byName.keys())}`;
+      diagnostics.push({ severity: 'error', file, line, message: why });
+    }
+    return target;
+  };
+  const resolveSource = (source: string, table: string, file: string, line?: number): SourceNode | undefined => {
+    const node = sources.get(`source.${source}.${table}`);
+    if (!node) {
+      const known = [...sources.values()].map((s) => `${s.sourceName}.${s.tableName}`);
+      diagnostics.push({ severity: 'error', file, line, message: `unknown source "${source}.${table}"${didYouMean(`${source}.${table}`, known)}` });
+    }
+    return node;
+  };
+  const edgesOf = (p: Parsed): NodeId[] => {
+    const ids = [
+      ...p.facts.refs.map((r) => resolveRef(r.name, p.file.path, r.line)?.id),
+      ...p.facts.sources.map((s) => resolveSource(s.source, s.table, p.file.path, s.line)?.id),
+    ];
+    return [...new Set(ids.filter((id): id is NodeId => id !== undefined))];
+  };
+  for (const [id, parsed] of parsedModels) nodes[id] = { ...(nodes[id] as ModelNode), dependsOn: edgesOf(parsed) };
+
+  // Render. Ephemeral models render on demand (memoized) so they can be inlined as CTEs.
+  const hb = Handlebars.create();
+  const vars = def.vars;
+  const renderer = {
+    ref(name: string, options: Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation }) {
+      const st = (options.data.root as Record<symbol, RenderState>)[STATE];
+      const node = byName.get(name);
+      if (!node) throw new TemplateError(`unknown ref "${name}"`, options.loc?.start.line);
+      if (node.kind === 'model' && node.materialized === 'ephemeral') {
+        if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
+        return quoteIdent(ephemeralName(name));
+      }
+      return quoteRelation(node.relation);
+    },
+    source(source: string, table: string, options: Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation }) {
+      const node = sources.get(`source.${source}.${table}`);
+      if (!node) throw new TemplateError(`unknown source "${source}.${table}"`, options.loc?.start.line);
+      return node.sql;
+    },
+    config: () => '',
+    var(...args: unknown[]) {
+      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+      const [name, fallback] = args as [string, unknown];
+      if (name in vars) return vars[name];
+      if (fallback !== undefined) return fallback;
+      throw new TemplateError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
+    },
+    env(...args: unknown[]) {
+      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+      const [name, fallback] = args as [string, unknown];
+      const value = env[name];
+      if (value !== undefined) {
+        registerSecret(value);
+        return value;
+      }
+      if (fallback !== undefined) return fallback;
+      throw new TemplateError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
+    },
+  };
+  for (const [name, fn] of Object.entries(renderer)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+  for (const [name, fn] of userHelpers) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+  for (const [name, ast] of partialAsts) hb.registerPartial(name, hb.compile(ast, { noEscape: true }));
+
+  const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
+  const runStartedAt = opts.runStartedAt.toISOString();
+  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string): { sql: string; ephemerals: string[] } | undefined => {
+    const state: RenderState = { node, ephemerals: [] };
+    const context = {
+      [STATE]: state,
+      toString: () => thisSql,
+      target,
+      is_incremental: false,
+      run_started_at: runStartedAt,
+      invocation_id: opts.invocationId,
+      model: { name: node.name },
+    };
+    try {
+      const sql = hb.compile(parsed.ast, { noEscape: true, knownHelpersOnly: false })(context, { data: { root: context } });
+      return { sql, ephemerals: state.ephemerals };
+    } catch (e) {
+      const line = e instanceof TemplateError ? e.line : /line (\d+)/.exec(String((e as Error).message))?.[1];
+      diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
+      return undefined;
+    }
+  };
+
+  const rendered = new Map<NodeId, string>();
+  const rendering = new Set<NodeId>();
+  const renderModel = (id: NodeId): string | undefined => {
+    const done = rendered.get(id);
+    if (done !== undefined) return done;
+    const node = nodes[id] as ModelNode;
+    if (rendering.has(id)) return undefined; // an ephemeral cycle: reported by the graph stage
+    rendering.add(id);
+    const out = render(parsedModels.get(id)!, node, quoteRelation(node.relation));
+    let sql: string | undefined;
+    if (out) {
+      const ctes = out.ephemerals.map((name) => ({ name, sql: renderModel(`model.${name}`) }));
+      sql = ctes.some((c) => c.sql === undefined) ? undefined : withCtes(out.sql, ctes as Array<{ name: string; sql: string }>);
+    }
+    rendering.delete(id);
+    if (sql !== undefined) rendered.set(id, sql);
+    return sql;
+  };
+  for (const id of parsedModels.keys()) {
+    const sql = renderModel(id);
+    if (sql !== undefined) nodes[id] = { ...(nodes[id] as ModelNode), sql };
+  }
+
+  // Tests: generic ones from properties, singular ones from tests/.
+  const relationSql = (node: Node): string => {
+    if (node.kind === 'source') return node.sql;
+    if (node.kind === 'model' && node.materialized === 'ephemeral') return `(\n${rendered.get(node.id) ?? 'select 1'}\n)`;
+    return quoteRelation((node as ModelNode | SeedNode).relation);
+  };
+  const testDefaults = def.testDefaults;
+  const addTest = (test: TestNode) => {
+    let id = test.id;
+    for (let i = 2; nodes[id]; i++) id = `${test.id}_${i}`;
+    nodes[id] = { ...test, id, name: id.slice('test.'.length) };
+  };
+  const genericTests = (owner: ModelNode | SeedNode | SourceNode, decls: readonly TestDecl[], label: string) => {
+    for (const decl of decls) {
+      const config = mergeConfig([...testDefaults, decl.config]);
+      if (config.enabled === false) continue;
+      const deps: NodeId[] = [owner.id];
+      let to: string | undefined;
+      if (typeof decl.args.to === 'string') {
+        const t = parseRefTarget(decl.args.to);
+        const toNode = t && ('ref' in t ? resolveRef(t.ref, decl.origin.file, decl.origin.line) : resolveSource(t.source, t.table, decl.origin.file, decl.origin.line));
+        if (!toNode) continue;
+        deps.push(toNode.id);
+        to = relationSql(toNode);
+      }
+      const suffix = decl.testName === 'relationships' ? `__${String(decl.args.field)}__${String(decl.args.to).replace(/\W+/g, '_').replace(/_+$/, '')}` : '';
+      addTest({
+        id: `test.${decl.testName}_${label}${decl.column ? `_${decl.column}` : ''}${suffix}`,
+        kind: 'test',
+        name: '',
+        origin: decl.origin,
+        description: '',
+        tags: [...new Set([...(config.tags as string[]), ...owner.tags])],
+        meta: (config.meta as Record<string, unknown>) ?? {},
+        dependsOn: [...new Set(deps)],
+        testType: 'generic',
+        testName: decl.testName,
+        attachedTo: owner.id,
+        column: decl.column,
+        severity: (config.severity as Severity) ?? 'error',
+        sql: GENERIC_TESTS[decl.testName].sql({ model: relationSql(owner), column: decl.column, args: decl.args, to }),
+      });
+    }
+  };
+  for (const m of def.models) {
+    const node = nodes[`model.${m.name}`];
+    if (node?.kind === 'model' && m.props) genericTests(node, m.props.tests, m.name);
+  }
+  for (const s of def.seeds) {
+    const node = nodes[`seed.${s.name}`];
+    if (node?.kind === 'seed' && s.props) genericTests(node, s.props.tests, s.name);
+  }
+  for (const s of def.sources) {
+    const node = sources.get(`source.${s.sourceName}.${s.name}`);
+    if (node) genericTests(node, s.tests, `source_${s.sourceName}_${s.name}`);
+  }
+  for (const file of def.singularTests) {
+    const parsed = parse(file);
+    if (!parsed) continue;
+    const config = mergeConfig([...testDefaults, inFileConfig(parsed, diagnostics, 'test')]);
+    if (config.enabled === false) continue;
+    const name = basename(file.path, '.sql');
+    const skeleton: TestNode = {
+      id: `test.${name}`,
+      kind: 'test',
+      name,
+      origin: { file: file.path, line: 1 },
+      description: '',
+      tags: config.tags as string[],
+      meta: (config.meta as Record<string, unknown>) ?? {},
+      dependsOn: edgesOf(parsed),
+      testType: 'singular',
+      testName: name,
+      severity: (config.severity as Severity) ?? 'error',
+      sql: '',
+    };
+    const out = render(parsed, skeleton, '');
+    if (!out) continue;
+    const ctes = out.ephemerals.map((n) => ({ name: n, sql: rendered.get(`model.${n}`) ?? 'select 1' }));
+    addTest({ ...skeleton, sql: withCtes(out.sql, ctes) });
+  }
+
+  return {
+    projectName: def.name,
+    root: def.root,
+    target: def.target,
+    nodes,
+    diagnostics,
+    generatedAt: new Date().toISOString(),
+    invocationId: opts.invocationId,
+  };
+}
+
+function inFileConfig(parsed: Parsed, diagnostics: Diagnostic[], kind: 'model' | 'test' = 'model'): ConfigLayer {
+  const values: Record<string, unknown> = {};
+  for (const c of parsed.facts.config) {
+    let value = c.value;
+    if (c.key === 'tags' && typeof value === 'string') value = value.split(',').map((t) => t.trim()).filter(Boolean);
+    const problem = checkConfig(kind, c.key, value);
+    if (problem) diagnostics.push({ severity: 'error', file: parsed.file.path, line: c.line, message: problem });
+    else values[c.key] = value;
+  }
+  return { values, origin: { file: parsed.file.path } };
+}
+
+function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>): ModelNode {
+  const configLine = parsed.facts.config[0]?.line;
+  return {
+    id: `model.${model.name}`,
+    kind: 'model',
+    name: model.name,
+    origin: { file: model.file.path, line: configLine ?? 1 },
+    description: model.props?.description ?? '',
+    tags: config.tags as string[],
+    meta: (config.meta as Record<string, unknown>) ?? {},
+    dependsOn: [],
+    materialized: (config.materialized as Materialization) ?? 'view',
+    relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? model.name),
+    columns: model.props?.columns ?? [],
+    sql: '',
+  };
+}
+
+function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<string, ModelNode | SeedNode>): SourceNode {
+  const base = {
+    id: `source.${s.sourceName}.${s.name}`,
+    kind: 'source' as const,
+    name: `${s.sourceName}.${s.name}`,
+    origin: s.origin,
+    description: s.description,
+    tags: [],
+    meta: s.meta,
+    sourceName: s.sourceName,
+    tableName: s.name,
+    columns: s.columns,
+  };
+  if (s.path && s.format) {
+    const abs = isAbsolute(s.path) ? s.path : join(def.root, s.path);
+    const fn = { csv: 'read_csv', parquet: 'read_parquet', json: 'read_json_auto' }[s.format];
+    return { ...base, dependsOn: [], files: { path: abs, format: s.format }, sql: `${fn}(${quoteLiteral(abs)})` };
+  }
+  const rel = relation(s.schema, s.identifier);
+  // A source over a table that a seed of this project loads is built after that seed.
+  const seed = [...byName.values()].find((n) => n.kind === 'seed' && n.relation.schema === rel.schema && n.relation.name === rel.name);
+  return { ...base, dependsOn: seed ? [seed.id] : [], relation: rel, sql: quoteRelation(rel) };
+}
+
+export function ephemeralName(model: string): string {
+  return `__eider_ephemeral__${model}`;
+}
+
+/** Prepends ephemeral models as CTEs, merging with a leading WITH of the model's own. */
+export function withCtes(sql: string, ctes: ReadonlyArray<{ name: string; sql: string }>): string {
+  if (ctes.length === 0) return sql;
+  const defs = ctes.map((c) => `${quoteIdent(ephemeralName(c.name))} as (\n${c.sql}\n)`).join(',\n');
+  const lead = /^(\s*(?:--[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*)with\s+(recursive\s+)?/i.exec(sql);
+  if (lead) return `${lead[1]}with ${lead[2] ?? ''}${defs},\n${sql.slice(lead[0].length)}`;
+  return `with ${defs}\n${sql}`;
+}
+

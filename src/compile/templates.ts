@@ -1,0 +1,135 @@
+import Handlebars from 'handlebars';
+import { didYouMean, type Diagnostic } from '../errors.js';
+
+type AST = hbs.AST.Program;
+type Stmt = hbs.AST.Statement;
+type Expr = hbs.AST.Expression;
+
+/** What a template says about itself, read from its syntax tree without rendering it. */
+export interface TemplateFacts {
+  readonly refs: Array<{ name: string; line: number }>;
+  readonly sources: Array<{ source: string; table: string; line: number }>;
+  readonly config: Array<{ key: string; value: unknown; line: number }>;
+  readonly partials: Set<string>;
+}
+
+/** Names a model template may read from its context; everything else is a helper or an error. */
+export const CONTEXT_NAMES = ['this', 'target', 'is_incremental', 'run_started_at', 'invocation_id', 'model'];
+const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];
+
+export function parseTemplate(text: string, file: string, diagnostics: Diagnostic[]): AST | undefined {
+  try {
+    return Handlebars.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const m = /line (\d+)/.exec(message);
+    const expecting = /Expecting (.*), got '([^']+)'/.exec(message);
+    const detail = expecting ? `unexpected ${expecting[2]} in template` : message.split('\n')[0];
+    diagnostics.push({ severity: 'error', file, line: m ? Number(m[1]) : undefined, message: `Handlebars syntax error: ${detail}` });
+    return undefined;
+  }
+}
+
+/**
+ * Walks the syntax tree: every `ref`, `source` and `config` call counts, in any branch.
+ * Arguments must be literals, so the DAG never depends on data. Unknown names are reported.
+ */
+export function extractFacts(
+  ast: AST,
+  file: string,
+  partials: ReadonlyMap<string, AST>,
+  helpers: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+): TemplateFacts {
+  const facts: TemplateFacts = { refs: [], sources: [], config: [], partials: new Set() };
+  const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file, line: node.loc?.start.line, message });
+  const seenPartials = new Set<string>();
+
+  const literal = (e: Expr): unknown => {
+    switch (e.type) {
+      case 'StringLiteral':
+      case 'NumberLiteral':
+      case 'BooleanLiteral':
+        return (e as hbs.AST.StringLiteral).value;
+      default:
+        return undefined;
+    }
+  };
+
+  const call = (node: hbs.AST.MustacheStatement | hbs.AST.SubExpression | hbs.AST.BlockStatement, depth: number, inPartial: boolean) => {
+    const path = node.path as hbs.AST.PathExpression;
+    const name = path.original;
+    const args = node.params.map(literal);
+    const line = node.loc?.start.line ?? 0;
+    if (name === 'ref' || name === 'source') {
+      const want = name === 'ref' ? 1 : 2;
+      if (node.params.length !== want || args.some((a) => typeof a !== 'string')) {
+        err(node, name === 'ref' ? 'ref takes one literal model name: {{ref "stg_orders"}}' : 'source takes two literal names: {{source "raw" "orders"}}');
+      } else if (name === 'ref') facts.refs.push({ name: args[0] as string, line });
+      else facts.sources.push({ source: args[0] as string, table: args[1] as string, line });
+    } else if (name === 'config') {
+      if (inPartial) err(node, 'config belongs in the model file, not in a macro');
+      for (const pair of node.hash?.pairs ?? []) {
+        const v = literal(pair.value);
+        if (v === undefined) err(node, `config ${pair.key} must be a literal value`);
+        else facts.config.push({ key: pair.key, value: v, line });
+      }
+    } else if (node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0 || node.type === 'BlockStatement') {
+      if (!helpers.has(name) && !BUILTIN_HELPERS.includes(name) && path.data !== true) {
+        err(node, `unknown helper "${name}"${didYouMean(name, [...helpers, ...BUILTIN_HELPERS])}`);
+      }
+    } else if (!inPartial && depth === 0 && path.type === 'PathExpression' && !path.data && path.parts.length > 0) {
+      const head = path.parts[0];
+      if (!helpers.has(head) && !CONTEXT_NAMES.includes(head)) {
+        err(node, `unknown name "${head}"${didYouMean(head, [...CONTEXT_NAMES, ...helpers])}`);
+      }
+    }
+    for (const p of node.params) expr(p, depth, inPartial);
+    for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial);
+  };
+
+  const expr = (e: Expr, depth: number, inPartial: boolean) => {
+    if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression, depth, inPartial);
+  };
+
+  const walk = (program: AST | undefined, depth: number, inPartial: boolean) => {
+    for (const s of program?.body ?? ([] as Stmt[])) {
+      switch (s.type) {
+        case 'MustacheStatement':
+          call(s as hbs.AST.MustacheStatement, depth, inPartial);
+          break;
+        case 'BlockStatement': {
+          const b = s as hbs.AST.BlockStatement;
+          call(b, depth, inPartial);
+          const name = (b.path as hbs.AST.PathExpression).original;
+          const inner = name === 'each' || name === 'with' ? depth + 1 : depth;
+          walk(b.program, inner, inPartial);
+          walk(b.inverse, inner, inPartial);
+          break;
+        }
+        case 'PartialStatement': {
+          const p = s as hbs.AST.PartialStatement;
+          const name = (p.name as hbs.AST.PathExpression).original;
+          for (const pair of p.hash?.pairs ?? []) expr(pair.value, depth, inPartial);
+          const partial = partials.get(name);
+          if (!partial) err(p, `unknown macro "${name}"${didYouMean(name, partials.keys())}`);
+          else if (!seenPartials.has(name)) {
+            seenPartials.add(name);
+            facts.partials.add(name);
+            walk(partial, depth, true);
+          }
+          break;
+        }
+        case 'PartialBlockStatement':
+        case 'DecoratorBlock':
+        case 'Decorator':
+          err(s, `${s.type} is not supported in eider templates`);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  walk(ast, 0, false);
+  return facts;
+}

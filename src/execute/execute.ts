@@ -1,0 +1,122 @@
+import type { Adapter, Session } from '../adapter/adapter.js';
+import { redact } from '../secrets.js';
+import type { Manifest, NodeId, NodeResult, NodeStatus } from '../types.js';
+import type { Plan, PlanStep } from '../plan/plan.js';
+import { locateSqlError } from './sql-errors.js';
+import { formatDiagnostic } from '../errors.js';
+
+export type OnResult = (result: NodeResult, step: PlanStep) => void;
+
+const BLOCKING: ReadonlySet<NodeStatus> = new Set(['error', 'fail', 'skipped']);
+
+/**
+ * Runs the plan on the adapter's connections, as many steps at once as there are connections and the DAG allows.
+ * Never throws for a node's failure: each step ends as a NodeResult, and what waits on a failed step is skipped.
+ */
+export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult): Promise<NodeResult[]> {
+  for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
+  const steps = plan.steps;
+  const index = new Map(steps.map((s, i) => [s.nodeId, i]));
+  const remaining = steps.map((s) => s.waitsFor.length);
+  const dependents: number[][] = steps.map(() => []);
+  steps.forEach((s, i) => s.waitsFor.forEach((w) => dependents[index.get(w)!].push(i)));
+  const blockedBy = new Map<number, NodeId>();
+  const ready: number[] = steps.map((_, i) => i).filter((i) => remaining[i] === 0);
+  const results: NodeResult[] = [];
+  let running = 0;
+  let waiters: Array<() => void> = [];
+  const wakeAll = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+
+  const finish = (i: number, result: NodeResult) => {
+    results.push(result);
+    onResult(result, steps[i]);
+    for (const d of dependents[i]) {
+      if (BLOCKING.has(result.status) && !blockedBy.has(d)) blockedBy.set(d, result.status === 'skipped' ? (blockedBy.get(i) ?? steps[i].nodeId) : steps[i].nodeId);
+      if (--remaining[d] === 0) insertSorted(ready, d);
+    }
+    wakeAll();
+  };
+
+  const worker = async (session: Session) => {
+    for (;;) {
+      const i = ready.shift();
+      if (i === undefined) {
+        if (running === 0) {
+          wakeAll(); // nothing runs and nothing is ready: every step has ended
+          return;
+        }
+        await new Promise<void>((r) => waiters.push(r));
+        continue;
+      }
+      const cause = blockedBy.get(i);
+      if (cause !== undefined) {
+        finish(i, skipped(steps[i].nodeId, manifest.nodes[cause]?.name ?? cause));
+        continue;
+      }
+      running++;
+      const result = await runStep(steps[i], manifest, session);
+      running--;
+      finish(i, result);
+    }
+  };
+  await Promise.all(adapter.sessions.map(worker));
+  return results;
+}
+
+function skipped(nodeId: NodeId, cause: string): NodeResult {
+  return { nodeId, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, message: `skipped: upstream ${cause} did not succeed` };
+}
+
+function insertSorted(arr: number[], v: number): void {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  arr.splice(lo, 0, v);
+}
+
+async function runStep(step: PlanStep, manifest: Manifest, session: Session): Promise<NodeResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const node = manifest.nodes[step.nodeId];
+  const action = step.action;
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  if (action.kind === 'pass') return { nodeId: node.id, status: 'success', startedAt, durationMs: 0, message: 'nothing to build' };
+  if (action.kind === 'test') {
+    try {
+      const rows = await session.query(action.sql);
+      const failures = Number(rows[0]?.failures ?? 0);
+      const status: NodeStatus = failures === 0 ? 'pass' : action.severity === 'warn' ? 'warn' : 'fail';
+      return { nodeId: node.id, status, startedAt, durationMs: elapsed(), failures, message: failures === 0 ? 'passed' : `${failures} failing row${failures === 1 ? '' : 's'}` };
+    } catch (e) {
+      return failed(node.id, startedAt, elapsed(), manifest, action.sql, e);
+    }
+  }
+  let rows: number | undefined;
+  let inTransaction = false;
+  for (const sql of action.statements) {
+    try {
+      const r = await session.exec(sql);
+      if (r.rows !== undefined) rows = r.rows;
+      if (sql === 'begin transaction') inTransaction = true;
+      if (sql === 'commit') inTransaction = false;
+    } catch (e) {
+      if (inTransaction) await session.exec('rollback').catch(() => undefined);
+      return failed(node.id, startedAt, elapsed(), manifest, sql, e);
+    }
+  }
+  return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+function failed(nodeId: NodeId, startedAt: string, durationMs: number, manifest: Manifest, sql: string, e: unknown): NodeResult {
+  const located = locateSqlError(manifest.root, manifest.nodes[nodeId], sql, String((e as Error).message ?? e));
+  const error = redact(formatDiagnostic({ severity: 'error', ...located }));
+  return { nodeId, status: 'error', startedAt, durationMs, message: 'error', error };
+}

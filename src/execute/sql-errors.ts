@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Node } from '../types.js';
+
+export interface LocatedError {
+  readonly message: string;
+  readonly file: string;
+  readonly line?: number;
+}
+
+/**
+ * Turns a DuckDB error into `file:line: message` at the node's own file. DuckDB quotes the failing
+ * SQL line ("LINE 3: …"); we find that line in the template, and drop the quote from the message.
+ */
+export function locateSqlError(root: string, node: Node, statement: string, error: string): LocatedError {
+  const [head] = error.split(/\n\s*\nLINE \d+:/);
+  const message = head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
+  if (node.kind === 'seed') return { message, file: node.origin.file, line: csvErrorLine(node.path, error, node.delimiter ?? ',') };
+  const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
+  if (!lineNo) return { message, file: node.origin.file, line: node.origin.line };
+  return { message, file: node.origin.file, line: templateLine(join(root, node.origin.file), statement, Number(lineNo)) };
+}
+
+function templateLine(path: string, statement: string, line: number): number | undefined {
+  const wanted = statement.split('\n')[line - 1]?.trim();
+  let template: string[];
+  try {
+    template = readFileSync(path, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  if (!wanted) return undefined;
+  const matches = template.map((l, i) => (l.trim() === wanted ? i + 1 : 0)).filter((i) => i > 0);
+  if (matches.length > 0) return matches.reduce((best, i) => (Math.abs(i - line) < Math.abs(best - line) ? i : best));
+  // The line holds rendered helpers: match on its first word-run that is literal text in the template.
+  const words = wanted.split(/\s+/).filter((w) => w.length > 3 && !w.includes('"'));
+  for (const w of words) {
+    const i = template.findIndex((l) => l.includes(w));
+    if (i >= 0) return i + 1;
+  }
+  return undefined;
+}
+
+/** The line of a CSV error: DuckDB's own when it gives one, else the first row whose field count differs from the header's. */
+function csvErrorLine(path: string, error: string, delimiter: string): number | undefined {
+  const m = /(?:Line|line):\s*(\d+)/.exec(error);
+  if (m) return Number(m[1]);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let expected = -1;
+  let fields = 1;
+  let inQuotes = false;
+  let line = 1;
+  let rowStart = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (ch === delimiter && !inQuotes) fields++;
+    if (ch === '\n') {
+      line++;
+      if (!inQuotes) {
+        if (expected < 0) expected = fields;
+        else if (fields !== expected) return rowStart;
+        fields = 1;
+        rowStart = line;
+      }
+    }
+  }
+  if (inQuotes) return rowStart;
+  if (expected >= 0 && text.length > 0 && !text.endsWith('\n') && fields !== expected) return rowStart;
+  return undefined;
+}

@@ -1,0 +1,89 @@
+import type { WarehouseState } from '../adapter/adapter.js';
+import type { Dag } from '../graph/dag.js';
+import type { Manifest, Node, NodeId, Severity } from '../types.js';
+import { MATERIALIZERS } from './materializations/index.js';
+
+/** What to do for one node. */
+export type StepAction =
+  /** Run the statements in order on one connection; rows come from the CREATE TABLE AS. */
+  | { readonly kind: 'run'; readonly statements: readonly string[]; readonly verb: string }
+  /** Count the rows the test query returns; more than zero fails the test. */
+  | { readonly kind: 'test'; readonly sql: string; readonly severity: Severity }
+  /** Nothing to build (ephemeral models, sources): the node passes straight through. */
+  | { readonly kind: 'pass' };
+
+export interface PlanStep {
+  readonly nodeId: NodeId;
+  readonly action: StepAction;
+  /** Steps of this plan that must succeed first; if one fails or is skipped, this one is skipped. */
+  readonly waitsFor: readonly NodeId[];
+}
+
+/** Plain data: what runs, in which order. `compile --dry-run`-style output and tests read it without a database. */
+export interface Plan {
+  /** Runs once before any step (schemas). */
+  readonly setup: readonly string[];
+  /** In a topological order. */
+  readonly steps: readonly PlanStep[];
+}
+
+export type PlanMode = 'run' | 'seed' | 'test' | 'build';
+
+const KINDS_BY_MODE: Record<PlanMode, ReadonlySet<Node['kind']>> = {
+  run: new Set(['model', 'source']),
+  seed: new Set(['seed']),
+  test: new Set(['test']),
+  build: new Set(['model', 'seed', 'source', 'test']),
+};
+
+export function countQuery(testSql: string): string {
+  return `select count(*) as failures from (\n${testSql}\n) as eider_test`;
+}
+
+/** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
+export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState): Plan {
+  const kinds = KINDS_BY_MODE[mode];
+  const ids = dag.order.filter((id) => selected.has(id) && kinds.has(manifest.nodes[id].kind));
+  const inPlan = new Set(ids);
+  const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(dag.parents(id).filter((p) => inPlan.has(p)))]));
+
+  // Write–audit–publish inside build: the children of a node wait for that node's tests,
+  // unless the test also reads a descendant of the child (that would be a cycle).
+  if (mode === 'build') {
+    for (const id of ids) {
+      const test = manifest.nodes[id];
+      if (test.kind !== 'test' || !test.attachedTo) continue;
+      for (const child of dag.children(test.attachedTo)) {
+        if (child === id || !inPlan.has(child) || manifest.nodes[child].kind === 'test') continue;
+        const below = dag.reach(child, 'down');
+        if (test.dependsOn.some((d) => d === child || below.has(d))) continue;
+        waits.get(child)!.add(id);
+      }
+    }
+  }
+
+  const schemas = new Set<string>();
+  const steps = ids.map((id): PlanStep => {
+    const node = manifest.nodes[id];
+    const action = stepFor(node, state);
+    if (action.kind === 'run' && (node.kind === 'model' || node.kind === 'seed')) schemas.add(node.relation.schema);
+    return { nodeId: id, action, waitsFor: [...waits.get(id)!] };
+  });
+  const setup = [...schemas].filter((s) => !state.schemas.has(s.toLowerCase())).map((s) => `create schema if not exists "${s.replaceAll('"', '""')}"`);
+  return { setup, steps };
+}
+
+function stepFor(node: Node, state: WarehouseState): StepAction {
+  switch (node.kind) {
+    case 'model': {
+      const statements = MATERIALIZERS[node.materialized](node, state);
+      return statements.length === 0 ? { kind: 'pass' } : { kind: 'run', statements, verb: `created ${node.materialized}` };
+    }
+    case 'seed':
+      return { kind: 'run', statements: MATERIALIZERS.seed(node, state), verb: 'loaded seed' };
+    case 'test':
+      return { kind: 'test', sql: countQuery(node.sql), severity: node.severity };
+    case 'source':
+      return { kind: 'pass' };
+  }
+}

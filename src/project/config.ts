@@ -1,0 +1,69 @@
+import { MATERIALIZATIONS, type Origin } from '../types.js';
+import { didYouMean } from '../errors.js';
+
+/** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
+export const CONFIG_KEYS = {
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta'],
+  seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
+  test: ['severity', 'tags', 'enabled', 'meta'],
+} as const;
+export type ConfigKind = keyof typeof CONFIG_KEYS;
+
+export type ConfigValues = Readonly<Record<string, unknown>>;
+
+/** One layer of configuration and where it was written. */
+export interface ConfigLayer {
+  readonly values: ConfigValues;
+  readonly origin: Origin;
+}
+
+/** Checks one key and value; returns a message or undefined. Pure, shared by every layer. */
+export function checkConfig(kind: ConfigKind, key: string, value: unknown): string | undefined {
+  const allowed: readonly string[] = CONFIG_KEYS[kind];
+  if (!allowed.includes(key)) return `unknown config key "${key}"${didYouMean(key, allowed)}`;
+  switch (key) {
+    case 'materialized':
+      return (MATERIALIZATIONS as readonly unknown[]).includes(value)
+        ? undefined
+        : `materialized must be one of ${MATERIALIZATIONS.join(', ')}, not "${String(value)}"${didYouMean(String(value), MATERIALIZATIONS)}`;
+    case 'schema':
+    case 'alias':
+    case 'delimiter':
+      return typeof value === 'string' && value.length > 0 ? undefined : `${key} must be a non-empty string`;
+    case 'enabled':
+      return typeof value === 'boolean' ? undefined : 'enabled must be true or false';
+    case 'tags':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string'))
+        ? undefined
+        : 'tags must be a string or a list of strings';
+    case 'severity':
+      return value === 'warn' || value === 'error' ? undefined : `severity must be warn or error, not "${String(value)}"`;
+    case 'meta':
+      return isRecord(value) ? undefined : 'meta must be a mapping';
+    case 'column_types':
+      return isRecord(value) && Object.values(value).every((t) => typeof t === 'string')
+        ? undefined
+        : 'column_types must map column names to DuckDB types';
+    default:
+      return undefined;
+  }
+}
+
+/** Merges layers, least specific first. Tags accumulate (as in dbt); meta merges; the rest overrides. */
+export function mergeConfig(layers: readonly ConfigLayer[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const tags = new Set<string>();
+  for (const { values } of layers) {
+    for (const [k, v] of Object.entries(values)) {
+      if (k === 'tags') for (const t of typeof v === 'string' ? [v] : (v as string[])) tags.add(t);
+      else if (k === 'meta') out.meta = { ...(out.meta as object | undefined), ...(v as object) };
+      else out[k] = v;
+    }
+  }
+  out.tags = [...tags];
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,163 @@
+import { basename } from 'node:path';
+import { didYouMean, type Diagnostic } from '../errors.js';
+import type { TargetDef } from '../types.js';
+import { CONFIG_KEYS, checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
+import type { ProjectFiles, ProjectPaths, SourceFile } from './load.js';
+import { parseProfiles } from './profiles.js';
+import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
+import { YamlFile, type YNode } from './yaml.js';
+
+/** A model file with the configuration that applies to it before its own `{{config}}`. */
+export interface ModelDef {
+  readonly name: string;
+  readonly file: SourceFile;
+  /** Folder defaults from project.yml (outermost first), then the properties file's `config:`. */
+  readonly layers: readonly ConfigLayer[];
+  readonly props?: ResourceProps;
+}
+
+export interface SeedDef {
+  readonly name: string;
+  readonly file: string;
+  readonly layers: readonly ConfigLayer[];
+  readonly props?: ResourceProps;
+}
+
+/** The project understood: validated, with config layers gathered and the target resolved. */
+export interface ProjectDef {
+  readonly root: string;
+  readonly name: string;
+  readonly paths: ProjectPaths;
+  readonly target: TargetDef;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly models: readonly ModelDef[];
+  readonly seeds: readonly SeedDef[];
+  readonly sources: readonly SourceTableDef[];
+  readonly singularTests: readonly SourceFile[];
+  readonly testDefaults: readonly ConfigLayer[];
+  readonly partials: readonly SourceFile[];
+  readonly helperModules: readonly string[];
+}
+
+export interface ParseOptions {
+  readonly target?: string;
+  readonly vars?: Readonly<Record<string, unknown>>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version'];
+
+export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
+  const y = new YamlFile(files.project.path, files.project.text, diagnostics);
+  if (!y.root) return undefined;
+  const top = y.entries(y.root, 'project.yml', PROJECT_KEYS);
+  const name = y.string(top.get('name'), 'name');
+  if (!name) {
+    if (!top.has('name')) y.error(y.root, 'project.yml needs a name');
+    return undefined;
+  }
+  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'target']);
+  const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
+  const modelFolders = folderDefaults(y, top.get('models'), 'model', files.paths.models, files.modelFolders, name);
+  const seedFolders = folderDefaults(y, top.get('seeds'), 'seed', files.paths.seeds, files.seedFolders, name);
+  const testDefaults = folderDefaults(y, top.get('tests'), 'test', files.paths.tests, [], name);
+
+  const profile = y.string(top.get('profile'), 'profile') ?? name;
+  const target = parseProfiles(
+    files.root,
+    files.profiles,
+    { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) },
+    opts.env ?? process.env,
+    diagnostics,
+  );
+  const props = parseProperties(files.properties, diagnostics);
+  if (!target) return undefined;
+
+  const models = files.models.map((file): ModelDef => {
+    const modelName = basename(file.path, '.sql');
+    const p = props.models.find((m) => m.name === modelName);
+    return { name: modelName, file, layers: layersFor(file.path, modelFolders, p), props: p };
+  });
+  const seeds = files.seeds.map((file): SeedDef => {
+    const seedName = basename(file, '.csv');
+    const p = props.seeds.find((s) => s.name === seedName);
+    return { name: seedName, file, layers: layersFor(file, seedFolders, p), props: p };
+  });
+  checkDuplicates([...models.map((m) => ({ name: m.name, file: m.file.path })), ...seeds.map((s) => ({ name: s.name, file: s.file }))], diagnostics);
+  checkPropsMatch(props.models, models.map((m) => m.name), 'model', diagnostics);
+  checkPropsMatch(props.seeds, seeds.map((s) => s.name), 'seed', diagnostics);
+
+  return {
+    root: files.root,
+    name,
+    paths: files.paths,
+    target,
+    vars,
+    models,
+    seeds,
+    sources: props.sources,
+    singularTests: files.singularTests,
+    testDefaults: testDefaults.map((f) => f.layer),
+    partials: files.partials,
+    helperModules: files.helperModules,
+  };
+}
+
+interface FolderLayer {
+  readonly folder: string;
+  readonly layer: ConfigLayer;
+}
+
+/**
+ * `models: {materialized: view, staging: {schema: staging}}`: a key is a config key (or `+key`),
+ * or the name of a sub-folder. Anything else is an error with a suggestion.
+ */
+function folderDefaults(y: YamlFile, node: YNode | null | undefined, kind: ConfigKind, base: string, folders: readonly string[], project: string): FolderLayer[] {
+  const out: FolderLayer[] = [];
+  const walk = (n: YNode | null | undefined, folder: string) => {
+    const values: Record<string, unknown> = {};
+    for (const p of y.pairs(n, `${kind}s in project.yml`)) {
+      const key = p.key.startsWith('+') ? p.key.slice(1) : p.key;
+      const isConfig = p.key.startsWith('+') || (CONFIG_KEYS[kind] as readonly string[]).includes(key);
+      if (isConfig) {
+        const value = y.value(p.value);
+        const problem = checkConfig(kind, key, value);
+        if (problem) y.error(p.keyNode, problem);
+        else values[key] = value;
+        continue;
+      }
+      const sub = `${folder}/${key}`;
+      if (folder === base && key === project) walk(p.value, folder);
+      else if (folders.includes(sub)) walk(p.value, sub);
+      else {
+        const children = folders.filter((f) => f.startsWith(`${folder}/`) && !f.slice(folder.length + 1).includes('/')).map((f) => f.slice(folder.length + 1));
+        y.error(p.keyNode, `unknown key "${key}" under ${kind}s: not a config key nor a folder in ${folder}/${didYouMean(key, [...CONFIG_KEYS[kind], ...children])}`);
+      }
+    }
+    if (Object.keys(values).length > 0) out.push({ folder, layer: { values, origin: { file: y.file, line: y.lineOf(n) } } });
+  };
+  walk(node, base);
+  return out;
+}
+
+function layersFor(file: string, folders: readonly FolderLayer[], props?: ResourceProps): ConfigLayer[] {
+  const applicable = folders.filter((f) => file.startsWith(`${f.folder}/`)).sort((a, b) => a.folder.length - b.folder.length);
+  return [...applicable.map((f) => f.layer), ...(props?.config ? [props.config] : [])];
+}
+
+function checkDuplicates(entries: Array<{ name: string; file: string }>, diagnostics: Diagnostic[]): void {
+  const seen = new Map<string, string>();
+  for (const e of entries) {
+    const first = seen.get(e.name);
+    if (first) diagnostics.push({ severity: 'error', file: e.file, line: 1, message: `duplicate name "${e.name}": also defined by ${first}` });
+    else seen.set(e.name, e.file);
+  }
+}
+
+function checkPropsMatch(props: readonly ResourceProps[], names: readonly string[], kind: string, diagnostics: Diagnostic[]): void {
+  for (const p of props) {
+    if (!names.includes(p.name)) {
+      diagnostics.push({ severity: 'error', file: p.origin.file, line: p.origin.line, message: `properties for unknown ${kind} "${p.name}"${didYouMean(p.name, names)}` });
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import Handlebars from 'handlebars';
+import { isAbsolute, resolve } from 'node:path';
+import { didYouMean, type Diagnostic } from '../errors.js';
+import { registerSecret } from '../secrets.js';
+import type { TargetDef } from '../types.js';
+import type { SourceFile } from './load.js';
+import { YamlFile } from './yaml.js';
+
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema'] as const;
+
+export interface ProfileRequest {
+  readonly profile: string;
+  /** From --target; the profile's `target:` otherwise. */
+  readonly target?: string;
+  /** Where `profile:` is written in project.yml, for the "no such profile" message. */
+  readonly profileLine?: number;
+}
+
+/**
+ * Renders `{{env "NAME" "default"}}` in profiles.yml, then reads the requested target.
+ * Every value taken from the environment is registered as a secret.
+ */
+export function parseProfiles(
+  root: string,
+  file: SourceFile | undefined,
+  req: ProfileRequest,
+  env: NodeJS.ProcessEnv,
+  diagnostics: Diagnostic[],
+): TargetDef | undefined {
+  if (!file) {
+    diagnostics.push({ severity: 'error', file: 'profiles/profiles.yml', message: 'profiles file not found: create profiles/profiles.yml (or pass --profiles-dir)' });
+    return undefined;
+  }
+  const text = renderEnv(file, env, diagnostics);
+  if (text === undefined) return undefined;
+  const y = new YamlFile(file.path, text, diagnostics);
+  if (!y.root) return undefined;
+  const profiles = y.pairs(y.root, 'profiles.yml');
+  const entry = profiles.find((p) => p.key === req.profile);
+  if (!entry) {
+    diagnostics.push({
+      severity: 'error',
+      file: 'project.yml',
+      line: req.profileLine,
+      message: `profile "${req.profile}" not found in ${file.path}${didYouMean(req.profile, profiles.map((p) => p.key))}`,
+    });
+    return undefined;
+  }
+  const body = y.entries(entry.value, `profile "${req.profile}"`, ['target', 'targets']);
+  const targets = y.pairs(body.get('targets'), `profile "${req.profile}" targets`);
+  const targetName = req.target ?? y.string(body.get('target'), 'target') ?? 'dev';
+  const t = targets.find((p) => p.key === targetName);
+  if (!t) {
+    diagnostics.push({
+      severity: 'error',
+      file: file.path,
+      line: y.lineOf(entry.keyNode),
+      message: `target "${targetName}" not found in profile "${req.profile}"${didYouMean(targetName, targets.map((p) => p.key))}; targets: ${targets.map((p) => p.key).join(', ') || 'none'}`,
+    });
+    return undefined;
+  }
+  const v = y.entries(t.value, `target "${targetName}"`, TARGET_KEYS);
+  const rawPath = y.string(v.get('path'), 'path');
+  if (rawPath === undefined) {
+    y.error(t.keyNode, `target "${targetName}" needs a path (the DuckDB file, or :memory:)`);
+    return undefined;
+  }
+  const threads = y.number(v.get('threads'), 'threads') ?? 4;
+  if (!Number.isInteger(threads) || threads < 1) y.error(v.get('threads'), 'threads must be a positive integer');
+  const settings: Record<string, string> = {};
+  for (const s of y.pairs(v.get('settings'), 'settings')) {
+    const value = y.value(s.value);
+    if (typeof value === 'object' && value !== null) y.error(s.keyNode, `setting ${s.key} must be a single value`);
+    else settings[s.key] = String(value);
+  }
+  return {
+    profile: req.profile,
+    name: targetName,
+    path: rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath),
+    threads: Math.max(1, Math.floor(threads)),
+    settings,
+  };
+}
+
+function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {
+  if (!file.text.includes('{{')) return file.text;
+  const hb = Handlebars.create();
+  hb.registerHelper('env', function (this: unknown, ...args: unknown[]) {
+    const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number } } };
+    const [name, fallback] = args as [string, string | undefined];
+    const value = env[name];
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+    if (fallback !== undefined) return String(fallback);
+    diagnostics.push({ severity: 'error', file: file.path, line: options.loc?.start.line, message: `environment variable ${name} is not set and has no default` });
+    return '';
+  });
+  try {
+    return hb.compile(file.text, { noEscape: true, strict: false })({});
+  } catch (e) {
+    const m = /line (\d+)/.exec(String((e as Error).message));
+    diagnostics.push({ severity: 'error', file: file.path, line: m ? Number(m[1]) : undefined, message: `template error: ${(e as Error).message.split('\n')[0]}` });
+    return undefined;
+  }
+}

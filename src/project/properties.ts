@@ -1,0 +1,217 @@
+import { GENERIC_TESTS, parseRefTarget } from '../compile/generic-tests.js';
+import { didYouMean, type Diagnostic } from '../errors.js';
+import type { ColumnDef, Origin } from '../types.js';
+import { checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
+import type { SourceFile } from './load.js';
+import { isMap, isScalar, YamlFile, type YNode } from './yaml.js';
+
+/** A generic test as declared in YAML, arguments checked, not yet resolved to nodes. */
+export interface TestDecl {
+  readonly testName: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly config: ConfigLayer;
+  readonly column?: string;
+  readonly origin: Origin;
+}
+
+/** Docs, columns, tests and config of one model or seed, from a properties file. */
+export interface ResourceProps {
+  readonly name: string;
+  readonly description: string;
+  readonly config?: ConfigLayer;
+  readonly columns: readonly ColumnDef[];
+  readonly tests: readonly TestDecl[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly origin: Origin;
+}
+
+export interface SourceTableDef {
+  readonly sourceName: string;
+  readonly name: string;
+  readonly schema: string;
+  readonly identifier: string;
+  readonly description: string;
+  readonly path?: string;
+  readonly format?: 'csv' | 'parquet' | 'json';
+  readonly columns: readonly ColumnDef[];
+  readonly tests: readonly TestDecl[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly origin: Origin;
+}
+
+export interface Properties {
+  readonly models: ResourceProps[];
+  readonly seeds: ResourceProps[];
+  readonly sources: SourceTableDef[];
+}
+
+const TOP_KEYS = ['version', 'models', 'seeds', 'sources'];
+const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests', 'meta', 'docs'];
+const COLUMN_KEYS = ['name', 'description', 'data_type', 'tests', 'data_tests', 'meta', 'quote'];
+const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta'];
+const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta'];
+const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled'];
+const FORMATS = ['csv', 'parquet', 'json'] as const;
+
+export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[]): Properties {
+  const out: Properties = { models: [], seeds: [], sources: [] };
+  for (const f of files) {
+    const y = new YamlFile(f.path, f.text, diagnostics);
+    if (!y.root) continue;
+    const top = y.entries(y.root, f.path, TOP_KEYS);
+    for (const m of y.items(top.get('models'), 'models')) {
+      const r = resource(y, m, 'model');
+      if (r) out.models.push(r);
+    }
+    for (const s of y.items(top.get('seeds'), 'seeds')) {
+      const r = resource(y, s, 'seed');
+      if (r) out.seeds.push(r);
+    }
+    for (const s of y.items(top.get('sources'), 'sources')) out.sources.push(...source(y, s));
+  }
+  return out;
+}
+
+function resource(y: YamlFile, node: YNode, kind: ConfigKind): ResourceProps | undefined {
+  const e = y.entries(node, `${kind} properties`, RESOURCE_KEYS);
+  const name = y.string(e.get('name'), 'name');
+  if (!name) {
+    if (!e.has('name')) y.error(node, `a ${kind} entry needs a name`);
+    return undefined;
+  }
+  const columns = y.items(e.get('columns'), 'columns');
+  return {
+    name,
+    description: y.string(e.get('description'), 'description') ?? '',
+    config: e.has('config') ? configLayer(y, e.get('config'), kind) : undefined,
+    columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
+    tests: [...testList(y, e.get('tests') ?? e.get('data_tests')), ...columns.flatMap((c) => columnTests(y, c))],
+    meta: (y.value(e.get('meta')) as Record<string, unknown>) ?? {},
+    origin: { file: y.file, line: y.lineOf(node) },
+  };
+}
+
+function source(y: YamlFile, node: YNode): SourceTableDef[] {
+  const e = y.entries(node, 'source', SOURCE_KEYS);
+  const sourceName = y.string(e.get('name'), 'name');
+  if (!sourceName) {
+    y.error(node, 'a source needs a name');
+    return [];
+  }
+  const schema = y.string(e.get('schema'), 'schema') ?? sourceName;
+  const tables: SourceTableDef[] = [];
+  for (const t of y.items(e.get('tables'), 'tables')) {
+    const te = y.entries(t, `table of source "${sourceName}"`, TABLE_KEYS);
+    const name = y.string(te.get('name'), 'name');
+    if (!name) {
+      y.error(t, `a table of source "${sourceName}" needs a name`);
+      continue;
+    }
+    const format = y.string(te.get('format'), 'format');
+    if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+      y.error(te.get('format'), `format must be one of ${FORMATS.join(', ')}${didYouMean(format, FORMATS)}`);
+    }
+    const path = y.string(te.get('path'), 'path');
+    const inferred = path ? FORMATS.find((x) => path.toLowerCase().includes(`.${x}`)) : undefined;
+    if (path && !format && !inferred) y.error(te.get('path'), `cannot tell the format of ${path}: add format: csv|parquet|json`);
+    const columns = y.items(te.get('columns'), 'columns');
+    tables.push({
+      sourceName,
+      name,
+      schema,
+      identifier: y.string(te.get('identifier'), 'identifier') ?? name,
+      description: y.string(te.get('description'), 'description') ?? '',
+      path,
+      format: path ? ((format ?? inferred) as SourceTableDef['format']) : undefined,
+      columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
+      tests: [...testList(y, te.get('tests') ?? te.get('data_tests')), ...columns.flatMap((c) => columnTests(y, c))],
+      meta: (y.value(te.get('meta')) as Record<string, unknown>) ?? {},
+      origin: { file: y.file, line: y.lineOf(t) },
+    });
+  }
+  return tables;
+}
+
+function column(y: YamlFile, node: YNode): ColumnDef | undefined {
+  const e = y.entries(node, 'column', COLUMN_KEYS);
+  const name = y.string(e.get('name'), 'column name');
+  if (!name) {
+    if (!e.has('name')) y.error(node, 'a column needs a name');
+    return undefined;
+  }
+  return {
+    name,
+    description: y.string(e.get('description'), 'description') ?? '',
+    dataType: y.string(e.get('data_type'), 'data_type'),
+    meta: (y.value(e.get('meta')) as Record<string, unknown>) ?? {},
+  };
+}
+
+function columnTests(y: YamlFile, node: YNode): TestDecl[] {
+  if (!isMap(node)) return [];
+  const name = node.get('name');
+  const tests = node.get('tests', true) ?? node.get('data_tests', true);
+  return typeof name === 'string' ? testList(y, tests as YNode | undefined, name) : [];
+}
+
+/** `- not_null`  or  `- accepted_values: {values: [...], severity: warn}`. */
+function testList(y: YamlFile, node: YNode | null | undefined, column?: string): TestDecl[] {
+  const out: TestDecl[] = [];
+  for (const item of y.items(node, 'tests')) {
+    const origin = { file: y.file, line: y.lineOf(item) };
+    let testName: string;
+    let body: YNode | null = null;
+    if (isScalar(item)) testName = String(item.value);
+    else if (isMap(item) && item.items.length === 1 && isScalar(item.items[0].key)) {
+      testName = String(item.items[0].key.value);
+      body = (item.items[0].value as YNode | null) ?? null;
+    } else {
+      y.error(item, 'a test is a name, or a mapping of one test name to its arguments');
+      continue;
+    }
+    const def = GENERIC_TESTS[testName];
+    if (!def) {
+      y.error(item, `unknown test "${testName}"${didYouMean(testName, Object.keys(GENERIC_TESTS))}`);
+      continue;
+    }
+    if (def.needsColumn && column === undefined) {
+      y.error(item, `test "${testName}" must be declared under a column`);
+      continue;
+    }
+    const args: Record<string, unknown> = {};
+    const config: Record<string, unknown> = {};
+    const allowed = [...Object.keys(def.args), ...TEST_OPTION_KEYS];
+    for (const [k, v] of y.entries(body, `test "${testName}"`, allowed)) {
+      if (k === 'config') {
+        Object.assign(config, configLayer(y, v, 'test').values);
+      } else if (k in def.args) {
+        const problem = def.args[k].check(y.value(v));
+        if (problem) y.error(v, `argument "${k}" of test "${testName}" ${problem}`);
+        args[k] = y.value(v);
+      } else {
+        const problem = checkConfig('test', k, y.value(v));
+        if (problem) y.error(v, problem);
+        config[k] = y.value(v);
+      }
+    }
+    for (const [k, spec] of Object.entries(def.args)) {
+      if (spec.required && !(k in args)) y.error(item, `test "${testName}" needs the argument "${k}"`);
+    }
+    if (typeof args.to === 'string' && !parseRefTarget(args.to)) {
+      y.error(item, `test "${testName}": "to" must be ref('model'), source('source', 'table') or a model name`);
+    }
+    out.push({ testName, args, config: { values: config, origin }, column, origin });
+  }
+  return out;
+}
+
+export function configLayer(y: YamlFile, node: YNode | null | undefined, kind: ConfigKind): ConfigLayer {
+  const values: Record<string, unknown> = {};
+  for (const p of y.pairs(node, 'config')) {
+    const value = y.value(p.value);
+    const problem = checkConfig(kind, p.key, value);
+    if (problem) y.error(p.keyNode, problem);
+    else values[p.key] = value;
+  }
+  return { values, origin: { file: y.file, line: y.lineOf(node) } };
+}

@@ -1,0 +1,83 @@
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import { redact } from '../secrets.js';
+import { displayRelation, type Node, type NodeResult, type NodeStatus } from '../types.js';
+
+type Color = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
+const CODES: Record<Color, [number, number]> = { green: [32, 39], yellow: [33, 39], red: [31, 39], dim: [2, 22], bold: [1, 22] };
+
+const LABEL: Record<NodeStatus, { text: string; color: Color }> = {
+  success: { text: 'OK', color: 'green' },
+  pass: { text: 'PASS', color: 'green' },
+  warn: { text: 'WARN', color: 'yellow' },
+  fail: { text: 'FAIL', color: 'red' },
+  error: { text: 'ERROR', color: 'red' },
+  skipped: { text: 'SKIP', color: 'yellow' },
+};
+
+const WIDTH = 80;
+
+/** The one place that writes to the terminal. Every line passes through `redact`. */
+export class ConsoleReporter {
+  private readonly color: boolean;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly err: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.color = Boolean(out.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  }
+
+  private paint(text: string, c: Color): string {
+    return this.color ? `\x1b[${CODES[c][0]}m${text}\x1b[${CODES[c][1]}m` : text;
+  }
+
+  line(text = ''): void {
+    this.out.write(`${redact(text)}\n`);
+  }
+
+  errorLine(text: string): void {
+    this.err.write(`${redact(text)}\n`);
+  }
+
+  diagnostics(list: readonly Diagnostic[]): void {
+    for (const d of list) this.errorLine(d.severity === 'error' ? this.paint(formatDiagnostic(d), 'red') : this.paint(formatDiagnostic(d), 'yellow'));
+  }
+
+  /** `12 of 40 OK created table marts.fct_orders ........ [OK 1.2s, 48,210 rows]` */
+  nodeResult(r: NodeResult, node: Node, index: number, total: number): void {
+    const label = LABEL[r.status];
+    const what = describe(r, node);
+    const stats = [`${label.text} ${(r.durationMs / 1000).toFixed(2)}s`];
+    if (r.rows !== undefined) stats.push(`${r.rows.toLocaleString("en-US")} row${r.rows === 1 ? "" : "s"}`);
+    if (r.failures) stats.push(`${r.failures.toLocaleString('en-US')} failing`);
+    const head = `${String(index).padStart(String(total).length)} of ${total} ${label.text} ${what} `;
+    const tail = ` [${stats.join(', ')}]`;
+    const dots = '.'.repeat(Math.max(3, WIDTH - head.length - tail.length));
+    this.line(`${head.replace(label.text, this.paint(label.text, label.color))}${this.paint(dots, 'dim')}${tail}`);
+    if (r.error) this.line(`    ${this.paint(r.error, 'red')}`);
+    else if (r.status === 'skipped') this.line(this.paint(`    ${r.message}`, 'dim'));
+  }
+
+  summary(results: readonly NodeResult[], elapsedMs: number): void {
+    const counts = new Map<NodeStatus, number>();
+    for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const parts = (Object.keys(LABEL) as NodeStatus[])
+      .filter((s) => counts.get(s))
+      .map((s) => this.paint(`${counts.get(s)} ${LABEL[s].text}`, LABEL[s].color));
+    this.line();
+    this.line(`Finished in ${(elapsedMs / 1000).toFixed(2)}s: ${parts.join(', ') || 'nothing to do'}`);
+  }
+}
+
+function describe(r: NodeResult, node: Node): string {
+  switch (node.kind) {
+    case 'model':
+      return r.status === 'success' ? `${r.message} ${displayRelation(node.relation)}` : `${node.materialized} ${displayRelation(node.relation)}`;
+    case 'seed':
+      return `seed ${displayRelation(node.relation)}`;
+    case 'test':
+      return `test ${node.name}`;
+    case 'source':
+      return `source ${node.name}`;
+  }
+}

@@ -1,0 +1,148 @@
+import type { Diagnostic } from './errors.js';
+
+/** `model.stg_orders`, `seed.raw_customers`, `source.vyapar.customers`, `test.unique_stg_orders_order_id`. */
+export type NodeId = string;
+
+/** A relation in the target database. Made by `relation()`, quoted only by `quoteRelation()`. */
+export interface Relation {
+  readonly schema: string;
+  readonly name: string;
+}
+
+export function relation(schema: string, name: string): Relation {
+  return Object.freeze({ schema, name });
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteRelation(r: Relation): string {
+  return `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
+}
+
+export function quoteLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+export function displayRelation(r: Relation): string {
+  return `${r.schema}.${r.name}`;
+}
+
+export const MATERIALIZATIONS = ['view', 'table', 'ephemeral'] as const;
+export type Materialization = (typeof MATERIALIZATIONS)[number];
+
+export interface ColumnDef {
+  readonly name: string;
+  readonly description: string;
+  readonly dataType?: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** Where a thing was written: a project-relative file and a 1-based line. */
+export interface Origin {
+  readonly file: string;
+  readonly line?: number;
+}
+
+interface NodeBase {
+  readonly id: NodeId;
+  readonly name: string;
+  readonly origin: Origin;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** Direct upstream nodes, in the order the template or YAML names them. */
+  readonly dependsOn: readonly NodeId[];
+}
+
+export interface ModelNode extends NodeBase {
+  readonly kind: 'model';
+  readonly materialized: Materialization;
+  readonly relation: Relation;
+  readonly columns: readonly ColumnDef[];
+  /** The rendered SELECT (ephemeral parents inlined as CTEs). */
+  readonly sql: string;
+}
+
+export interface SeedNode extends NodeBase {
+  readonly kind: 'seed';
+  readonly relation: Relation;
+  /** Absolute path of the CSV file. */
+  readonly path: string;
+  readonly columnTypes: Readonly<Record<string, string>>;
+  readonly delimiter?: string;
+  readonly columns: readonly ColumnDef[];
+}
+
+export interface SourceNode extends NodeBase {
+  readonly kind: 'source';
+  readonly sourceName: string;
+  readonly tableName: string;
+  /** A table or view in the target database … */
+  readonly relation?: Relation;
+  /** … or files read by a table function (absolute glob and format). */
+  readonly files?: { readonly path: string; readonly format: 'csv' | 'parquet' | 'json' };
+  /** What `{{source}}` renders to. */
+  readonly sql: string;
+  readonly columns: readonly ColumnDef[];
+}
+
+export type Severity = 'error' | 'warn';
+
+export interface TestNode extends NodeBase {
+  readonly kind: 'test';
+  readonly testType: 'generic' | 'singular';
+  /** `not_null`, `unique`, … or the file name of a singular test. */
+  readonly testName: string;
+  /** The node the test is declared on (generic tests). */
+  readonly attachedTo?: NodeId;
+  readonly column?: string;
+  readonly severity: Severity;
+  /** A query returning the failing rows. */
+  readonly sql: string;
+}
+
+export type Node = ModelNode | SeedNode | SourceNode | TestNode;
+export type NodeKind = Node['kind'];
+
+export interface TargetDef {
+  readonly profile: string;
+  readonly name: string;
+  /** Absolute path of the DuckDB file, or ':memory:'. */
+  readonly path: string;
+  readonly threads: number;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** The compiled project: every node with its rendered SQL and its edges. */
+export interface Manifest {
+  readonly projectName: string;
+  readonly root: string;
+  readonly target: TargetDef;
+  readonly nodes: Readonly<Record<NodeId, Node>>;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly generatedAt: string;
+  readonly invocationId: string;
+}
+
+export type NodeStatus = 'success' | 'error' | 'warn' | 'fail' | 'pass' | 'skipped';
+
+export interface NodeResult {
+  readonly nodeId: NodeId;
+  readonly status: NodeStatus;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly rows?: number;
+  /** For tests: the number of failing rows. */
+  readonly failures?: number;
+  readonly message: string;
+  readonly error?: string;
+}
+
+export interface RunResult {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly elapsedMs: number;
+  readonly results: readonly NodeResult[];
+}
