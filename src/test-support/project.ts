@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+
+export const DEFAULT_PROJECT = 'name: t\n';
+export const DEFAULT_PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 2\n';
+
+/** A throwaway project on disk: `project.yml` and a dev profile unless the files given replace them. */
+export interface TestProject {
+  readonly dir: string;
+  readonly db: string;
+  write(path: string, text: string): void;
+  run(...args: string[]): Promise<CliResult>;
+  runWith(env: Record<string, string>, ...args: string[]): Promise<CliResult>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  remove(): void;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function testProject(files: Record<string, string>): TestProject {
+  const dir = mkdtempSync(join(tmpdir(), 'eider-test-'));
+  const all = { 'project.yml': DEFAULT_PROJECT, 'profiles/profiles.yml': DEFAULT_PROFILES, ...files };
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  for (const [path, text] of Object.entries(all)) write(path, text);
+  const db = join(dir, 'warehouse/dev.duckdb');
+  return {
+    dir,
+    db,
+    write,
+    run: (...args) => runCli(dir, args),
+    runWith: (env, ...args) => runCli(dir, args, env),
+    query: (sql) => queryFile(db, sql),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs the real `eider` binary in `cwd` (as a user would), with colors off. */
+export function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Reads a DuckDB file read-only, the way a BI tool would. */
+export async function queryFile(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const adapter = await DuckDbAdapter.open({ path, threads: 1, readOnly: true });
+  try {
+    return await adapter.sessions[0].query(sql);
+  } finally {
+    await adapter.close();
+  }
+}
