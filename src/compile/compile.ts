@@ -155,17 +155,16 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     ref(name: string, options: Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation }) {
       const st = (options.data.root as Record<symbol, RenderState>)[STATE];
       const node = byName.get(name);
-      if (!node) throw new TemplateError(`unknown ref "${name}"`, options.loc?.start.line);
+      if (!node) return quoteIdent(name); // already reported when the edges were resolved
       if (node.kind === 'model' && node.materialized === 'ephemeral') {
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
       return quoteRelation(node.relation);
     },
-    source(source: string, table: string, options: Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation }) {
-      const node = sources.get(`source.${source}.${table}`);
-      if (!node) throw new TemplateError(`unknown source "${source}.${table}"`, options.loc?.start.line);
-      return node.sql;
+    source(source: string, table: string) {
+      // An unknown source was reported when the edges were resolved.
+      return sources.get(`source.${source}.${table}`)?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
     var(...args: unknown[]) {

@@ -15,7 +15,10 @@ export interface LocatedError {
 export function locateSqlError(root: string, node: Node, statement: string, error: string): LocatedError {
   const [head] = error.split(/\n\s*\nLINE \d+:/);
   const message = head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
-  if (node.kind === 'seed') return { message, file: node.origin.file, line: csvErrorLine(node.path, error, node.delimiter ?? ',') };
+  if (node.kind === 'seed') {
+    const csv = csvError(node.path, error, node.delimiter ?? ',');
+    return { message: csv?.detail ?? message, file: node.origin.file, line: csv?.line };
+  }
   const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
   if (!lineNo) return { message, file: node.origin.file, line: node.origin.line };
   return { message, file: node.origin.file, line: templateLine(join(root, node.origin.file), statement, Number(lineNo)) };
@@ -41,10 +44,10 @@ function templateLine(path: string, statement: string, line: number): number | u
   return undefined;
 }
 
-/** The line of a CSV error: DuckDB's own when it gives one, else the first row whose field count differs from the header's. */
-function csvErrorLine(path: string, error: string, delimiter: string): number | undefined {
+/** Where a CSV is malformed: DuckDB's line when it gives one, else the first row whose field count differs from the header's. */
+function csvError(path: string, error: string, delimiter: string): { line: number; detail?: string } | undefined {
   const m = /(?:Line|line):\s*(\d+)/.exec(error);
-  if (m) return Number(m[1]);
+  if (m) return { line: Number(m[1]) };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -64,13 +67,15 @@ function csvErrorLine(path: string, error: string, delimiter: string): number | 
       line++;
       if (!inQuotes) {
         if (expected < 0) expected = fields;
-        else if (fields !== expected) return rowStart;
+        else if (fields !== expected) return { line: rowStart, detail: `malformed CSV: this row has ${fields} fields, the header has ${expected}` };
         fields = 1;
         rowStart = line;
       }
     }
   }
-  if (inQuotes) return rowStart;
-  if (expected >= 0 && text.length > 0 && !text.endsWith('\n') && fields !== expected) return rowStart;
+  if (inQuotes) return { line: rowStart, detail: 'malformed CSV: a quoted field is never closed' };
+  if (expected >= 0 && !text.endsWith('\n') && fields !== expected) {
+    return { line: rowStart, detail: `malformed CSV: this row has ${fields} fields, the header has ${expected}` };
+  }
   return undefined;
 }

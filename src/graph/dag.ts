@@ -58,14 +58,14 @@ export class Dag {
   }
 }
 
-/** Orders a strongly connected component as a path: a -> b -> … -> back to a. */
+/** Orders a strongly connected component as a path along refs: a refs b refs … refs a. */
 function cyclePath(g: Graph, scc: string[]): string[] {
   const members = new Set(scc);
   const start = [...scc].sort()[0];
   const path = [start];
   const seen = new Set([start]);
   const dfs = (id: string): boolean => {
-    for (const next of (g.successors(id) as string[]) ?? []) {
+    for (const next of (g.predecessors(id) as string[]) ?? []) {
       if (!members.has(next)) continue;
       if (next === start) return true;
       if (seen.has(next)) continue;

@@ -49,7 +49,11 @@ function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: st
 function matchBody(manifest: Manifest, body: string, flag: string): NodeId[] {
   const nodes = Object.values(manifest.nodes);
   const colon = body.indexOf(':');
-  if (colon < 0) return nodes.filter((n) => glob(body).test(n.name)).map((n) => n.id);
+  if (colon < 0) {
+    const found = nodes.filter((n) => glob(body).test(n.name)).map((n) => n.id);
+    if (found.length === 0) throw usageError(`${flag}: no node is named "${body}"${didYouMean(body, nodes.map((n) => n.name))}`);
+    return found;
+  }
   const method = body.slice(0, colon);
   const value = body.slice(colon + 1);
   if (!value) throw usageError(`${flag}: "${body}" needs a value after the colon`);

@@ -8,7 +8,7 @@ export function seed(node: SeedNode, state: WarehouseState): string[] {
 }
 
 export function readCsv(node: SeedNode): string {
-  const opts = [`header = true`, `delim = ${quoteLiteral(node.delimiter ?? ',')}`, `quote = '"'`, `escape = '"'`, `strict_mode = true`];
+  const opts = [`header = true`, `skip = 0`, `delim = ${quoteLiteral(node.delimiter ?? ',')}`, `quote = '"'`, `escape = '"'`, `strict_mode = true`];
   const types = Object.entries(node.columnTypes);
   if (types.length > 0) opts.push(`types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(', ')}}`);
   return `read_csv(${quoteLiteral(node.path)}, ${opts.join(', ')})`;

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testProject, type CliResult, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+/** One clear message, no stack trace. */
+function expectError(r: CliResult, code: number, message: RegExp): void {
+  expect(r.stderr + r.stdout).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.code).toBe(code);
+}
+
+const base = { 'models/a.sql': 'select 1 as id\n' };
+
+describe('bad input gives file:line, a clear message and a non-zero exit', () => {
+  it('malformed project.yml', async () => {
+    p = testProject({ ...base, 'project.yml': 'name: t\nmodels:\n  materialized: [view\n' });
+    expectError(await p.run('build'), 2, /^project\.yml:\d+: invalid YAML/m);
+  });
+
+  it('unknown key in project.yml folder config, with a suggestion', async () => {
+    p = testProject({ ...base, 'project.yml': 'name: t\nmodels:\n  materialised: view\n' });
+    expectError(await p.run('build'), 2, /^project\.yml:3: unknown key "materialised" .*did you mean "materialized"/m);
+  });
+
+  it('unknown config key in a model file', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id\n{{config materialzed="table"}}\n' });
+    expectError(await p.run('build'), 2, /^models\/a\.sql:2: unknown config key "materialzed" \(did you mean "materialized"\?\)/m);
+  });
+
+  it('unknown key in a properties file', async () => {
+    p = testProject({ ...base, 'models/a.yml': 'models:\n  - name: a\n    descripton: x\n' });
+    expectError(await p.run('build'), 2, /^models\/a\.yml:3: unknown key "descripton" .*did you mean "description"/m);
+  });
+
+  it('a bad materialization value', async () => {
+    p = testProject({ 'models/a.sql': '{{config materialized="tabel"}}\nselect 1\n' });
+    expectError(await p.run('build'), 2, /^models\/a\.sql:1: materialized must be one of .*did you mean "table"/m);
+  });
+
+  it('missing profile', async () => {
+    p = testProject({ ...base, 'project.yml': 'name: t\nprofile: nope\n' });
+    expectError(await p.run('build'), 2, /^project\.yml:2: profile "nope" not found in profiles\/profiles\.yml/m);
+  });
+
+  it('missing profiles file', async () => {
+    p = testProject(base);
+    expectError(await p.run('build', '--profiles-dir', 'elsewhere'), 2, /profiles file not found/);
+  });
+
+  it('missing target, with a suggestion', async () => {
+    p = testProject(base);
+    expectError(await p.run('build', '--target', 'deb'), 2, /^profiles\/profiles\.yml:1: target "deb" not found in profile "t" \(did you mean "dev"\?\)/m);
+  });
+
+  it('unknown ref, with a suggestion', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select *\nfrom {{ref "aa"}}\n' });
+    const r = await p.run('build');
+    expectError(r, 2, /^models\/b\.sql:2: unknown ref "aa" \(did you mean "a"\?\)/m);
+    expect(r.stderr.match(/unknown ref/g)).toHaveLength(1);
+  });
+
+  it('unknown source', async () => {
+    p = testProject({
+      ...base,
+      'models/sources.yml': 'sources:\n  - name: raw\n    tables:\n      - name: orders\n',
+      'models/b.sql': 'select *\nfrom {{source "raw" "ordres"}}\n',
+    });
+    expectError(await p.run('build'), 2, /^models\/b\.sql:2: unknown source "raw\.ordres" \(did you mean "raw\.orders"\?\)/m);
+  });
+
+  it('a cycle prints its path, before any SQL runs', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select * from {{ref "c"}}\n', 'models/c.sql': 'select * from {{ref "d"}}\n', 'models/d.sql': 'select * from {{ref "b"}}\n' });
+    const r = await p.run('build');
+    expectError(r, 2, /^models\/b\.sql:1: dependency cycle: b -> c -> d -> b$/m);
+    expect(r.stdout).not.toMatch(/created/);
+  });
+
+  it('a duplicate model name', async () => {
+    p = testProject({ ...base, 'models/x/a.sql': 'select 2\n' });
+    expectError(await p.run('build'), 2, /^models\/x\/a\.sql:1: duplicate name "a": also defined by models\/a\.sql/m);
+  });
+
+  it('a Handlebars syntax error', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select 1\nfrom {{ref "a"}\n' });
+    expectError(await p.run('build'), 2, /^models\/b\.sql:2: Handlebars syntax error/m);
+  });
+
+  it('an unknown helper or macro', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select {{> nomacro}}, {{reff "a"}}\n' });
+    const r = await p.run('compile');
+    expectError(r, 2, /^models\/b\.sql:1: unknown macro "nomacro"/m);
+    expect(r.stderr).toMatch(/^models\/b\.sql:1: unknown helper "reff" \(did you mean "ref"\?\)/m);
+  });
+
+  it('a SQL syntax error in one model fails that model at its line; the others still build', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select id\nfrom {{ref "a"}}\nwher id = 1\n', 'models/c.sql': 'select 3 as z\n', 'models/d.sql': 'select * from {{ref "b"}}\n' });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ERROR view main\.b/);
+    expect(r.stdout).toMatch(/models\/b\.sql:3: Parser Error: syntax error at or near "id"/);
+    expect(r.stdout).toMatch(/SKIP view main\.d/);
+    expect(r.stdout).toMatch(/OK created view main\.c/);
+    expect(await p.query('select z from main.c')).toEqual([{ z: 3 }]);
+  });
+
+  it('compile reports a SQL syntax error with DuckDB\'s parser, at the model\'s file and line', async () => {
+    p = testProject({ ...base, 'models/b.sql': '{{config materialized="table"}}\nselect id,\nfrom {{ref "a"}}\nwher id = 1\n' });
+    expectError(await p.run('compile'), 2, /^models\/b\.sql:4: Parser Error: syntax error at or near "id"/m);
+  });
+
+  it('a malformed CSV seed fails at its line and loads nothing', async () => {
+    p = testProject({ ...base, 'seeds/s.csv': 'a,b\n1,2\n3,4,5\n6,7\n' });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/seeds\/s\.csv:3: malformed CSV: this row has 3 fields, the header has 2/);
+    expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name = 's'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('a CSV value that does not fit the declared column type', async () => {
+    p = testProject({ ...base, 'seeds/s.csv': 'a,b\n1,2\nx,3\n', 'seeds/s.yml': 'seeds:\n  - name: s\n    config:\n      column_types: {a: integer}\n' });
+    const r = await p.run('seed');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/seeds\/s\.csv:3: Conversion Error/);
+  });
+
+  it('a bad --select expression', async () => {
+    p = testProject(base);
+    expectError(await p.run('build', '--select', '2+a+x+'), 2, /--select: cannot read "2\+a\+x\+"/);
+    expectError(await p.run('ls', '-s', 'colour:red'), 2, /--select: unknown selector method "colour"/);
+    expectError(await p.run('ls', '-s', 'aa'), 2, /--select: no node is named "aa" \(did you mean "a"\?\)/);
+  });
+
+  it('a wrong flag', async () => {
+    p = testProject(base);
+    expectError(await p.run('build', '--thread', '3'), 2, /unknown option '--thread'/);
+    expectError(await p.run('build', '--threads', 'many'), 2, /--threads.*must be a positive integer/);
+    expectError(await p.run('frobnicate'), 2, /unknown command 'frobnicate'/);
+  });
+
+  it('no project.yml', async () => {
+    p = testProject(base);
+    const r = await p.run('build', '--project-dir', '/');
+    expectError(r, 2, /no project\.yml found/);
+  });
+});
