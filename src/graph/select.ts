@@ -38,11 +38,15 @@ function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: st
   const [, upDepth, up, at, body, down, downDepth] = m;
   const base = matchBody(manifest, body, flag);
   const out = new Set(base);
+  // Graph operators walk models, seeds and sources; tests join afterwards, with what they test.
+  const add = (ids: Iterable<NodeId>) => {
+    for (const n of ids) if (manifest.nodes[n].kind !== 'test') out.add(n);
+  };
   for (const id of base) {
-    if (up) for (const n of dag.reach(id, 'up', upDepth ? Number(upDepth) : Infinity)) out.add(n);
-    if (down || at) for (const n of dag.reach(id, 'down', downDepth ? Number(downDepth) : Infinity)) out.add(n);
+    if (up) add(dag.reach(id, 'up', upDepth ? Number(upDepth) : Infinity));
+    if (down || at) add(dag.reach(id, 'down', downDepth ? Number(downDepth) : Infinity));
   }
-  if (at) for (const id of [...out]) for (const n of dag.reach(id, 'up')) out.add(n);
+  if (at) for (const id of [...out]) add(dag.reach(id, 'up'));
   return out;
 }
 
