@@ -1,4 +1,3 @@
-import Handlebars from 'handlebars';
 import { basename, isAbsolute, join } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
@@ -23,6 +22,7 @@ import {
 } from '../types.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
+import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
 import { extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
 
 export interface CompileOptions {
@@ -149,10 +149,9 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   for (const [id, parsed] of parsedModels) nodes[id] = { ...(nodes[id] as ModelNode), dependsOn: edgesOf(parsed) };
 
   // Render. Ephemeral models render on demand (memoized) so they can be inlined as CTEs.
-  const hb = Handlebars.create();
   const vars = def.vars;
   const renderer = {
-    ref(name: string, options: Handlebars.HelperOptions & { loc?: hbs.AST.SourceLocation }) {
+    ref(name: string, options: { data: { root: unknown }; loc?: hbs.AST.SourceLocation }) {
       const st = (options.data.root as Record<symbol, RenderState>)[STATE];
       const node = byName.get(name);
       if (!node) return quoteIdent(name); // already reported when the edges were resolved
@@ -186,9 +185,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       throw new TemplateError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
     },
   };
-  for (const [name, fn] of Object.entries(renderer)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
-  for (const [name, fn] of userHelpers) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
-  for (const [name, ast] of partialAsts) hb.registerPartial(name, hb.compile(ast, { noEscape: true }));
+  const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
 
   const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
   const runStartedAt = opts.runStartedAt.toISOString();
@@ -204,10 +201,10 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       model: { name: node.name },
     };
     try {
-      const sql = hb.compile(parsed.ast, { noEscape: true, knownHelpersOnly: false })(context, { data: { root: context } });
+      const sql = renderTemplate(parsed.ast, context, env_);
       return { sql, ephemerals: state.ephemerals };
     } catch (e) {
-      const line = e instanceof TemplateError ? e.line : /line (\d+)/.exec(String((e as Error).message))?.[1];
+      const line = e instanceof TemplateError || e instanceof RenderError ? e.line : undefined;
       diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
       return undefined;
     }

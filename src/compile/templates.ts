@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import { didYouMean, type Diagnostic } from '../errors.js';
+import { fastParse } from './fast-parse.js';
 
 type AST = hbs.AST.Program;
 type Stmt = hbs.AST.Statement;
@@ -17,7 +18,10 @@ export interface TemplateFacts {
 export const CONTEXT_NAMES = ['this', 'target', 'is_incremental', 'run_started_at', 'invocation_id', 'model'];
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];
 
+/** The fast parser for the common subset; Handlebars' own parser for the rest and for every syntax error. */
 export function parseTemplate(text: string, file: string, diagnostics: Diagnostic[]): AST | undefined {
+  const fast = fastParse(text);
+  if (fast) return fast;
   try {
     return Handlebars.parse(text);
   } catch (e) {
