@@ -26,7 +26,8 @@ export async function buildCommand(mode: PlanMode, opts: GlobalOptions & SelectO
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);
     artifacts.compiled(manifest);
-    reporter.summary(results.filter((r) => plan.steps.find((s) => s.nodeId === r.nodeId)?.action.kind !== 'pass' || r.status === 'skipped'), run.elapsedMs);
+    const passThrough = new Set(plan.steps.filter((s) => s.action.kind === 'pass').map((s) => s.nodeId));
+    reporter.summary(results.filter((r) => !passThrough.has(r.nodeId) || r.status === 'skipped'), run.elapsedMs);
     return results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped') ? 1 : 0;
   } finally {
     await adapter.close();
