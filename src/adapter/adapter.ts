@@ -24,8 +24,8 @@ export function relationKey(r: Relation): string {
 /** The database a command works on. The DuckDB implementation is the only code that imports the driver. */
 export interface Adapter {
   readonly sessions: readonly Session[];
-  /** DuckDB's own parser on a statement: an error message, or undefined when it parses. */
-  parseError(sql: string): Promise<string | undefined>;
+  /** DuckDB's own parser on each statement: an error message per statement, undefined where it parses. */
+  parseErrors(statements: readonly string[]): Promise<Array<string | undefined>>;
   state(): Promise<WarehouseState>;
   version(): Promise<string>;
   close(): Promise<void>;

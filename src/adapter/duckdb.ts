@@ -57,13 +57,33 @@ export class DuckDbAdapter implements Adapter {
     return new DuckDbAdapter(instance, sessions, key);
   }
 
-  async parseError(sql: string): Promise<string | undefined> {
-    try {
-      await this.sessions[0].conn.extractStatements(sql);
-      return undefined;
-    } catch (e) {
-      return (e as Error).message.replace(/^Failed to extract statements: /, '');
+  /**
+   * Parses in batches (one call into DuckDB per few hundred statements); only a batch that fails,
+   * or that does not split into exactly its statements, is parsed again one statement at a time.
+   */
+  async parseErrors(statements: readonly string[]): Promise<Array<string | undefined>> {
+    const out: Array<string | undefined> = new Array(statements.length).fill(undefined);
+    const conn = this.sessions[0].conn;
+    const one = async (sql: string) => {
+      try {
+        const parsed = await conn.extractStatements(sql);
+        return parsed.count === 1 ? undefined : `expected one statement, found ${parsed.count}`;
+      } catch (e) {
+        return (e as Error).message.replace(/^Failed to extract statements: /, '');
+      }
+    };
+    const BATCH = 256;
+    for (let start = 0; start < statements.length; start += BATCH) {
+      const batch = statements.slice(start, start + BATCH);
+      let ok = false;
+      try {
+        ok = (await conn.extractStatements(batch.join('\n;\n'))).count === batch.length;
+      } catch {
+        ok = false;
+      }
+      if (!ok) for (let i = 0; i < batch.length; i++) out[start + i] = await one(batch[i]);
     }
+    return out;
   }
 
   async state(): Promise<WarehouseState> {

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { Manifest, Node, RunResult } from '../types.js';
@@ -49,15 +50,42 @@ export class Artifacts {
     this.write('run_results.json', JSON.stringify(redactDeep(body), null, 1));
   }
 
-  /** target/compiled/<the node's own path>: the SQL each node runs. */
+  /**
+   * target/compiled/<the node's own path>: the SQL each node runs. An index of content hashes lets a
+   * re-compile write only the files that changed (and remove the ones whose node is gone).
+   */
   compiled(m: Manifest): void {
+    const root = join(this.dir, 'compiled');
+    const indexPath = join(root, '.index.json');
+    let previous: Record<string, string> = {};
+    try {
+      previous = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, string>;
+    } catch {
+      previous = {};
+    }
+    const index: Record<string, string> = {};
+    const dirs = new Set<string>();
     for (const n of Object.values(m.nodes)) {
       const sql = compiledSql(n);
       if (sql === undefined) continue;
       const rel = n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
-      this.write(join('compiled', rel), `${sql.trim()}\n`);
+      const text = redact(`${sql.trim()}\n`);
+      const hash = createHash('sha1').update(text).digest('base64');
+      index[rel] = hash;
+      if (previous[rel] === hash && existsSync(join(root, rel))) continue;
+      const path = join(root, rel);
+      const dir = dirname(path);
+      if (!dirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        dirs.add(dir);
+      }
+      writeFileSync(path, text);
     }
+    for (const rel of Object.keys(previous)) if (!(rel in index)) rmSync(join(root, rel), { force: true });
+    mkdirSync(root, { recursive: true });
+    writeFileSync(indexPath, JSON.stringify(index));
   }
+
 }
 
 function compiledSql(n: Node): string | undefined {

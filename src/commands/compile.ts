@@ -14,23 +14,22 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   const selected = select(manifest, dag, opts.select, opts.exclude);
   const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
   const diagnostics: Diagnostic[] = [];
-  let checked = 0;
+  const checks = dag.order
+    .map((id) => manifest.nodes[id])
+    .filter((n) => selected.has(n.id) && (n.kind === 'model' || n.kind === 'test'))
+    .map((node) => ({ node, sql: node.kind === 'test' ? countQuery(node.sql) : (node as { sql: string }).sql }));
   try {
-    for (const id of dag.order) {
-      const node = manifest.nodes[id];
-      if (!selected.has(id) || (node.kind !== 'model' && node.kind !== 'test')) continue;
-      const sql = node.kind === 'test' ? countQuery(node.sql) : node.sql;
-      const error = await parser.parseError(sql);
-      checked++;
-      if (error) diagnostics.push({ severity: 'error', nodeId: id, ...locateSqlError(manifest.root, node, sql, error) });
-    }
+    const errors = await parser.parseErrors(checks.map((c) => c.sql));
+    errors.forEach((error, i) => {
+      if (error) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
+    });
   } finally {
     await parser.close();
   }
   artifacts.compiled(manifest);
   artifacts.manifest(manifest, EIDER_VERSION);
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
-  reporter.line(`Compiled ${checked} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  reporter.line(`Compiled ${checks.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   return 0;
 }
 

@@ -73,14 +73,16 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
   const props = parseProperties(files.properties, diagnostics);
   if (!target) return undefined;
 
+  const modelProps = new Map(props.models.map((m) => [m.name, m]));
+  const seedProps = new Map(props.seeds.map((s) => [s.name, s]));
   const models = files.models.map((file): ModelDef => {
     const modelName = basename(file.path, '.sql');
-    const p = props.models.find((m) => m.name === modelName);
+    const p = modelProps.get(modelName);
     return { name: modelName, file, layers: layersFor(file.path, modelFolders, p), props: p };
   });
   const seeds = files.seeds.map((file): SeedDef => {
     const seedName = basename(file, '.csv');
-    const p = props.seeds.find((s) => s.name === seedName);
+    const p = seedProps.get(seedName);
     return { name: seedName, file, layers: layersFor(file, seedFolders, p), props: p };
   });
   checkDuplicates([...models.map((m) => ({ name: m.name, file: m.file.path })), ...seeds.map((s) => ({ name: s.name, file: s.file }))], diagnostics);
@@ -155,8 +157,9 @@ function checkDuplicates(entries: Array<{ name: string; file: string }>, diagnos
 }
 
 function checkPropsMatch(props: readonly ResourceProps[], names: readonly string[], kind: string, diagnostics: Diagnostic[]): void {
+  const known = new Set(names);
   for (const p of props) {
-    if (!names.includes(p.name)) {
+    if (!known.has(p.name)) {
       diagnostics.push({ severity: 'error', file: p.origin.file, line: p.origin.line, message: `properties for unknown ${kind} "${p.name}"${didYouMean(p.name, names)}` });
     }
   }
