@@ -34,6 +34,16 @@ describe('bad input gives file:line, a clear message and a non-zero exit', () =>
     expectError(await p.run('build'), 2, /^models\/a\.yml:3: unknown key "descripton" .*did you mean "description"/m);
   });
 
+  it('an unknown test or a missing test argument, at its line', async () => {
+    p = testProject({
+      ...base,
+      'models/a.yml': 'models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_nul\n          - accepted_values:\n              quote: false\n',
+    });
+    const r = await p.run('build');
+    expectError(r, 2, /^models\/a\.yml:6: unknown test "not_nul" \(did you mean "not_null"\?\)/m);
+    expect(r.stderr).toMatch(/^models\/a\.yml:7: test "accepted_values" needs the argument "values"/m);
+  });
+
   it('a bad materialization value', async () => {
     p = testProject({ 'models/a.sql': '{{config materialized="tabel"}}\nselect 1\n' });
     expectError(await p.run('build'), 2, /^models\/a\.sql:1: materialized must be one of .*did you mean "table"/m);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { Artifacts } from '../artifacts/artifacts.js';
 import { compileProject } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
+import { parseYamlValue } from '../project/yaml.js';
 import { ConsoleReporter } from '../report/console.js';
 import type { Manifest } from '../types.js';
 
@@ -53,7 +53,7 @@ function parseVars(text: string | undefined): Record<string, unknown> | undefine
   if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = parseYaml(text);
+    value = parseYamlValue(text);
   } catch (e) {
     throw usageError(`--vars is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlValue } from './yaml.js';
 import { usageError } from '../errors.js';
 
 export interface SourceFile {
@@ -81,7 +81,7 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
 function readPaths(projectYaml: string): ProjectPaths {
   let doc: unknown;
   try {
-    doc = parseYaml(projectYaml);
+    doc = parseYamlValue(projectYaml);
   } catch {
     return DEFAULT_PATHS; // parse reports the YAML error with its line
   }

@@ -3,7 +3,7 @@ import { didYouMean, type Diagnostic } from '../errors.js';
 import type { ColumnDef, Origin } from '../types.js';
 import { checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { SourceFile } from './load.js';
-import { isMap, isScalar, YamlFile, type YNode } from './yaml.js';
+import { YamlFile, type YNode } from './yaml.js';
 
 /** A generic test as declared in YAML, arguments checked, not yet resolved to nodes. */
 export interface TestDecl {
@@ -148,23 +148,24 @@ function column(y: YamlFile, node: YNode): ColumnDef | undefined {
 }
 
 function columnTests(y: YamlFile, node: YNode): TestDecl[] {
-  if (!isMap(node)) return [];
-  const name = node.get('name');
-  const tests = node.get('tests', true) ?? node.get('data_tests', true);
-  return typeof name === 'string' ? testList(y, tests as YNode | undefined, name) : [];
+  const v = node.value as Record<string, unknown> | null;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof v.name !== 'string') return [];
+  const e = new Map(y.pairs(node, 'column').map((p) => [p.key, { value: p.value.value, line: p.keyNode.line }]));
+  return testList(y, e.get('tests') ?? e.get('data_tests'), v.name);
 }
 
 /** `- not_null`  or  `- accepted_values: {values: [...], severity: warn}`. */
 function testList(y: YamlFile, node: YNode | null | undefined, column?: string): TestDecl[] {
   const out: TestDecl[] = [];
   for (const item of y.items(node, 'tests')) {
-    const origin = { file: y.file, line: y.lineOf(item) };
+    const origin = { file: y.file, line: item.line };
     let testName: string;
     let body: YNode | null = null;
-    if (isScalar(item)) testName = String(item.value);
-    else if (isMap(item) && item.items.length === 1 && isScalar(item.items[0].key)) {
-      testName = String(item.items[0].key.value);
-      body = (item.items[0].value as YNode | null) ?? null;
+    const pairs = item.value !== null && typeof item.value === 'object' && !Array.isArray(item.value) ? y.pairs(item, 'test') : undefined;
+    if (typeof item.value === 'string') testName = item.value;
+    else if (pairs?.length === 1) {
+      testName = pairs[0].key;
+      body = pairs[0].value;
     } else {
       y.error(item, 'a test is a name, or a mapping of one test name to its arguments');
       continue;
