@@ -9,7 +9,7 @@ export async function openInPlace(target: TargetDef, threads = target.threads): 
   try {
     return await DuckDbAdapter.open({ path: target.path, threads, settings: target.settings });
   } catch (e) {
-    const message = String((e as Error).message).split('\n')[0];
+    const message = String((e as Error).message).split('\n')[0].replace(/\. However, .*$/, '.');
     const shown = target.path === ':memory:' ? target.path : relative(process.cwd(), target.path) || target.path;
     if (/lock/i.test(message)) throw new OpenError(`cannot open ${shown} for writing: ${message}`);
     if (/setting|option|configuration/i.test(message)) throw usageError(`target "${target.name}": ${message}`, 'profiles/profiles.yml');
