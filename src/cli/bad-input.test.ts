@@ -44,6 +44,21 @@ describe('bad input gives file:line, a clear message and a non-zero exit', () =>
     expect(r.stderr).toMatch(/^models\/a\.yml:7: test "accepted_values" needs the argument "values"/m);
   });
 
+  it('properties for a model that does not exist', async () => {
+    p = testProject({ ...base, 'models/a.yml': 'models:\n  - name: a\n  - name: aa_typo\n' });
+    expectError(await p.run('build'), 2, /^models\/a\.yml:3: properties for unknown model "aa_typo"/m);
+  });
+
+  it('a ref whose argument is not a literal', async () => {
+    p = testProject({ ...base, 'models/b.sql': 'select 1\nfrom {{ref name}}\n' });
+    expectError(await p.run('compile'), 2, /^models\/b\.sql:2: ref takes one literal model name/m);
+  });
+
+  it('a JavaScript macro module that fails to load', async () => {
+    p = testProject({ ...base, 'macros/broken.js': 'export function f( {\n' });
+    expectError(await p.run('compile'), 2, /^macros\/broken\.js(:\d+)?: cannot load macro module/m);
+  });
+
   it('a bad materialization value', async () => {
     p = testProject({ 'models/a.sql': '{{config materialized="tabel"}}\nselect 1\n' });
     expectError(await p.run('build'), 2, /^models\/a\.sql:1: materialized must be one of .*did you mean "table"/m);

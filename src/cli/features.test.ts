@@ -74,7 +74,8 @@ describe('templating', () => {
       'project.yml': 'name: t\nvars:\n  country: IN\n  min_amount: 10\nmodels:\n  materialized: table\n  schema: folder_schema\n',
       'macros/helpers.js': 'export function safe_divide(a, b) { return `(${a}) / nullif(${b}, 0)`; }\nexport function upper(s) { return String(s).toUpperCase(); }\n',
       'macros/money.sql': 'round({{column}} / 100.0, {{digits}})',
-      'models/m.sql': '{{config schema="file_schema"}}\nselect \'{{var "country"}}\' as country, {{var "min_amount"}} as min_amount, \'{{var "missing" "fallback"}}\' as fb,\n  {{safe_divide "10" "4"}} as ratio, \'{{upper target.name}}\' as target_name, {{> money column="12345" digits=1}} as rupees',
+      'macros/typed.ts': 'export function twice(x: string): string {\n  const n: number = Number(x);\n  return String(n * 2);\n}\n',
+      'models/m.sql': '{{config schema="file_schema"}}\nselect \'{{var "country"}}\' as country, {{var "min_amount"}} as min_amount, \'{{var "missing" "fallback"}}\' as fb,\n  {{safe_divide "10" "4"}} as ratio, \'{{upper target.name}}\' as target_name, {{> money column="12345" digits=1}} as rupees, {{twice "21"}} as answer',
       'models/m.yml': 'models:\n  - name: m\n    config:\n      schema: props_schema\n      materialized: view\n',
     });
     const r = await p.run('run', '--vars', '{min_amount: 25}');
@@ -82,7 +83,7 @@ describe('templating', () => {
     expect(r.code).toBe(0);
     // in-file schema beats properties beats project.yml; properties materialized beats project.yml.
     expect(r.stdout).toMatch(/OK created view file_schema\.m/);
-    expect(await p.query('select * from file_schema.m')).toEqual([{ country: 'IN', min_amount: 25, fb: 'fallback', ratio: 2.5, target_name: 'DEV', rupees: 123.5 }]);
+    expect(await p.query('select * from file_schema.m')).toEqual([{ country: 'IN', min_amount: 25, fb: 'fallback', ratio: 2.5, target_name: 'DEV', rupees: 123.5, answer: 42 }]);
   });
 
   it('a ref inside an {{#if}} branch that does not render is still a dependency', async () => {
