@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { queryFile, runCli, type CliResult } from '../test-support/project.js';
+
+/** The repository's own example project (VyaparBazaar), copied so the test never touches the repo's warehouse. */
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+let dir: string;
+let build: CliResult;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'eider-example-'));
+  for (const part of ['project.yml', 'profiles', 'models', 'seeds', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+  build = await runCli(dir, ['build']);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the VyaparBazaar example project', () => {
+  it('builds with every test passing', () => {
+    expect(build.stderr).toBe('');
+    expect(build.code).toBe(0);
+    expect(build.stdout).toMatch(/Finished in [\d.]+s: \d+ OK, \d+ PASS$/m);
+    expect(build.stdout).not.toMatch(/WARN|FAIL|ERROR|SKIP/);
+  });
+
+  it('has every layer in the dev file', async () => {
+    const db = join(dir, 'warehouse/dev.duckdb');
+    const rows = await queryFile(db, `select table_schema || '.' || table_name as r, table_type as t from information_schema.tables order by 1`);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { r: 'raw.raw_orders', t: 'BASE TABLE' },
+        { r: 'staging.stg_customers', t: 'VIEW' },
+        { r: 'staging.stg_orders', t: 'BASE TABLE' },
+        { r: 'marts.dim_customers', t: 'BASE TABLE' },
+        { r: 'marts.fct_orders', t: 'BASE TABLE' },
+        { r: 'marts.mart_daily_sales', t: 'BASE TABLE' },
+      ]),
+    );
+    // Ephemeral models are never created.
+    expect(rows.map((r) => r.r)).not.toContain('main.int_order_totals');
+    const [orders] = await queryFile(db, `select count(*)::int as n, sum(net_amount)::double > 0 as positive from marts.fct_orders`);
+    expect(orders).toEqual({ n: 3000, positive: true });
+    const [days] = await queryFile(db, `select count(*)::int as n, max(conversion_rate) <= 1 as sane from marts.mart_daily_sales`);
+    expect(days).toEqual({ n: 366, sane: true });
+  });
+
+  it('selects by tag and by graph', async () => {
+    const hourly = await runCli(dir, ['ls', '-s', 'tag:hourly', '--resource-type', 'model']);
+    expect(hourly.stdout.trim().split('\n').sort()).toEqual(['stg_customers', 'stg_order_items', 'stg_orders', 'stg_payments', 'stg_products', 'stg_web_sessions']);
+    const upstream = await runCli(dir, ['ls', '-s', '+mart_daily_sales', '--resource-type', 'model']);
+    expect(upstream.stdout).toMatch(/int_order_totals/);
+    expect(upstream.stdout).not.toMatch(/dim_customers/);
+  });
+});
