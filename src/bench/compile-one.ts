@@ -1,0 +1,14 @@
+// One `eider compile` in this process, then its wall time and peak memory as JSON on the last line.
+// Run in a fresh process per measurement so the peak is this compile's own.
+import { Writable } from 'node:stream';
+import { compileCommand } from '../commands/compile.js';
+
+const dir = process.argv[2];
+const started = performance.now();
+const silent = new Writable({ write: (_c, _e, cb) => cb() });
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = silent.write.bind(silent) as typeof process.stdout.write;
+const code = await compileCommand({ projectDir: dir });
+process.stdout.write = write;
+const ms = performance.now() - started;
+console.log(JSON.stringify({ code, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
