@@ -18,16 +18,19 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
     .map((id) => manifest.nodes[id])
     .filter((n) => selected.has(n.id) && (n.kind === 'model' || n.kind === 'test'))
     .map((node) => ({ node, sql: node.kind === 'test' ? countQuery(node.sql) : (node as { sql: string }).sql }));
+  // DuckDB parses on its own thread while this one writes the artifacts.
+  const parsing = parser.parseErrors(checks.map((c) => c.sql));
   try {
-    const errors = await parser.parseErrors(checks.map((c) => c.sql));
+    artifacts.compiled(manifest);
+    artifacts.manifest(manifest, EIDER_VERSION);
+    const errors = await parsing;
     errors.forEach((error, i) => {
       if (error) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
     });
   } finally {
+    await parsing.catch(() => undefined);
     await parser.close();
   }
-  artifacts.compiled(manifest);
-  artifacts.manifest(manifest, EIDER_VERSION);
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
   reporter.line(`Compiled ${checks.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   return 0;
