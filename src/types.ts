@@ -99,6 +99,11 @@ export interface TestNode extends NodeBase {
   readonly attachedTo?: NodeId;
   readonly column?: string;
   readonly severity: Severity;
+  /** Thresholds on the failure count, like ">10" (default "!=0"). */
+  readonly warnIf: string;
+  readonly errorIf: string;
+  /** Keep the failing rows in the audit schema of the target. */
+  readonly storeFailures: boolean;
   /** A query returning the failing rows. */
   readonly sql: string;
 }
@@ -134,8 +139,9 @@ export interface NodeResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly rows?: number;
-  /** For tests: the number of failing rows. */
+  /** For tests: the number of failing rows, and the first few of them. */
   readonly failures?: number;
+  readonly sample?: { readonly columns: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> };
   readonly message: string;
   readonly error?: string;
 }

@@ -7,6 +7,8 @@ export interface Session {
   /** Runs one statement; `rows` is the count a CREATE TABLE AS / INSERT reports, when it reports one. */
   exec(sql: string): Promise<{ rows?: number }>;
   query(sql: string): Promise<Row[]>;
+  /** Rows with every value as DuckDB would print it (dates as 2024-01-31, decimals exact), for display. */
+  queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }>;
 }
 
 export type RelationKind = 'table' | 'view';

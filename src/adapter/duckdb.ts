@@ -31,6 +31,13 @@ class DuckDbSession implements Session {
     return reader.getRowObjectsJS() as Row[];
   }
 
+  async queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }> {
+    const reader = await this.conn.runAndReadAll(sql);
+    const columns = reader.columnNames();
+    const rows = reader.getRowsJson().map((r) => r.map((v) => (v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
+    return { columns, rows };
+  }
+
   close(): void {
     this.conn.closeSync();
   }

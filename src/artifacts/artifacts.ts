@@ -43,6 +43,7 @@ export class Artifacts {
         duration_ms: r.durationMs,
         rows: r.rows ?? null,
         failures: r.failures ?? null,
+        failing_rows: r.sample ?? null,
         message: r.message,
         error: r.error ?? null,
       })),
@@ -111,6 +112,17 @@ function nodeJson(n: Node): Record<string, unknown> {
     case 'source':
       return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ?? null, columns: n.columns };
     case 'test':
-      return { ...base, test_type: n.testType, test_name: n.testName, attached_node: n.attachedTo ?? null, column_name: n.column ?? null, severity: n.severity, compiled_code: n.sql };
+      return {
+        ...base,
+        test_type: n.testType,
+        test_name: n.testName,
+        attached_node: n.attachedTo ?? null,
+        column_name: n.column ?? null,
+        severity: n.severity,
+        warn_if: n.warnIf,
+        error_if: n.errorIf,
+        store_failures: n.storeFailures,
+        compiled_code: n.sql,
+      };
   }
 }

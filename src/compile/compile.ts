@@ -251,14 +251,22 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       if (config.enabled === false) continue;
       const deps: NodeId[] = [owner.id];
       let to: string | undefined;
-      if (typeof decl.args.to === 'string') {
-        const t = parseRefTarget(decl.args.to);
+      const refArg = decl.args.to ?? decl.args.compare_model;
+      if (typeof refArg === 'string') {
+        const t = parseRefTarget(refArg);
         const toNode = t && ('ref' in t ? resolveRef(t.ref, decl.origin.file, decl.origin.line) : resolveSource(t.source, t.table, decl.origin.file, decl.origin.line));
         if (!toNode) continue;
         deps.push(toNode.id);
         to = relationSql(toNode);
       }
-      const suffix = decl.testName === 'relationships' ? `__${String(decl.args.field)}__${String(decl.args.to).replace(/\W+/g, '_').replace(/_+$/, '')}` : '';
+      const suffix =
+        decl.testName === 'relationships'
+          ? `__${String(decl.args.field)}__${String(decl.args.to).replace(/\W+/g, '_').replace(/_+$/, '')}`
+          : decl.testName === 'equal_rowcount'
+            ? `__${String(decl.args.compare_model).replace(/\W+/g, '_').replace(/_+$/, '')}`
+            : '';
+      const where = config.where as string | undefined;
+      const model = where ? `(select * from ${relationSql(owner)} where ${where})` : relationSql(owner);
       addTest({
         id: `test.${decl.testName}_${label}${decl.column ? `_${decl.column}` : ''}${suffix}`,
         kind: 'test',
@@ -272,8 +280,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         testName: decl.testName,
         attachedTo: owner.id,
         column: decl.column,
-        severity: (config.severity as Severity) ?? 'error',
-        sql: GENERIC_TESTS[decl.testName].sql({ model: relationSql(owner), column: decl.column, args: decl.args, to }),
+        ...testOptions(config),
+        sql: limited(GENERIC_TESTS[decl.testName].sql({ model, column: decl.column, args: decl.args, to }), config),
       });
     }
   };
@@ -306,13 +314,13 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       dependsOn: edgesOf(parsed),
       testType: 'singular',
       testName: name,
-      severity: (config.severity as Severity) ?? 'error',
+      ...testOptions(config),
       sql: '',
     };
     const out = render(parsed, skeleton, '');
     if (!out) continue;
     const ctes = out.ephemerals.map((n) => ({ name: n, sql: rendered.get(`model.${n}`) ?? 'select 1' }));
-    addTest({ ...skeleton, sql: withCtes(out.sql, ctes) });
+    addTest({ ...skeleton, sql: limited(withCtes(out.sql, ctes), config) });
   }
 
   return {
@@ -324,6 +332,20 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     generatedAt: new Date().toISOString(),
     invocationId: opts.invocationId,
   };
+}
+
+function testOptions(config: Record<string, unknown>): Pick<TestNode, 'severity' | 'warnIf' | 'errorIf' | 'storeFailures'> {
+  return {
+    severity: (config.severity as Severity) ?? 'error',
+    warnIf: (config.warn_if as string) ?? '!=0',
+    errorIf: (config.error_if as string) ?? '!=0',
+    storeFailures: config.store_failures === true,
+  };
+}
+
+/** `limit: N` caps the failing rows a test returns (and so its failure count). */
+function limited(sql: string, config: Record<string, unknown>): string {
+  return typeof config.limit === 'number' ? `select * from (\n${sql}\n) as eider_limited limit ${config.limit}` : sql;
 }
 
 function inFileConfig(parsed: Parsed, diagnostics: Diagnostic[], kind: 'model' | 'test' = 'model'): ConfigLayer {

@@ -4,6 +4,7 @@ import type { Manifest, NodeId, NodeResult, NodeStatus } from '../types.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
 import { formatDiagnostic } from '../errors.js';
+import { meetsThreshold } from '../project/config.js';
 
 export type OnResult = (result: NodeResult, step: PlanStep) => void;
 
@@ -90,13 +91,19 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session): Pr
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   if (action.kind === 'pass') return { nodeId: node.id, status: 'success', startedAt, durationMs: 0, message: 'nothing to build' };
   if (action.kind === 'test') {
+    let sql = action.sql;
     try {
-      const rows = await session.query(action.sql);
+      for (const p of action.prepare) await session.exec((sql = p));
+      sql = action.sql;
+      const rows = await session.query(sql);
       const failures = Number(rows[0]?.failures ?? 0);
-      const status: NodeStatus = failures === 0 ? 'pass' : action.severity === 'warn' ? 'warn' : 'fail';
-      return { nodeId: node.id, status, startedAt, durationMs: elapsed(), failures, message: failures === 0 ? 'passed' : `${failures} failing row${failures === 1 ? '' : 's'}` };
+      const status: NodeStatus =
+        action.severity === 'error' && meetsThreshold(action.errorIf, failures) ? 'fail' : meetsThreshold(action.warnIf, failures) ? 'warn' : 'pass';
+      const sample = status !== 'pass' && failures > 0 ? toSample(await session.queryDisplay((sql = action.sample))) : undefined;
+      const message = failures === 0 ? 'passed' : `${failures} failing row${failures === 1 ? '' : 's'}`;
+      return { nodeId: node.id, status, startedAt, durationMs: elapsed(), failures, sample, message };
     } catch (e) {
-      return failed(node.id, startedAt, elapsed(), manifest, action.sql, e);
+      return failed(node.id, startedAt, elapsed(), manifest, sql, e);
     }
   }
   let rows: number | undefined;
@@ -113,6 +120,11 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session): Pr
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+/** Failing rows for the console and run_results.json, secrets redacted. */
+function toSample(t: { columns: string[]; rows: string[][] }): NodeResult['sample'] {
+  return { columns: t.columns, rows: t.rows.map((r) => r.map(redact)) };
 }
 
 function failed(nodeId: NodeId, startedAt: string, durationMs: number, manifest: Manifest, sql: string, e: unknown): NodeResult {

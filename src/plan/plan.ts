@@ -1,14 +1,25 @@
 import type { WarehouseState } from '../adapter/adapter.js';
 import type { Dag } from '../graph/dag.js';
-import type { Manifest, Node, NodeId, Severity } from '../types.js';
+import { quoteRelation, relation, type Manifest, type Node, type NodeId, type Severity } from '../types.js';
 import { MATERIALIZERS } from './materializations/index.js';
 
 /** What to do for one node. */
 export type StepAction =
   /** Run the statements in order on one connection; rows come from the CREATE TABLE AS. */
   | { readonly kind: 'run'; readonly statements: readonly string[]; readonly verb: string }
-  /** Count the rows the test query returns; more than zero fails the test. */
-  | { readonly kind: 'test'; readonly sql: string; readonly severity: Severity }
+  /**
+   * Run `prepare` (storing failing rows, when asked), count the failing rows with `sql`, judge the count
+   * against the thresholds, and read the first few failing rows with `sample` when there are any.
+   */
+  | {
+      readonly kind: 'test';
+      readonly prepare: readonly string[];
+      readonly sql: string;
+      readonly sample: string;
+      readonly severity: Severity;
+      readonly warnIf: string;
+      readonly errorIf: string;
+    }
   /** Nothing to build (ephemeral models, sources): the node passes straight through. */
   | { readonly kind: 'pass' };
 
@@ -40,6 +51,10 @@ export function countQuery(testSql: string): string {
   return `select count(*) as failures from (\n${testSql}\n) as eider_test`;
 }
 
+/** Where `store_failures` keeps a test's failing rows. */
+export const AUDIT_SCHEMA = 'eider_audit';
+const SAMPLE_ROWS = 5;
+
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState): Plan {
   const kinds = KINDS_BY_MODE[mode];
@@ -67,6 +82,7 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
     const node = manifest.nodes[id];
     const action = stepFor(node, state);
     if (action.kind === 'run' && (node.kind === 'model' || node.kind === 'seed')) schemas.add(node.relation.schema);
+    if (action.kind === 'test' && action.prepare.length > 0) schemas.add(AUDIT_SCHEMA);
     return { nodeId: id, action, waitsFor: [...waits.get(id)!] };
   });
   const setup = [...schemas].filter((s) => !state.schemas.has(s.toLowerCase())).map((s) => `create schema if not exists "${s.replaceAll('"', '""')}"`);
@@ -81,8 +97,14 @@ function stepFor(node: Node, state: WarehouseState): StepAction {
     }
     case 'seed':
       return { kind: 'run', statements: MATERIALIZERS.seed(node, state), verb: 'loaded seed' };
-    case 'test':
-      return { kind: 'test', sql: countQuery(node.sql), severity: node.severity };
+    case 'test': {
+      const judge = { severity: node.severity, warnIf: node.warnIf, errorIf: node.errorIf };
+      if (!node.storeFailures) {
+        return { kind: 'test', prepare: [], sql: countQuery(node.sql), sample: `select * from (\n${node.sql}\n) as eider_test limit ${SAMPLE_ROWS}`, ...judge };
+      }
+      const store = quoteRelation(relation(AUDIT_SCHEMA, node.name));
+      return { kind: 'test', prepare: [`create or replace table ${store} as\n${node.sql}`], sql: `select count(*) as failures from ${store}`, sample: `select * from ${store} limit ${SAMPLE_ROWS}`, ...judge };
+    }
     case 'source':
       return { kind: 'pass' };
   }

@@ -5,7 +5,7 @@ import { didYouMean } from '../errors.js';
 export const CONFIG_KEYS = {
   model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
-  test: ['severity', 'tags', 'enabled', 'meta'],
+  test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
 export type ConfigKind = keyof typeof CONFIG_KEYS;
 
@@ -38,6 +38,15 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
         : 'tags must be a string or a list of strings';
     case 'severity':
       return value === 'warn' || value === 'error' ? undefined : `severity must be warn or error, not "${String(value)}"`;
+    case 'warn_if':
+    case 'error_if':
+      return typeof value === 'string' && THRESHOLD.test(value) ? undefined : `${key} must be a comparison with the failure count, like ">10", ">=1" or "!=0"; got ${JSON.stringify(value)}`;
+    case 'where':
+      return typeof value === 'string' && value.trim() !== '' ? undefined : 'where must be a SQL condition';
+    case 'limit':
+      return Number.isInteger(value) && (value as number) > 0 ? undefined : 'limit must be a positive whole number';
+    case 'store_failures':
+      return typeof value === 'boolean' ? undefined : 'store_failures must be true or false';
     case 'meta':
       return isRecord(value) ? undefined : 'meta must be a mapping';
     case 'column_types':
@@ -46,6 +55,31 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
         : 'column_types must map column names to DuckDB types';
     default:
       return undefined;
+  }
+}
+
+/** A test threshold: a comparison operator and a whole number. */
+export const THRESHOLD = /^\s*(>=|<=|!=|<>|==|=|>|<)\s*(\d+)\s*$/;
+
+/** Whether `failures` meets a threshold such as ">10". */
+export function meetsThreshold(threshold: string, failures: number): boolean {
+  const m = THRESHOLD.exec(threshold);
+  if (!m) return failures > 0;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '>':
+      return failures > n;
+    case '>=':
+      return failures >= n;
+    case '<':
+      return failures < n;
+    case '<=':
+      return failures <= n;
+    case '=':
+    case '==':
+      return failures === n;
+    default:
+      return failures !== n;
   }
 }
 

@@ -50,7 +50,7 @@ const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'dat
 const COLUMN_KEYS = ['name', 'description', 'data_type', 'tests', 'data_tests', 'meta', 'quote'];
 const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta'];
 const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta'];
-const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled'];
+const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'];
 const FORMATS = ['csv', 'parquet', 'json'] as const;
 
 export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[]): Properties {
@@ -175,8 +175,12 @@ function testList(y: YamlFile, node: YNode | null | undefined, column?: string):
       y.error(item, `unknown test "${testName}"${didYouMean(testName, Object.keys(GENERIC_TESTS))}`);
       continue;
     }
-    if (def.needsColumn && column === undefined) {
+    if (def.needsColumn === true && column === undefined) {
       y.error(item, `test "${testName}" must be declared under a column`);
+      continue;
+    }
+    if (def.needsColumn === false && column !== undefined) {
+      y.error(item, `test "${testName}" applies to a whole model: declare it under the model's tests, not under column "${column}"`);
       continue;
     }
     const args: Record<string, unknown> = {};
@@ -198,8 +202,10 @@ function testList(y: YamlFile, node: YNode | null | undefined, column?: string):
     for (const [k, spec] of Object.entries(def.args)) {
       if (spec.required && !(k in args)) y.error(item, `test "${testName}" needs the argument "${k}"`);
     }
-    if (typeof args.to === 'string' && !parseRefTarget(args.to)) {
-      y.error(item, `test "${testName}": "to" must be ref('model'), source('source', 'table') or a model name`);
+    for (const k of ['to', 'compare_model']) {
+      if (typeof args[k] === 'string' && !parseRefTarget(args[k] as string)) {
+        y.error(item, `test "${testName}": "${k}" must be ref('model'), source('source', 'table') or a model name`);
+      }
     }
     out.push({ testName, args, config: { values: config, origin }, column, origin });
   }

@@ -55,7 +55,19 @@ export class ConsoleReporter {
     const dots = '.'.repeat(Math.max(3, WIDTH - head.length - tail.length));
     this.line(`${head.replace(label.text, this.paint(label.text, label.color))}${this.paint(dots, 'dim')}${tail}`);
     if (r.error) this.line(`    ${this.paint(r.error, 'red')}`);
+    else if (r.sample && r.sample.rows.length > 0) this.sample(r.sample, r.failures ?? r.sample.rows.length);
     else if (r.status === 'skipped') this.line(this.paint(`    ${r.message}`, 'dim'));
+  }
+
+  /** The first failing rows of a test, as a small aligned table. */
+  private sample(sample: NonNullable<NodeResult['sample']>, failures: number): void {
+    const clip = (v: string) => (v.length > 32 ? `${v.slice(0, 31)}…` : v);
+    const rows = [sample.columns.map(clip), ...sample.rows.map((r) => r.map(clip))];
+    const widths = sample.columns.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const fmt = (r: readonly string[]) => `    | ${r.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
+    this.line(this.paint(fmt(rows[0]), 'bold'));
+    for (const r of rows.slice(1)) this.line(fmt(r));
+    if (failures > sample.rows.length) this.line(this.paint(`    … and ${(failures - sample.rows.length).toLocaleString('en-US')} more`, 'dim'));
   }
 
   summary(results: readonly NodeResult[], elapsedMs: number): void {
