@@ -74,6 +74,45 @@ describe('generic tests', () => {
   });
 });
 
+describe('custom generic tests (macros/test_<name>.sql)', () => {
+  it('are used in YAML like the built-in ones, with model, column_name and their own arguments', async () => {
+    p = testProject({
+      'models/orders.sql': orders,
+      'macros/test_is_even.sql': 'select * from {{model}} where {{column_name}} % 2 <> 0',
+      'macros/test_at_least.sql': 'select {{column_name}} from {{model}} where {{column_name}} < {{min}}',
+      'macros/test_has_rows_for_shop.sql': 'select {{shop}} as shop where not exists (select 1 from {{model}} where shop = {{shop}})',
+      'models/orders.yml': [
+        'models:',
+        '  - name: orders',
+        '    tests:',
+        '      - has_rows_for_shop: {shop: 7, severity: warn}',
+        '    columns:',
+        '      - name: amount',
+        '        tests:',
+        '          - is_even',
+        '          - at_least: {min: 0}',
+        '',
+      ].join('\n'),
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, 'is_even_orders_amount')).toMatch(/FAIL .*1 failing/); // -5
+    expect(line(r.stdout, 'at_least_orders_amount')).toMatch(/FAIL .*1 failing/);
+    expect(line(r.stdout, 'has_rows_for_shop_orders')).toMatch(/WARN .*1 failing/);
+  });
+
+  it('a missing argument is an error at the declaration', async () => {
+    p = testProject({
+      'models/orders.sql': orders,
+      'macros/test_at_least.sql': 'select * from {{model}} where {{column_name}} < {{min}}',
+      'models/orders.yml': 'models:\n  - name: orders\n    columns:\n      - name: amount\n        tests:\n          - at_least: {minimum: 0}\n',
+    });
+    const r = await p.run('compile');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^models\/orders\.yml:6: test "at_least" needs the argument "min"/m);
+  });
+});
+
 describe('test options', () => {
   it('warn_if / error_if thresholds judge the failure count', async () => {
     p = project(

@@ -23,7 +23,7 @@ import {
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
-import { extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
+import { contextNames, extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
 
 export interface CompileOptions {
   readonly invocationId: string;
@@ -152,10 +152,11 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   const vars = def.vars;
   const renderer = {
     ref(name: string, options: { data: { root: unknown }; loc?: hbs.AST.SourceLocation }) {
-      const st = (options.data.root as Record<symbol, RenderState>)[STATE];
+      const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
       const node = byName.get(name);
       if (!node) return quoteIdent(name); // already reported when the edges were resolved
       if (node.kind === 'model' && node.materialized === 'ephemeral') {
+        if (!st) return `(\n${renderModel(node.id) ?? 'select 1'}\n)`; // outside a model (a test macro): a subquery
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
@@ -281,8 +282,23 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         attachedTo: owner.id,
         column: decl.column,
         ...testOptions(config),
-        sql: limited(GENERIC_TESTS[decl.testName].sql({ model, column: decl.column, args: decl.args, to }), config),
+        sql: limited(GENERIC_TESTS[decl.testName]?.sql({ model, column: decl.column, args: decl.args, to }) ?? customTest(decl, model) ?? '', config),
       });
+    }
+  };
+  // A project's own generic test: macros/test_<name>.sql, rendered with model, column_name and the arguments.
+  const customTest = (decl: TestDecl, model: string): string | undefined => {
+    const ast = partialAsts.get(`test_${decl.testName}`)!;
+    const wanted = contextNames(ast, env_.helpers);
+    const problems = [...wanted].filter((n) => n !== 'model' && n !== 'column_name' && !(n in decl.args)).map((n) => `test "${decl.testName}" needs the argument "${n}"`);
+    if (wanted.has('column_name') && decl.column === undefined) problems.push(`test "${decl.testName}" reads column_name: declare it under a column`);
+    for (const message of problems) diagnostics.push({ severity: 'error', file: decl.origin.file, line: decl.origin.line, message });
+    if (problems.length > 0) return undefined;
+    try {
+      return renderTemplate(ast, { ...decl.args, model, column_name: decl.column }, env_);
+    } catch (e) {
+      diagnostics.push({ severity: 'error', file: decl.origin.file, line: decl.origin.line, message: `test "${decl.testName}": ${(e as Error).message}` });
+      return undefined;
     }
   };
   for (const m of def.models) {

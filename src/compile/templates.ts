@@ -137,3 +137,36 @@ export function extractFacts(
   walk(ast, 0, false);
   return facts;
 }
+
+/** Names a macro reads from its context (the arguments it expects), outside `each`/`with` blocks. */
+export function contextNames(ast: AST, helpers: { has(name: string): boolean }): Set<string> {
+  const names = new Set<string>();
+  const path = (e: Expr | hbs.AST.PathExpression) => {
+    if (e.type === 'PathExpression') {
+      const p = e as hbs.AST.PathExpression;
+      if (!p.data && p.parts.length > 0 && !helpers.has(p.parts[0])) names.add(p.parts[0]);
+    } else if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression);
+  };
+  const call = (n: hbs.AST.MustacheStatement | hbs.AST.SubExpression | hbs.AST.BlockStatement) => {
+    const head = n.path as hbs.AST.PathExpression;
+    if (n.params.length === 0 && (n.hash?.pairs.length ?? 0) === 0 && n.type === 'MustacheStatement') path(head);
+    for (const p of n.params) path(p);
+    for (const p of n.hash?.pairs ?? []) path(p.value);
+  };
+  const walk = (program: AST | undefined, depth: number) => {
+    for (const s of program?.body ?? ([] as Stmt[])) {
+      if (s.type === 'MustacheStatement') {
+        if (depth === 0) call(s as hbs.AST.MustacheStatement);
+      } else if (s.type === 'BlockStatement') {
+        const b = s as hbs.AST.BlockStatement;
+        if (depth === 0) call(b);
+        const name = (b.path as hbs.AST.PathExpression).original;
+        const inner = name === 'each' || name === 'with' ? depth + 1 : depth;
+        walk(b.program, inner);
+        walk(b.inverse, inner);
+      }
+    }
+  };
+  walk(ast, 0);
+  return names;
+}

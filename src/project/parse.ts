@@ -70,7 +70,8 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     opts.env ?? process.env,
     diagnostics,
   );
-  const props = parseProperties(files.properties, diagnostics);
+  const customTests = new Set(files.partials.map((f) => basename(f.path, '.sql')).filter((n) => n.startsWith('test_')).map((n) => n.slice('test_'.length)));
+  const props = parseProperties(files.properties, diagnostics, customTests);
   if (!target) return undefined;
 
   const modelProps = new Map(props.models.map((m) => [m.name, m]));

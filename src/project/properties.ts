@@ -53,26 +53,30 @@ const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'colu
 const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'];
 const FORMATS = ['csv', 'parquet', 'json'] as const;
 
-export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[]): Properties {
+/**
+ * `custom` names the project's own generic tests (macros named `test_<name>.sql`): their arguments are
+ * whatever the macro reads, checked when the test is compiled.
+ */
+export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[], custom: ReadonlySet<string> = new Set()): Properties {
   const out: Properties = { models: [], seeds: [], sources: [] };
   for (const f of files) {
     const y = new YamlFile(f.path, f.text, diagnostics);
     if (!y.root) continue;
     const top = y.entries(y.root, f.path, TOP_KEYS);
     for (const m of y.items(top.get('models'), 'models')) {
-      const r = resource(y, m, 'model');
+      const r = resource(y, m, 'model', custom);
       if (r) out.models.push(r);
     }
     for (const s of y.items(top.get('seeds'), 'seeds')) {
-      const r = resource(y, s, 'seed');
+      const r = resource(y, s, 'seed', custom);
       if (r) out.seeds.push(r);
     }
-    for (const s of y.items(top.get('sources'), 'sources')) out.sources.push(...source(y, s));
+    for (const s of y.items(top.get('sources'), 'sources')) out.sources.push(...source(y, s, custom));
   }
   return out;
 }
 
-function resource(y: YamlFile, node: YNode, kind: ConfigKind): ResourceProps | undefined {
+function resource(y: YamlFile, node: YNode, kind: ConfigKind, custom: ReadonlySet<string>): ResourceProps | undefined {
   const e = y.entries(node, `${kind} properties`, RESOURCE_KEYS);
   const name = y.string(e.get('name'), 'name');
   if (!name) {
@@ -85,13 +89,13 @@ function resource(y: YamlFile, node: YNode, kind: ConfigKind): ResourceProps | u
     description: y.string(e.get('description'), 'description') ?? '',
     config: e.has('config') ? configLayer(y, e.get('config'), kind) : undefined,
     columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
-    tests: [...testList(y, e.get('tests') ?? e.get('data_tests')), ...columns.flatMap((c) => columnTests(y, c))],
+    tests: [...testList(y, e.get('tests') ?? e.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
     meta: (y.value(e.get('meta')) as Record<string, unknown>) ?? {},
     origin: { file: y.file, line: y.lineOf(node) },
   };
 }
 
-function source(y: YamlFile, node: YNode): SourceTableDef[] {
+function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTableDef[] {
   const e = y.entries(node, 'source', SOURCE_KEYS);
   const sourceName = y.string(e.get('name'), 'name');
   if (!sourceName) {
@@ -124,7 +128,7 @@ function source(y: YamlFile, node: YNode): SourceTableDef[] {
       path,
       format: path ? ((format ?? inferred) as SourceTableDef['format']) : undefined,
       columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
-      tests: [...testList(y, te.get('tests') ?? te.get('data_tests')), ...columns.flatMap((c) => columnTests(y, c))],
+      tests: [...testList(y, te.get('tests') ?? te.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
       meta: (y.value(te.get('meta')) as Record<string, unknown>) ?? {},
       origin: { file: y.file, line: y.lineOf(t) },
     });
@@ -147,15 +151,15 @@ function column(y: YamlFile, node: YNode): ColumnDef | undefined {
   };
 }
 
-function columnTests(y: YamlFile, node: YNode): TestDecl[] {
+function columnTests(y: YamlFile, node: YNode, custom: ReadonlySet<string>): TestDecl[] {
   const v = node.value as Record<string, unknown> | null;
   if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof v.name !== 'string') return [];
   const e = new Map(y.pairs(node, 'column').map((p) => [p.key, { value: p.value.value, line: p.keyNode.line }]));
-  return testList(y, e.get('tests') ?? e.get('data_tests'), v.name);
+  return testList(y, e.get('tests') ?? e.get('data_tests'), custom, v.name);
 }
 
 /** `- not_null`  or  `- accepted_values: {values: [...], severity: warn}`. */
-function testList(y: YamlFile, node: YNode | null | undefined, column?: string): TestDecl[] {
+function testList(y: YamlFile, node: YNode | null | undefined, custom: ReadonlySet<string>, column?: string): TestDecl[] {
   const out: TestDecl[] = [];
   for (const item of y.items(node, 'tests')) {
     const origin = { file: y.file, line: item.line };
@@ -170,9 +174,23 @@ function testList(y: YamlFile, node: YNode | null | undefined, column?: string):
       y.error(item, 'a test is a name, or a mapping of one test name to its arguments');
       continue;
     }
+    if (custom.has(testName) && !GENERIC_TESTS[testName]) {
+      const args: Record<string, unknown> = {};
+      const config: Record<string, unknown> = {};
+      for (const p of y.pairs(body, `test "${testName}"`)) {
+        if (p.key === 'config') Object.assign(config, configLayer(y, p.value, 'test').values);
+        else if ((TEST_OPTION_KEYS as readonly string[]).includes(p.key)) {
+          const problem = checkConfig('test', p.key, p.value.value);
+          if (problem) y.error(p.keyNode, problem);
+          config[p.key] = p.value.value;
+        } else args[p.key] = p.value.value;
+      }
+      out.push({ testName, args, config: { values: config, origin }, column, origin });
+      continue;
+    }
     const def = GENERIC_TESTS[testName];
     if (!def) {
-      y.error(item, `unknown test "${testName}"${didYouMean(testName, Object.keys(GENERIC_TESTS))}`);
+      y.error(item, `unknown test "${testName}"${didYouMean(testName, [...Object.keys(GENERIC_TESTS), ...custom])}`);
       continue;
     }
     if (def.needsColumn === true && column === undefined) {
