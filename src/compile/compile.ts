@@ -107,7 +107,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       disabled.add(model.name);
       continue;
     }
-    const node = modelSkeleton(model, parsed, config);
+    const node = { ...modelSkeleton(model, parsed, config), contract: contractOf(model, config, diagnostics) };
     nodes[node.id] = node;
     byName.set(model.name, node);
     parsedModels.set(node.id, parsed);
@@ -374,6 +374,19 @@ function inFileConfig(parsed: Parsed, diagnostics: Diagnostic[], kind: 'model' |
     else values[c.key] = value;
   }
   return { values, origin: { file: parsed.file.path } };
+}
+
+/** `contract: {enforced: true}` needs every column declared with a data_type. */
+function contractOf(model: ModelDef, config: Record<string, unknown>, diagnostics: Diagnostic[]): ModelNode['contract'] {
+  if ((config.contract as { enforced?: boolean } | undefined)?.enforced !== true) return undefined;
+  const at = model.props?.origin ?? { file: model.file.path, line: 1 };
+  const fail = (message: string) => diagnostics.push({ severity: 'error', file: at.file, line: at.line, message: `model "${model.name}": ${message}` });
+  if (config.materialized === 'ephemeral') fail('an ephemeral model cannot enforce a contract');
+  const columns = model.props?.columns ?? [];
+  if (columns.length === 0) fail('an enforced contract needs its columns, with data_type, in a properties file');
+  const untyped = columns.filter((c) => !c.dataType).map((c) => c.name);
+  if (untyped.length > 0) fail(`an enforced contract needs a data_type on every column; missing on ${untyped.join(', ')}`);
+  return columns.map((c) => ({ name: c.name, dataType: c.dataType ?? 'VARCHAR' }));
 }
 
 function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>): ModelNode {

@@ -3,7 +3,7 @@ import { didYouMean } from '../errors.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
@@ -49,6 +49,10 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return typeof value === 'boolean' ? undefined : 'store_failures must be true or false';
     case 'meta':
       return isRecord(value) ? undefined : 'meta must be a mapping';
+    case 'contract':
+      return isRecord(value) && Object.keys(value).every((k) => k === 'enforced') && typeof value.enforced === 'boolean'
+        ? undefined
+        : 'contract must be {enforced: true} or {enforced: false}';
     case 'column_types':
       return isRecord(value) && Object.values(value).every((t) => typeof t === 'string')
         ? undefined

@@ -1,5 +1,6 @@
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteRelation, relation, type ModelNode, type Relation } from '../../types.js';
+import { contractCheck } from './contract.js';
 
 /** Builds `select` under a temporary name, then swaps it in within one transaction: readers never find it missing. */
 export function swapIn(target: Relation, select: string, state: WarehouseState): string[] {
@@ -16,5 +17,5 @@ export function swapIn(target: Relation, select: string, state: WarehouseState):
 }
 
 export function table(node: ModelNode, state: WarehouseState): string[] {
-  return swapIn(node.relation, node.sql, state);
+  return [...contractCheck(node), ...swapIn(node.relation, node.sql, state)];
 }
