@@ -77,6 +77,19 @@ export interface SeedNode extends NodeBase {
   readonly columns: readonly ColumnDef[];
 }
 
+/** `{count: 2, period: hour}` */
+export interface Period {
+  readonly count: number;
+  readonly period: 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
+}
+
+/** When a source counts as stale: its newest load (a column expression, or its files' mtime) older than these. */
+export interface FreshnessRule {
+  readonly warnAfter?: Period;
+  readonly errorAfter?: Period;
+  readonly loadedAtField?: string;
+}
+
 export interface SourceNode extends NodeBase {
   readonly kind: 'source';
   readonly sourceName: string;
@@ -88,6 +101,7 @@ export interface SourceNode extends NodeBase {
   /** What `{{source}}` renders to. */
   readonly sql: string;
   readonly columns: readonly ColumnDef[];
+  readonly freshness?: FreshnessRule;
 }
 
 export type Severity = 'error' | 'warn';

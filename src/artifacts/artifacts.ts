@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
+import type { FreshnessResult } from '../execute/freshness.js';
 import type { Manifest, Node, RunResult } from '../types.js';
 
 export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v1.json';
 export const RUN_RESULTS_SCHEMA = 'https://eider.dev/schemas/run-results/v1.json';
+export const SOURCES_SCHEMA = 'https://eider.dev/schemas/sources/v1.json';
 
 /** The one place that writes files into target/. Secrets are redacted from everything written. */
 export class Artifacts {
@@ -49,6 +51,23 @@ export class Artifacts {
       })),
     };
     this.write('run_results.json', JSON.stringify(redactDeep(body), null, 1));
+  }
+
+  /** target/sources.json: the last freshness check. */
+  sources(results: readonly FreshnessResult[], m: Manifest, eiderVersion: string): void {
+    const body = {
+      metadata: { schema_version: SOURCES_SCHEMA, eider_version: eiderVersion, generated_at: new Date().toISOString(), invocation_id: m.invocationId },
+      results: results.map((r) => ({
+        unique_id: r.nodeId,
+        status: r.status,
+        max_loaded_at: r.newest?.toISOString() ?? null,
+        max_loaded_at_time_ago_in_s: r.ageMs !== undefined ? Math.round(r.ageMs / 1000) : null,
+        measured_by: r.basis,
+        criteria: { warn_after: r.criteria.warnAfter ?? null, error_after: r.criteria.errorAfter ?? null },
+        error: r.error ?? null,
+      })),
+    };
+    this.write('sources.json', JSON.stringify(redactDeep(body), null, 1));
   }
 
   /**

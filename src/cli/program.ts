@@ -33,7 +33,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ['test', 'test', 'run the data tests of the selected nodes'],
     ['build', 'build', 'seeds, models and their tests in DAG order; a failure skips what is downstream'],
   ] as const) {
-    threads(selecting(program.command(name).description(what))).action(
+    const cmd = threads(selecting(program.command(name).description(what)));
+    if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
+    cmd.action(
       run(async () => {
         const { buildCommand } = await import('../commands/build.js');
         return (o: object) => buildCommand(mode, o);
@@ -48,6 +50,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'name, path or json').choices(['name', 'path', 'json']).default('name'))
     .addOption(new Option('--resource-type <kind>', 'only nodes of this kind').choices(['model', 'seed', 'source', 'test']))
     .action(run(async () => (await import('../commands/ls.js')).lsCommand));
+  selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level')).action(
+    run(async () => (await import('../commands/freshness.js')).freshnessCommand),
+  );
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

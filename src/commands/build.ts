@@ -5,13 +5,26 @@ import { openInPlace } from '../publish/in-place.js';
 import type { RunResult } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+import { sourceFreshness } from './freshness.js';
 
 /** `seed`, `run`, `test` and `build`: compile → select → plan → execute → report → artifacts. Returns the exit code. */
-export async function buildCommand(mode: PlanMode, opts: GlobalOptions & SelectOptions): Promise<number> {
+export interface BuildOptions extends GlobalOptions, SelectOptions {
+  /** Check the selected sources' freshness first; build nothing when one is stale at error level. */
+  readonly failOnStaleSources?: boolean;
+}
+
+export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const { manifest, dag, artifacts, reporter } = await compileContext(opts);
+  const ctx = await compileContext(opts);
+  const { manifest, dag, artifacts, reporter } = ctx;
   const selected = select(manifest, dag, opts.select, opts.exclude);
+  // The gate checks every source the selection reads from, selected or not.
+  const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
+  if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
+    reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
+    return 1;
+  }
   const adapter = await openInPlace(manifest.target);
   try {
     const plan = planRun(manifest, dag, selected, mode, await adapter.state());

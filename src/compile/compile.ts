@@ -419,6 +419,7 @@ function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<stri
     sourceName: s.sourceName,
     tableName: s.name,
     columns: s.columns,
+    freshness: s.freshness,
   };
   if (s.path && s.format) {
     const abs = isAbsolute(s.path) ? s.path : join(def.root, s.path);

@@ -1,6 +1,6 @@
-import { GENERIC_TESTS, parseRefTarget } from '../compile/generic-tests.js';
+import { checkInterval, GENERIC_TESTS, parseRefTarget } from '../compile/generic-tests.js';
 import { didYouMean, type Diagnostic } from '../errors.js';
-import type { ColumnDef, Origin } from '../types.js';
+import type { ColumnDef, FreshnessRule, Origin, Period } from '../types.js';
 import { checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { SourceFile } from './load.js';
 import { YamlFile, type YNode } from './yaml.js';
@@ -33,6 +33,7 @@ export interface SourceTableDef {
   readonly description: string;
   readonly path?: string;
   readonly format?: 'csv' | 'parquet' | 'json';
+  readonly freshness?: FreshnessRule;
   readonly columns: readonly ColumnDef[];
   readonly tests: readonly TestDecl[];
   readonly meta: Readonly<Record<string, unknown>>;
@@ -48,8 +49,8 @@ export interface Properties {
 const TOP_KEYS = ['version', 'models', 'seeds', 'sources'];
 const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests', 'meta', 'docs'];
 const COLUMN_KEYS = ['name', 'description', 'data_type', 'tests', 'data_tests', 'meta', 'quote'];
-const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta'];
-const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta'];
+const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta', 'freshness', 'loaded_at_field'];
+const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta', 'freshness', 'loaded_at_field'];
 const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'];
 const FORMATS = ['csv', 'parquet', 'json'] as const;
 
@@ -103,6 +104,7 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
     return [];
   }
   const schema = y.string(e.get('schema'), 'schema') ?? sourceName;
+  const sourceFreshness = freshnessRule(y, e.get('freshness'), e.get('loaded_at_field'));
   const tables: SourceTableDef[] = [];
   for (const t of y.items(e.get('tables'), 'tables')) {
     const te = y.entries(t, `table of source "${sourceName}"`, TABLE_KEYS);
@@ -127,6 +129,7 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
       description: y.string(te.get('description'), 'description') ?? '',
       path,
       format: path ? ((format ?? inferred) as SourceTableDef['format']) : undefined,
+      freshness: te.has('freshness') && te.get('freshness')!.value === null ? undefined : mergeFreshness(sourceFreshness, freshnessRule(y, te.get('freshness'), te.get('loaded_at_field'))),
       columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
       tests: [...testList(y, te.get('tests') ?? te.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
       meta: (y.value(te.get('meta')) as Record<string, unknown>) ?? {},
@@ -134,6 +137,29 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
     });
   }
   return tables;
+}
+
+/** `freshness: {warn_after: {count: 2, period: hour}, error_after: …}` with `loaded_at_field` beside it. */
+function freshnessRule(y: YamlFile, node: YNode | undefined, field: YNode | undefined): FreshnessRule | undefined {
+  const e = y.entries(node, 'freshness', ['warn_after', 'error_after']);
+  const period = (k: string): Period | undefined => {
+    const v = e.get(k);
+    if (v === undefined || v.value === null) return undefined;
+    const problem = typeof v.value === 'object' ? checkInterval(v.value) : 'must be {count: N, period: minute|hour|day|week|month|year}';
+    if (problem) {
+      y.error(v, `freshness ${k} ${problem}`);
+      return undefined;
+    }
+    return v.value as Period;
+  };
+  const loadedAtField = y.string(field, 'loaded_at_field');
+  const rule = { warnAfter: period('warn_after'), errorAfter: period('error_after'), loadedAtField };
+  return rule.warnAfter || rule.errorAfter || rule.loadedAtField ? rule : undefined;
+}
+
+function mergeFreshness(outer: FreshnessRule | undefined, inner: FreshnessRule | undefined): FreshnessRule | undefined {
+  if (!outer || !inner) return inner ?? outer;
+  return { warnAfter: inner.warnAfter ?? outer.warnAfter, errorAfter: inner.errorAfter ?? outer.errorAfter, loadedAtField: inner.loadedAtField ?? outer.loadedAtField };
 }
 
 function column(y: YamlFile, node: YNode): ColumnDef | undefined {

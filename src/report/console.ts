@@ -1,6 +1,7 @@
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { redact } from '../secrets.js';
-import { displayRelation, type Node, type NodeResult, type NodeStatus } from '../types.js';
+import { formatAge, type FreshnessResult } from '../execute/freshness.js';
+import { displayRelation, type Node, type NodeResult, type NodeStatus, type Period } from '../types.js';
 
 type Color = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
 const CODES: Record<Color, [number, number]> = { green: [32, 39], yellow: [33, 39], red: [31, 39], dim: [2, 22], bold: [1, 22] };
@@ -68,6 +69,33 @@ export class ConsoleReporter {
     this.line(this.paint(fmt(rows[0]), 'bold'));
     for (const r of rows.slice(1)) this.line(fmt(r));
     if (failures > sample.rows.length) this.line(this.paint(`    … and ${(failures - sample.rows.length).toLocaleString('en-US')} more`, 'dim'));
+  }
+
+  /** source · newest load · age · warn after · error after · status */
+  freshness(results: readonly FreshnessResult[]): void {
+    const period = (p?: Period) => (p ? `${p.count} ${p.period}${p.count === 1 ? '' : 's'}` : '-');
+    const rows = results.map((r) => [
+      r.source,
+      r.newest ? r.newest.toISOString().replace('T', ' ').slice(0, 19) : '-',
+      r.ageMs !== undefined ? formatAge(r.ageMs) : '-',
+      period(r.criteria.warnAfter),
+      period(r.criteria.errorAfter),
+      r.basis,
+      r.status.toUpperCase(),
+    ]);
+    const head = ['source', 'newest load (UTC)', 'age', 'warn after', 'error after', 'measured by', 'status'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+    this.line(this.paint(fmt(head), 'bold'));
+    results.forEach((r, i) => {
+      const color: Color = r.status === 'pass' ? 'green' : r.status === 'warn' ? 'yellow' : 'red';
+      const text = fmt(rows[i]);
+      this.line(text.slice(0, text.length - rows[i][6].length) + this.paint(rows[i][6], color));
+      if (r.error) this.line(this.paint(`    ${r.error}`, 'red'));
+    });
+    const counts = (['pass', 'warn', 'error', 'runtime error'] as const).map((s) => [s, results.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
+    this.line();
+    this.line(`Freshness of ${results.length} source${results.length === 1 ? '' : 's'}: ${counts.map(([s, n]) => `${n} ${s.toUpperCase()}`).join(', ')}`);
   }
 
   summary(results: readonly NodeResult[], elapsedMs: number): void {

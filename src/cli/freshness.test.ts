@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const sources = (events: string, files: string) =>
+  [
+    'sources:',
+    '  - name: app',
+    '    schema: raw',
+    '    loaded_at_field: "loaded_at + interval 0 minute"',
+    `    freshness: ${events}`,
+    '    tables:',
+    '      - name: events',
+    '  - name: drops',
+    '    tables:',
+    '      - name: files',
+    '        path: data/*.csv',
+    `        freshness: ${files}`,
+    '',
+  ].join('\n');
+
+function project(events: string, files: string) {
+  const t = testProject({
+    'models/sources.yml': sources(events, files),
+    'models/uses.sql': 'select count(*) as n from {{source "drops" "files"}}',
+    'data/a.csv': 'id\n1\n',
+    'data/b.csv': 'id\n2\n',
+  });
+  return t;
+}
+
+async function seedEvents(t: TestProject, hoursAgo: number) {
+  // A table source loaded by something outside eider: create it with the DuckDB file's own writer.
+  t.write('models/loader.sql', `{{config materialized="table" schema="raw" alias="events"}}\nselect now() - interval ${hoursAgo} hour as loaded_at`);
+  expect((await t.run('run', '-s', 'loader')).code).toBe(0);
+}
+
+describe('source freshness', () => {
+  it('passes, warns and errors by column and by file modification time, and writes sources.json', async () => {
+    p = project('{warn_after: {count: 2, period: hour}, error_after: {count: 1, period: day}}', '{warn_after: {count: 1, period: hour}, error_after: {count: 2, period: day}}');
+    await seedEvents(p, 3);
+    const old = Date.now() / 1000 - 3 * 86400;
+    utimesSync(join(p.dir, 'data/a.csv'), old, old);
+    utimesSync(join(p.dir, 'data/b.csv'), old + 86400, old + 86400); // the newest file is 2 days old
+    const r = await p.run('freshness');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^app\.events +\S+ \S+ +3h 0m +2 hours +1 day +column +WARN$/m);
+    expect(r.stdout).toMatch(/^drops\.files +\S+ \S+ +2d 0h +1 hour +2 days +file mtime +ERROR$/m);
+    expect(r.stdout).toMatch(/Freshness of 2 sources: 1 WARN, 1 ERROR/);
+    const json = JSON.parse(readFileSync(join(p.dir, 'target/sources.json'), 'utf8'));
+    expect(json.metadata.schema_version).toMatch(/sources\/v1/);
+    expect(json.results.map((x: { unique_id: string; status: string }) => [x.unique_id, x.status]).sort()).toEqual([
+      ['source.app.events', 'warn'],
+      ['source.drops.files', 'error'],
+    ]);
+    // Touching a file makes the file source fresh; warnings alone exit 0.
+    utimesSync(join(p.dir, 'data/b.csv'), new Date(), new Date());
+    const again = await p.run('freshness', '-s', 'source:drops');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^drops\.files .* PASS$/m);
+  });
+
+  it('build --fail-on-stale-sources builds nothing when a source is stale at error level', async () => {
+    p = project('{warn_after: {count: 2, period: hour}}', '{error_after: {count: 1, period: hour}}');
+    const old = Date.now() / 1000 - 7200;
+    utimesSync(join(p.dir, 'data/a.csv'), old, old);
+    utimesSync(join(p.dir, 'data/b.csv'), old, old);
+    const r = await p.run('build', '--fail-on-stale-sources', '-s', 'uses');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/a source is stale at error level \(--fail-on-stale-sources\): nothing was built/);
+    expect(existsSync(p.db)).toBe(false);
+    utimesSync(join(p.dir, 'data/b.csv'), new Date(), new Date());
+    const ok = await p.run('build', '--fail-on-stale-sources', '-s', 'uses');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/OK created view main\.uses/);
+  });
+
+  it('a freshness period that is not a period is an error at its line', async () => {
+    p = project('{warn_after: {count: 2, period: fortnight}}', '{error_after: "soon"}');
+    const r = await p.run('freshness');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^models\/sources\.yml:5: freshness warn_after period must be one of minute, hour, day, week, month, year, not "fortnight"/m);
+    expect(r.stderr).toMatch(/^models\/sources\.yml:12: freshness error_after must be \{count: N, period: minute\|hour\|day\|week\|month\|year\}/m);
+  });
+});

@@ -1,0 +1,95 @@
+import { existsSync, statSync } from 'node:fs';
+import type { Session } from '../adapter/adapter.js';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { redact } from '../secrets.js';
+import { quoteLiteral, type Period, type SourceNode, type TargetDef } from '../types.js';
+
+export type FreshnessStatus = 'pass' | 'warn' | 'error' | 'runtime error';
+
+export interface FreshnessResult {
+  readonly nodeId: string;
+  readonly source: string;
+  /** The newest load: max(loaded_at_field), or the newest file's modification time. */
+  readonly newest?: Date;
+  readonly ageMs?: number;
+  readonly status: FreshnessStatus;
+  readonly criteria: { readonly warnAfter?: Period; readonly errorAfter?: Period };
+  readonly basis: 'column' | 'file mtime';
+  readonly error?: string;
+}
+
+const MS: Record<Period['period'], number> = { minute: 60e3, hour: 3600e3, day: 86400e3, week: 7 * 86400e3, month: 30 * 86400e3, year: 365 * 86400e3 };
+
+export function periodMs(p: Period): number {
+  return p.count * MS[p.period];
+}
+
+/** Sources the freshness check applies to: a rule, and something to measure (a column, or files). */
+export function hasFreshness(s: SourceNode): boolean {
+  return Boolean(s.freshness && (s.freshness.warnAfter || s.freshness.errorAfter) && (s.freshness.loadedAtField || s.files));
+}
+
+/**
+ * Measures each source's newest load: file sources by the newest matching file's mtime (globbed by DuckDB),
+ * table sources by `max(loaded_at_field)` read from the target (`warehouse` is only needed for those).
+ */
+export async function checkFreshness(sources: readonly SourceNode[], files: Session, warehouse: Session | undefined, now = new Date()): Promise<FreshnessResult[]> {
+  const out: FreshnessResult[] = [];
+  for (const s of sources) {
+    const rule = s.freshness!;
+    const criteria = { warnAfter: rule.warnAfter, errorAfter: rule.errorAfter };
+    const byColumn = Boolean(rule.loadedAtField);
+    const basis = byColumn ? 'column' : 'file mtime';
+    try {
+      let newest: Date | undefined;
+      if (byColumn) {
+        if (!warehouse && !s.files) throw new Error('the target database does not exist yet');
+        const session = s.files ? files : warehouse!;
+        const rows = await session.query(`select max(${rule.loadedAtField}) as newest from ${s.sql} as eider_source`);
+        const v = rows[0]?.newest;
+        newest = v === null || v === undefined ? undefined : v instanceof Date ? v : new Date(String(v));
+      } else {
+        const rows = await files.query(`select file from glob(${quoteLiteral(s.files!.path)})`);
+        const times = rows.map((r) => statSync(String(r.file)).mtimeMs);
+        newest = times.length > 0 ? new Date(Math.max(...times)) : undefined;
+      }
+      if (!newest || Number.isNaN(newest.getTime())) {
+        out.push({ nodeId: s.id, source: s.name, status: 'error', criteria, basis, error: byColumn ? 'no rows to measure' : `no files match ${s.files!.path}` });
+        continue;
+      }
+      const ageMs = now.getTime() - newest.getTime();
+      const status: FreshnessStatus =
+        rule.errorAfter && ageMs > periodMs(rule.errorAfter) ? 'error' : rule.warnAfter && ageMs > periodMs(rule.warnAfter) ? 'warn' : 'pass';
+      out.push({ nodeId: s.id, source: s.name, newest, ageMs, status, criteria, basis });
+    } catch (e) {
+      out.push({ nodeId: s.id, source: s.name, status: 'runtime error', criteria, basis, error: redact(String((e as Error).message).split('\n')[0]) });
+    }
+  }
+  return out;
+}
+
+/** "3d 4h", "2h 5m", "40s": an age for people. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+
+/** Opens what the check needs: an in-memory DuckDB for files, and the target read-only when a table source needs it. */
+export async function measureFreshness(target: TargetDef, sources: readonly SourceNode[]): Promise<FreshnessResult[]> {
+  const files = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+  const needsWarehouse = sources.some((s) => !s.files) && target.path !== ':memory:' && existsSync(target.path);
+  const warehouse = needsWarehouse ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true, settings: target.settings }) : undefined;
+  try {
+    return await checkFreshness(sources, files.sessions[0], warehouse?.sessions[0]);
+  } finally {
+    await warehouse?.close();
+    await files.close();
+  }
+}
