@@ -124,7 +124,37 @@ export interface TestNode extends NodeBase {
   readonly sql: string;
 }
 
-export type Node = ModelNode | SeedNode | SourceNode | TestNode;
+/** Rows as a unit test gives them: mappings, CSV text, or a CSV file (absolute path once compiled). */
+export type RowsDef =
+  | { readonly kind: 'rows'; readonly rows: ReadonlyArray<Readonly<Record<string, unknown>>> }
+  | { readonly kind: 'csv'; readonly text: string }
+  | { readonly kind: 'fixture'; readonly path: string };
+
+/** Where a unit test's mock inputs live, in its in-memory DuckDB. */
+export const MOCK_SCHEMA = '__eider_unit';
+
+export interface UnitInput {
+  /** The upstream node this input stands in for. */
+  readonly nodeId: NodeId;
+  /** The mock relation the model reads in the unit test. */
+  readonly relation: Relation;
+  /** Given rows; none means an empty input. */
+  readonly rows?: RowsDef;
+  readonly origin?: Origin;
+}
+
+/** A unit test: the model rendered against mock inputs, run on an in-memory DuckDB, compared to expected rows. */
+export interface UnitTestNode extends NodeBase {
+  readonly kind: 'unit_test';
+  readonly model: NodeId;
+  /** The model's SQL with every ref and source rendered as its mock relation. */
+  readonly sql: string;
+  readonly inputs: readonly UnitInput[];
+  readonly expect: RowsDef;
+  readonly key?: readonly string[];
+}
+
+export type Node = ModelNode | SeedNode | SourceNode | TestNode | UnitTestNode;
 export type NodeKind = Node['kind'];
 
 export interface TargetDef {
@@ -160,6 +190,8 @@ export interface NodeResult {
   readonly sample?: { readonly columns: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> };
   readonly message: string;
   readonly error?: string;
+  /** More to read under the line, such as a unit test's row diff. */
+  readonly detail?: string;
 }
 
 export interface RunResult {

@@ -88,7 +88,7 @@ export class Artifacts {
     for (const n of Object.values(m.nodes)) {
       const sql = compiledSql(n);
       if (sql === undefined) continue;
-      const rel = n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
+      const rel = compiledPath(n);
       const text = redact(`${sql.trim()}\n`);
       const hash = createHash('sha1').update(text).digest('base64');
       index[rel] = hash;
@@ -110,6 +110,11 @@ export class Artifacts {
 
 function compiledSql(n: Node): string | undefined {
   return n.kind === 'model' || n.kind === 'test' ? n.sql : undefined;
+}
+
+/** Where a node's compiled SQL goes under target/compiled. */
+function compiledPath(n: Node): string {
+  return n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
 }
 
 function nodeJson(n: Node): Record<string, unknown> {
@@ -143,5 +148,7 @@ function nodeJson(n: Node): Record<string, unknown> {
         store_failures: n.storeFailures,
         compiled_code: n.sql,
       };
+    case 'unit_test':
+      return { ...base, model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql };
   }
 }

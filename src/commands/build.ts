@@ -2,7 +2,10 @@ import { execute } from '../execute/execute.js';
 import { select } from '../graph/select.js';
 import { planRun, type PlanMode } from '../plan/plan.js';
 import { openInPlace } from '../publish/in-place.js';
-import type { RunResult } from '../types.js';
+import type { Adapter } from '../adapter/adapter.js';
+import { UsageError } from '../errors.js';
+import { UnitTestRunner } from '../execute/unit-tests.js';
+import type { RunResult, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
@@ -25,16 +28,29 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
     return 1;
   }
-  const adapter = await openInPlace(manifest.target);
+  // Unit tests run on their own in-memory DuckDB: `eider test -s test_type:unit` never opens the target.
+  const units = [...selected].map((id) => manifest.nodes[id]).filter((n): n is UnitTestNode => n.kind === 'unit_test' && (mode === 'test' || mode === 'build'));
+  const runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
+  const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
+  let adapter: Adapter | undefined;
   try {
+    const problems = (await runner?.prepare(units)) ?? [];
+    if (problems.length > 0) throw new UsageError(problems);
+    adapter = needsWarehouse ? await openInPlace(manifest.target) : NO_WAREHOUSE;
     const plan = planRun(manifest, dag, selected, mode, await adapter.state());
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(`eider ${EIDER_VERSION} · ${manifest.projectName} · target ${manifest.target.name} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`);
     reporter.line();
     let done = 0;
-    const results = await execute(plan, manifest, adapter, (result, step) => {
-      if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
-    });
+    const results = await execute(
+      plan,
+      manifest,
+      adapter,
+      (result, step) => {
+        if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
+      },
+      runner,
+    );
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);
@@ -43,6 +59,22 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     reporter.summary(results.filter((r) => !passThrough.has(r.nodeId) || r.status === 'skipped'), run.elapsedMs);
     return results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped') ? 1 : 0;
   } finally {
-    await adapter.close();
+    await adapter?.close();
+    await runner?.close();
   }
 }
+
+/** Stands in for the target when only unit tests run: nothing may touch it. */
+const NO_WAREHOUSE: Adapter = {
+  sessions: [
+    {
+      exec: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
+      query: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
+      queryDisplay: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
+    },
+  ],
+  parseErrors: () => Promise.resolve([]),
+  state: () => Promise.resolve({ relations: new Map(), schemas: new Set() }),
+  version: () => Promise.resolve(''),
+  close: () => Promise.resolve(),
+};

@@ -6,6 +6,7 @@ import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
 import { registerSecret } from '../secrets.js';
 import {
+  MOCK_SCHEMA,
   quoteIdent,
   quoteLiteral,
   quoteRelation,
@@ -15,6 +16,7 @@ import {
   type ModelNode,
   type Node,
   type NodeId,
+  type RowsDef,
   type SeedNode,
   type Severity,
   type SourceNode,
@@ -44,6 +46,8 @@ const STATE = Symbol('eider-render-state');
 interface RenderState {
   readonly node: ModelNode | TestNode;
   readonly ephemerals: string[];
+  /** Unit tests render every ref and source as a mock relation. */
+  readonly mock?: (input: Node) => string;
 }
 
 class TemplateError extends Error {
@@ -155,6 +159,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
       const node = byName.get(name);
       if (!node) return quoteIdent(name); // already reported when the edges were resolved
+      if (st?.mock) return st.mock(node);
       if (node.kind === 'model' && node.materialized === 'ephemeral') {
         if (!st) return `(\n${renderModel(node.id) ?? 'select 1'}\n)`; // outside a model (a test macro): a subquery
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
@@ -162,9 +167,12 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       }
       return quoteRelation(node.relation);
     },
-    source(source: string, table: string) {
+    source(source: string, table: string, options: { data: { root: unknown } }) {
+      const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
+      const node = sources.get(`source.${source}.${table}`);
+      if (node && st?.mock) return st.mock(node);
       // An unknown source was reported when the edges were resolved.
-      return sources.get(`source.${source}.${table}`)?.sql ?? quoteIdent(`${source}.${table}`);
+      return node?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
     var(...args: unknown[]) {
@@ -190,8 +198,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
 
   const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
   const runStartedAt = opts.runStartedAt.toISOString();
-  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string): { sql: string; ephemerals: string[] } | undefined => {
-    const state: RenderState = { node, ephemerals: [] };
+  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock']): { sql: string; ephemerals: string[] } | undefined => {
+    const state: RenderState = { node, ephemerals: [], mock };
     const context = {
       [STATE]: state,
       toString: () => thisSql,
@@ -337,6 +345,47 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     if (!out) continue;
     const ctes = out.ephemerals.map((n) => ({ name: n, sql: rendered.get(`model.${n}`) ?? 'select 1' }));
     addTest({ ...skeleton, sql: limited(withCtes(out.sql, ctes), config) });
+  }
+
+  // Unit tests: the model rendered against mock relations, one per input it reads.
+  const mockOf = (n: Node) => relation(MOCK_SCHEMA, n.kind === 'source' ? `source__${n.sourceName}__${n.tableName}` : `ref__${n.name}`);
+  for (const u of def.unitTests) {
+    const model = nodes[`model.${u.model}`];
+    const at = (message: string, line = u.origin.line) => diagnostics.push({ severity: 'error', file: u.origin.file, line, message: `unit test "${u.name}": ${message}` });
+    if (model?.kind !== 'model') {
+      at(`unknown model "${u.model}"${didYouMean(u.model, [...byName.values()].filter((n) => n.kind === 'model').map((n) => n.name))}`);
+      continue;
+    }
+    const given = new Map<NodeId, (typeof u.given)[number]>();
+    for (const g of u.given) {
+      const target = 'ref' in g.input ? resolveRef(g.input.ref, g.origin.file, g.origin.line) : resolveSource(g.input.source, g.input.table, g.origin.file, g.origin.line);
+      if (!target) continue;
+      if (!model.dependsOn.includes(target.id)) at(`${u.model} does not read ${g.inputText}; it reads ${model.dependsOn.map((d) => nodes[d].name).join(', ') || 'nothing'}`, g.origin.line);
+      else given.set(target.id, g);
+    }
+    const out = render(parsedModels.get(model.id)!, model, quoteRelation(model.relation), (n) => quoteRelation(mockOf(n)));
+    if (!out) continue;
+    const fixture = (r: RowsDef): RowsDef => (r.kind === 'fixture' ? { kind: 'fixture', path: isAbsolute(r.path) ? r.path : join(def.root, r.path) } : r);
+    const id = `unit_test.${u.model}.${u.name}`;
+    if (nodes[id]) at(`another unit test of ${u.model} has this name`);
+    nodes[id] = {
+      id,
+      kind: 'unit_test',
+      name: u.name,
+      origin: u.origin,
+      description: u.description,
+      tags: u.tags,
+      meta: {},
+      dependsOn: [],
+      model: model.id,
+      sql: out.sql,
+      inputs: model.dependsOn.map((d) => {
+        const g = given.get(d);
+        return { nodeId: d, relation: mockOf(nodes[d]), rows: g ? fixture(g.rows) : undefined, origin: g?.origin };
+      }),
+      expect: fixture(u.expect),
+      key: u.key,
+    };
   }
 
   return {

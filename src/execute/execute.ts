@@ -3,6 +3,7 @@ import { redact } from '../secrets.js';
 import type { Manifest, NodeId, NodeResult, NodeStatus } from '../types.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
+import type { UnitRunner } from './unit-tests.js';
 import { formatDiagnostic } from '../errors.js';
 import { meetsThreshold } from '../project/config.js';
 
@@ -14,7 +15,7 @@ const BLOCKING: ReadonlySet<NodeStatus> = new Set(['error', 'fail', 'skipped']);
  * Runs the plan on the adapter's connections, as many steps at once as there are connections and the DAG allows.
  * Never throws for a node's failure: each step ends as a NodeResult, and what waits on a failed step is skipped.
  */
-export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult): Promise<NodeResult[]> {
+export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, units?: UnitRunner): Promise<NodeResult[]> {
   for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
   const steps = plan.steps;
   const index = new Map(steps.map((s, i) => [s.nodeId, i]));
@@ -59,7 +60,7 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
         continue;
       }
       running++;
-      const result = await runStep(steps[i], manifest, session);
+      const result = await runStep(steps[i], manifest, session, units);
       running--;
       finish(i, result);
     }
@@ -83,13 +84,18 @@ function insertSorted(arr: number[], v: number): void {
   arr.splice(lo, 0, v);
 }
 
-async function runStep(step: PlanStep, manifest: Manifest, session: Session): Promise<NodeResult> {
+async function runStep(step: PlanStep, manifest: Manifest, session: Session, units?: UnitRunner): Promise<NodeResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const node = manifest.nodes[step.nodeId];
   const action = step.action;
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   if (action.kind === 'pass') return { nodeId: node.id, status: 'success', startedAt, durationMs: 0, message: 'nothing to build' };
+  if (action.kind === 'unit') {
+    if (!units || node.kind !== 'unit_test') throw new Error(`internal: no unit-test runner for ${node.id}`);
+    const r = await units.run(node);
+    return { nodeId: node.id, startedAt, durationMs: elapsed(), ...r };
+  }
   if (action.kind === 'test') {
     let sql = action.sql;
     try {

@@ -16,7 +16,9 @@ export function select(manifest: Manifest, dag: Dag, spec: readonly string[] | u
   // Tests go with what they test: a test runs when every node it reads is selected.
   for (const id of all) {
     const node = manifest.nodes[id];
-    if (node.kind === 'test' && !excluded.has(id) && node.dependsOn.length > 0 && node.dependsOn.every((d) => out.has(d))) out.add(id);
+    if (excluded.has(id)) continue;
+    if (node.kind === 'test' && node.dependsOn.length > 0 && node.dependsOn.every((d) => out.has(d))) out.add(id);
+    if (node.kind === 'unit_test' && out.has(node.model)) out.add(id);
   }
   return out;
 }
@@ -40,7 +42,7 @@ function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: st
   const out = new Set(base);
   // Graph operators walk models, seeds and sources; tests join afterwards, with what they test.
   const add = (ids: Iterable<NodeId>) => {
-    for (const n of ids) if (manifest.nodes[n].kind !== 'test') out.add(n);
+    for (const n of ids) if (manifest.nodes[n].kind !== 'test' && manifest.nodes[n].kind !== 'unit_test') out.add(n);
   };
   for (const id of base) {
     if (up) add(dag.reach(id, 'up', upDepth ? Number(upDepth) : Infinity));
@@ -73,8 +75,8 @@ function matchBody(manifest: Manifest, body: string, flag: string): NodeId[] {
     case 'source':
       return pick((n) => n.kind === 'source' && (re.test(n.sourceName) || re.test(`${n.sourceName}.${n.tableName}`)));
     case 'test_type':
-      if (!['generic', 'singular', 'unit', 'data'].includes(value)) throw usageError(`${flag}: test_type must be generic, singular or data${didYouMean(value, ['generic', 'singular'])}`);
-      return pick((n) => n.kind === 'test' && (value === 'data' || n.testType === value));
+      if (!['generic', 'singular', 'unit', 'data'].includes(value)) throw usageError(`${flag}: test_type must be generic, singular, unit or data${didYouMean(value, ['generic', 'singular', 'unit', 'data'])}`);
+      return pick((n) => (value === 'unit' ? n.kind === 'unit_test' : n.kind === 'test' && (value === 'data' || n.testType === value)));
     case 'resource_type':
       return pick((n) => n.kind === value);
     case 'config.materialized':

@@ -20,6 +20,8 @@ export type StepAction =
       readonly warnIf: string;
       readonly errorIf: string;
     }
+  /** A unit test: runs on the in-memory unit-test DuckDB, never on the target. */
+  | { readonly kind: 'unit' }
   /** Nothing to build (ephemeral models, sources): the node passes straight through. */
   | { readonly kind: 'pass' };
 
@@ -43,8 +45,8 @@ export type PlanMode = 'run' | 'seed' | 'test' | 'build';
 const KINDS_BY_MODE: Record<PlanMode, ReadonlySet<Node['kind']>> = {
   run: new Set(['model', 'source']),
   seed: new Set(['seed']),
-  test: new Set(['test']),
-  build: new Set(['model', 'seed', 'source', 'test']),
+  test: new Set(['test', 'unit_test']),
+  build: new Set(['model', 'seed', 'source', 'test', 'unit_test']),
 };
 
 export function countQuery(testSql: string): string {
@@ -61,6 +63,12 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   const ids = dag.order.filter((id) => selected.has(id) && kinds.has(manifest.nodes[id].kind));
   const inPlan = new Set(ids);
   const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(dag.parents(id).filter((p) => inPlan.has(p)))]));
+
+  // A model waits for its unit tests: a model whose logic is wrong is not built.
+  for (const id of ids) {
+    const unit = manifest.nodes[id];
+    if (unit.kind === 'unit_test' && inPlan.has(unit.model)) waits.get(unit.model)!.add(id);
+  }
 
   // Write–audit–publish inside build: the children of a node wait for that node's tests,
   // unless the test also reads a descendant of the child (that would be a cycle).
@@ -107,5 +115,7 @@ function stepFor(node: Node, state: WarehouseState): StepAction {
     }
     case 'source':
       return { kind: 'pass' };
+    case 'unit_test':
+      return { kind: 'unit' };
   }
 }

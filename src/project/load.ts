@@ -29,6 +29,8 @@ export interface ProjectFiles {
   /** Project-relative paths of `seeds/**.csv` (read by DuckDB, not by us). */
   readonly seeds: readonly string[];
   readonly singularTests: readonly SourceFile[];
+  /** `tests/**.yml`: unit tests. */
+  readonly unitTests: readonly SourceFile[];
   readonly partials: readonly SourceFile[];
   /** Project-relative paths of JavaScript/TypeScript helper modules in macros/. */
   readonly helperModules: readonly string[];
@@ -71,6 +73,7 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
     properties: [...modelFiles, ...seedFiles].filter(isYaml).map((f) => readSource(root, f)),
     seeds: seedFiles.filter((f) => f.endsWith('.csv')),
     singularTests: testFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
+    unitTests: testFiles.filter(isYaml).map((f) => readSource(root, f)),
     partials: macroFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
     helperModules: macroFiles.filter((f) => /\.(m?js|ts)$/.test(f) && !f.endsWith('.d.ts')),
     modelFolders: listFolders(root, paths.models),

@@ -5,6 +5,7 @@ import { CONFIG_KEYS, checkConfig, type ConfigKind, type ConfigLayer } from './c
 import type { ProjectFiles, ProjectPaths, SourceFile } from './load.js';
 import { parseProfiles } from './profiles.js';
 import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
+import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
 import { YamlFile, type YNode } from './yaml.js';
 
 /** A model file with the configuration that applies to it before its own `{{config}}`. */
@@ -34,6 +35,7 @@ export interface ProjectDef {
   readonly seeds: readonly SeedDef[];
   readonly sources: readonly SourceTableDef[];
   readonly singularTests: readonly SourceFile[];
+  readonly unitTests: readonly UnitTestDef[];
   readonly testDefaults: readonly ConfigLayer[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
@@ -100,6 +102,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     seeds,
     sources: props.sources,
     singularTests: files.singularTests,
+    unitTests: parseUnitTests(files.unitTests, diagnostics),
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,

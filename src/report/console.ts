@@ -56,6 +56,7 @@ export class ConsoleReporter {
     const dots = '.'.repeat(Math.max(3, WIDTH - head.length - tail.length));
     this.line(`${head.replace(label.text, this.paint(label.text, label.color))}${this.paint(dots, 'dim')}${tail}`);
     if (r.error) this.line(`    ${this.paint(r.error, 'red')}`);
+    if (r.detail) for (const l of r.detail.split('\n')) this.line(`    ${l}`);
     else if (r.sample && r.sample.rows.length > 0) this.sample(r.sample, r.failures ?? r.sample.rows.length);
     else if (r.status === 'skipped') this.line(this.paint(`    ${r.message}`, 'dim'));
   }
@@ -119,5 +120,7 @@ function describe(r: NodeResult, node: Node): string {
       return `test ${node.name}`;
     case 'source':
       return `source ${node.name}`;
+    case 'unit_test':
+      return `unit test ${node.name}`;
   }
 }

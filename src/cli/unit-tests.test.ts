@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const base = {
+  'seeds/raw_orders.csv': 'order_id,customer_id,amount,ordered_at\n1,1,10.5,2024-01-01 10:00:00\n',
+  'models/sources.yml': 'sources:\n  - name: crm\n    tables:\n      - name: customers\n        columns:\n          - name: customer_id\n            data_type: integer\n          - name: region\n            data_type: varchar\n',
+  'models/daily.sql': 'select cast(o.ordered_at as date) as day, c.region, count(*) as orders, sum(o.amount) as revenue\nfrom {{ref "raw_orders"}} o\nleft join {{source "crm" "customers"}} c using (customer_id)\nwhere o.amount > 0\ngroup by 1, 2',
+};
+
+const unit = (body: string) => ({ ...base, 'tests/daily.yml': `unit_tests:\n${body}` });
+
+describe('unit tests', () => {
+  it('pass, and show a readable diff with changed cells for a declared key; the target is never opened', async () => {
+    p = testProject({
+      ...unit(
+        [
+          '  - name: sums_by_day',
+          '    model: daily',
+          '    given:',
+          "      - input: ref('raw_orders')",
+          '        rows:',
+          "          - {order_id: 1, customer_id: 7, amount: 10, ordered_at: '2024-01-01 09:00:00'}",
+          "          - {order_id: 2, customer_id: 7, amount: 5.5, ordered_at: '2024-01-01 18:00:00'}",
+          "          - {order_id: 3, customer_id: 7, amount: -1, ordered_at: '2024-01-02 10:00:00'}",
+          "      - input: source('crm', 'customers')",
+          '        rows: [{customer_id: 7, region: south}]',
+          '    expect:',
+          '      rows:',
+          '        - {day: 2024-01-01, region: south, orders: 2, revenue: 15.5}',
+          '  - name: wrong_on_purpose',
+          '    model: daily',
+          '    given:',
+          "      - input: ref('raw_orders')",
+          '        format: csv',
+          '        rows: |',
+          '          order_id,amount,ordered_at',
+          '          1,10,2024-01-01 09:00:00',
+          '          2,7,2024-01-03 09:00:00',
+          '    expect:',
+          '      key: [day]',
+          '      rows:',
+          '        - {day: 2024-01-01, orders: 2, revenue: 10}',
+          '        - {day: 2024-01-02, orders: 1, revenue: 1}',
+          '  - name: from_fixture',
+          '    model: daily',
+          '    given:',
+          "      - input: ref('raw_orders')",
+          '        fixture: tests/fixtures/orders.csv',
+          '    expect:',
+          '      format: csv',
+          '      rows: |',
+          '        day,orders',
+          '        2024-03-01,1',
+          '',
+        ].join('\n'),
+      ),
+      'tests/fixtures/orders.csv': 'order_id,amount,ordered_at\n9,1.25,2024-03-01 08:00:00\n',
+    });
+    const r = await p.run('test', '--select', 'test_type:unit');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/PASS unit test sums_by_day/);
+    expect(r.stdout).toMatch(/PASS unit test from_fixture/);
+    expect(r.stdout).toMatch(/FAIL unit test wrong_on_purpose/);
+    expect(r.stdout).toContain('changed (by key day):\n      day=2024-01-01: orders: expected 2, got 1');
+    expect(r.stdout).toMatch(/missing \(1 expected row not returned\):\n\s+\| day +\| orders \| revenue \|\n\s+\| 2024-01-02 \| 1 +\| 1 +\|/);
+    expect(r.stdout).toMatch(/unexpected \(1 returned row not expected\):\n\s+\| day +\| orders \| revenue \|\n\s+\| 2024-01-03 \| 1 +\| 7 +\|/);
+    expect(existsSync(p.db)).toBe(false);
+  });
+
+  it('run in build before their model: a failing unit test means the model is not built', async () => {
+    p = testProject(
+      unit(
+        "  - name: bad\n    model: daily\n    given:\n      - input: ref('raw_orders')\n        rows: [{amount: 1, ordered_at: '2024-01-01 00:00:00'}]\n    expect:\n      rows: [{orders: 5}]\n",
+      ),
+    );
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL unit test bad/);
+    expect(r.stdout).toMatch(/SKIP view main\.daily/);
+    expect(r.stdout).toMatch(/OK seed main\.raw_orders/);
+  });
+
+  it('are selected with their model, and only with it', async () => {
+    p = testProject(unit("  - name: t1\n    model: daily\n    given: []\n    expect:\n      rows: []\n"));
+    expect((await p.run('ls', '-s', 'daily')).stdout.trim().split('\n').sort()).toEqual(['daily', 't1']);
+    expect((await p.run('ls', '-s', 'raw_orders')).stdout.trim()).toBe('raw_orders');
+    const r = await p.run('test', '-s', 't1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/PASS unit test t1/);
+  });
+
+  it('bad input: unknown model, unknown ref, an input the model does not read, a column the input does not have', async () => {
+    p = testProject({
+      ...unit(
+        [
+          '  - name: a',
+          '    model: dayly',
+          '    expect: {rows: []}',
+          '  - name: b',
+          '    model: daily',
+          '    given:',
+          "      - input: ref('raw_ordrs')",
+          '        rows: []',
+          "      - input: ref('other')",
+          '        rows: []',
+          '    expect: {rows: []}',
+          '  - name: c',
+          '    model: daily',
+          '    given:',
+          "      - input: source('crm', 'customers')",
+          '        rows: [{customer_id: 1, regoin: x}]',
+          '    expect: {rows: []}',
+          '',
+        ].join('\n'),
+      ),
+      'models/other.sql': 'select 1 as x',
+    });
+    const compile = await p.run('compile');
+    expect(compile.code).toBe(2);
+    expect(compile.stderr).toMatch(/^tests\/daily\.yml:2: unit test "a": unknown model "dayly" \(did you mean "daily"\?\)/m);
+    expect(compile.stderr).toMatch(/^tests\/daily\.yml:8: unknown ref "raw_ordrs" \(did you mean "raw_orders"\?\)/m);
+    expect(compile.stderr).toMatch(/^tests\/daily\.yml:10: unit test "b": daily does not read ref\('other'\); it reads raw_orders, crm\.customers/m);
+    p.write('tests/daily.yml', `unit_tests:\n  - name: c\n    model: daily\n    given:\n      - input: source('crm', 'customers')\n        rows: [{customer_id: 1, regoin: x}]\n    expect: {rows: []}\n`);
+    const r = await p.run('test', '-s', 'test_type:unit');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tests\/daily\.yml:5: unit test "c": mock rows for crm\.customers have a column "regoin" that crm\.customers does not have \(did you mean "region"\?\)/m);
+  });
+});

@@ -1,0 +1,256 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Session } from '../adapter/adapter.js';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
+import { readCsv } from '../plan/materializations/seed.js';
+import { redact } from '../secrets.js';
+import { MOCK_SCHEMA, quoteIdent, quoteLiteral, quoteRelation, type Manifest, type NodeId, type NodeResult, type RowsDef, type UnitTestNode } from '../types.js';
+import { locateSqlError } from './sql-errors.js';
+
+export interface UnitRunner {
+  run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>>;
+}
+
+interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+
+type Row = Readonly<Record<string, unknown>>;
+
+
+/**
+ * Runs unit tests on its own in-memory DuckDB: never the target file. The schema of every input is
+ * inferred without data: seeds and file sources are read with LIMIT 0, table sources come from their
+ * declared columns, and models are created empty from their SQL, in DAG order. Mock rows are cast to
+ * those types, so a unit test runs the model's real SQL on exactly the types it will see.
+ */
+export class UnitTestRunner implements UnitRunner {
+  private readonly schemas = new Map<NodeId, Column[] | null>();
+  private readonly why = new Map<NodeId, string>();
+
+  private constructor(
+    private readonly manifest: Manifest,
+    private readonly adapter: DuckDbAdapter,
+    private readonly s: Session,
+  ) {}
+
+  static async open(manifest: Manifest): Promise<UnitTestRunner> {
+    const adapter = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    await adapter.sessions[0].exec(`create schema ${quoteIdent(MOCK_SCHEMA)}`);
+    return new UnitTestRunner(manifest, adapter, adapter.sessions[0]);
+  }
+
+  async close(): Promise<void> {
+    await this.adapter.close();
+  }
+
+  /** Checks every given input against its inferred columns: mistakes in the test are diagnostics (exit 2). */
+  async prepare(units: readonly UnitTestNode[]): Promise<Diagnostic[]> {
+    const out: Diagnostic[] = [];
+    for (const u of units) {
+      for (const input of u.inputs) {
+        if (!input.rows) continue;
+        const schema = await this.schemaOf(input.nodeId);
+        let rows: Row[];
+        try {
+          rows = readRows(input.rows);
+        } catch (e) {
+          out.push({ severity: 'error', file: input.origin?.file, line: input.origin?.line, message: `unit test "${u.name}": ${(e as Error).message}` });
+          continue;
+        }
+        if (!schema) continue;
+        const known = new Set(schema.map((c) => c.name.toLowerCase()));
+        const bad = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k.toLowerCase()));
+        const inputName = this.manifest.nodes[input.nodeId].name;
+        for (const b of bad) {
+          out.push({
+            severity: 'error',
+            file: input.origin?.file,
+            line: input.origin?.line,
+            message: `unit test "${u.name}": mock rows for ${inputName} have a column "${b}" that ${inputName} does not have${didYouMean(b, schema.map((c) => c.name))}`,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  async run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+    let sql = '';
+    try {
+      for (const input of node.inputs) await this.s.exec((sql = await this.mockTable(input.relation, input.nodeId, input.rows)));
+      const actual = await this.describe(`(\n${node.sql}\n)`);
+      const expectedRows = readRows(node.expect);
+      const expectedCols = expectedRows.length > 0 ? [...new Set(expectedRows.flatMap((r) => Object.keys(r)))] : actual.map((c) => c.name);
+      const missingCols = expectedCols.filter((c) => !actual.some((a) => a.name.toLowerCase() === c.toLowerCase()));
+      if (missingCols.length > 0) {
+        return { status: 'fail', failures: 1, message: 'failed', detail: `expected column${missingCols.length > 1 ? 's' : ''} ${missingCols.join(', ')} not in the model's output (${actual.map((c) => c.name).join(', ')})` };
+      }
+      const cols = expectedCols.map((c) => actual.find((a) => a.name.toLowerCase() === c.toLowerCase())!);
+      const list = cols.map((c) => quoteIdent(c.name)).join(', ');
+      sql = [
+        `with actual as (select ${list} from (\n${node.sql}\n) as eider_actual),`,
+        `expected as (${selectRows(expectedRows, cols)}),`,
+        `missing as (select * from expected except all select * from actual),`,
+        `unexpected as (select * from actual except all select * from expected)`,
+        `select 'missing' as eider_side, * from missing union all select 'unexpected', * from unexpected`,
+      ].join('\n');
+      const diff = await this.s.queryDisplay(sql);
+      if (diff.rows.length === 0) return { status: 'pass', message: 'passed' };
+      return { status: 'fail', failures: diff.rows.length, message: 'failed', detail: redact(formatDiff(diff.columns.slice(1), diff.rows, node.key)) };
+    } catch (e) {
+      const model = this.manifest.nodes[node.model];
+      const located = locateSqlError(this.manifest.root, model, sql, String((e as Error).message));
+      return { status: 'error', message: 'error', error: redact(formatDiagnostic({ severity: 'error', ...located })) };
+    }
+  }
+
+  /** The mock relation for one input: the given rows cast to the input's columns, or none. */
+  private async mockTable(rel: { schema: string; name: string }, nodeId: NodeId, rows: RowsDef | undefined): Promise<string> {
+    const schema = await this.schemaOf(nodeId);
+    const given = rows ? readRows(rows) : [];
+    const cols: Column[] = schema ?? [...new Set(given.flatMap((r) => Object.keys(r)))].map((name) => ({ name, type: '' }));
+    if (cols.length === 0) throw new Error(`cannot tell the columns of ${this.manifest.nodes[nodeId].name} (${this.why.get(nodeId) ?? 'unknown'}); give it rows`);
+    return `create or replace table ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
+  }
+
+  private async describe(from: string): Promise<Column[]> {
+    const rows = await this.s.query(`select column_name as name, column_type as type from (describe select * from ${from} as eider_describe)`);
+    return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
+  }
+
+  /** The columns of a node, without its data (null when they cannot be known without the warehouse). */
+  private async schemaOf(id: NodeId): Promise<Column[] | null> {
+    if (this.schemas.has(id)) return this.schemas.get(id)!;
+    const node = this.manifest.nodes[id];
+    let cols: Column[] | null = null;
+    try {
+      for (const parent of node.dependsOn) if ((await this.schemaOf(parent)) === null && node.kind === 'model') throw new Error(`its input ${this.manifest.nodes[parent].name} has unknown columns`);
+      switch (node.kind) {
+        case 'seed':
+          await this.s.exec(`create schema if not exists ${quoteIdent(node.relation.schema)}`);
+          await this.s.exec(`create or replace table ${quoteRelation(node.relation)} as select * from ${readCsv(node)} limit 0`);
+          cols = await this.describe(quoteRelation(node.relation));
+          break;
+        case 'source':
+          if (node.files) cols = await this.describe(node.sql);
+          else if (node.columns.length > 0) {
+            cols = node.columns.map((c) => ({ name: c.name, type: c.dataType ?? 'VARCHAR' }));
+            await this.s.exec(`create schema if not exists ${quoteIdent(node.relation!.schema)}`);
+            await this.s.exec(`create or replace table ${quoteRelation(node.relation!)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+            cols = await this.describe(quoteRelation(node.relation!));
+          } else this.why.set(id, `source ${node.name} declares no columns`);
+          break;
+        case 'model':
+          if (node.materialized === 'ephemeral') cols = await this.describe(`(\n${node.sql}\n)`);
+          else {
+            await this.s.exec(`create schema if not exists ${quoteIdent(node.relation.schema)}`);
+            await this.s.exec(`create or replace table ${quoteRelation(node.relation)} as select * from (\n${node.sql}\n) as q limit 0`);
+            cols = await this.describe(quoteRelation(node.relation));
+          }
+          break;
+        default:
+          break;
+      }
+    } catch (e) {
+      this.why.set(id, String((e as Error).message).split('\n')[0]);
+      cols = null;
+    }
+    this.schemas.set(id, cols);
+    return cols;
+  }
+}
+
+/** `select cast(…) as col, …` per row, unioned; no rows gives the typed empty relation. */
+function selectRows(rows: readonly Row[], cols: readonly Column[]): string {
+  const lookup = (r: Row, name: string) => {
+    const k = Object.keys(r).find((x) => x.toLowerCase() === name.toLowerCase());
+    return k === undefined ? null : r[k];
+  };
+  const one = (r: Row | undefined) =>
+    `select ${cols.map((c) => `${c.type ? `cast(${literal(r ? lookup(r, c.name) : null)} as ${c.type})` : literal(r ? lookup(r, c.name) : null)} as ${quoteIdent(c.name)}`).join(', ')}`;
+  if (rows.length === 0) return `${one(undefined)} where false`;
+  return rows.map(one).join('\nunion all ');
+}
+
+function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'object') return quoteLiteral(JSON.stringify(v));
+  return quoteLiteral(String(v));
+}
+
+/** Rows from mappings, inline CSV or a CSV fixture; in CSV an empty field is null. */
+export function readRows(def: RowsDef): Row[] {
+  if (def.kind === 'rows') return def.rows as Row[];
+  const text = def.kind === 'csv' ? def.text : readFixture(def.path);
+  const [header, ...body] = parseCsv(text);
+  if (!header) return [];
+  return body.filter((r) => r.length > 1 || r[0] !== '').map((r, i) => {
+    if (r.length !== header.length) throw new Error(`CSV row ${i + 2} has ${r.length} fields, the header has ${header.length}`);
+    return Object.fromEntries(header.map((h, j) => [h.trim(), r[j] === '' ? null : r[j]]));
+  });
+}
+
+function readFixture(path: string): string {
+  if (!existsSync(path)) throw new Error(`fixture file not found: ${path}`);
+  return readFileSync(path, 'utf8');
+}
+
+/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+/** Missing and unexpected rows as small tables; with a key, rows that differ only in some cells as changed cells. */
+function formatDiff(columns: readonly string[], rows: readonly string[][], key?: readonly string[]): string {
+  let missing = rows.filter((r) => r[0] === 'missing').map((r) => r.slice(1));
+  let unexpected = rows.filter((r) => r[0] === 'unexpected').map((r) => r.slice(1));
+  const out: string[] = [];
+  const keyIdx = key?.map((k) => columns.findIndex((c) => c.toLowerCase() === k.toLowerCase())).filter((i) => i >= 0) ?? [];
+  if (keyIdx.length > 0) {
+    const keyOf = (r: readonly string[]) => keyIdx.map((i) => r[i]).join('\u0000');
+    const changed: string[] = [];
+    for (const m of missing) {
+      const u = unexpected.find((x) => keyOf(x) === keyOf(m));
+      if (!u) continue;
+      const cells = columns.map((c, i) => (m[i] !== u[i] ? `${c}: expected ${m[i]}, got ${u[i]}` : '')).filter(Boolean);
+      changed.push(`${keyIdx.map((i) => `${columns[i]}=${m[i]}`).join(', ')}: ${cells.join('; ')}`);
+      unexpected = unexpected.filter((x) => x !== u);
+      missing = missing.filter((x) => x !== m);
+    }
+    if (changed.length > 0) out.push(`changed (by key ${key!.join(', ')}):`, ...changed.map((c) => `  ${c}`));
+  }
+  const table = (title: string, rs: string[][]) => {
+    if (rs.length === 0) return;
+    const all = [columns as string[], ...rs];
+    const widths = columns.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+    out.push(title, ...all.map((r) => `  | ${r.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`));
+  };
+  table(`missing (${missing.length} expected row${missing.length === 1 ? '' : 's'} not returned):`, missing);
+  table(`unexpected (${unexpected.length} returned row${unexpected.length === 1 ? '' : 's'} not expected):`, unexpected);
+  return out.join('\n');
+}
