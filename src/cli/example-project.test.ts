@@ -46,6 +46,22 @@ describe('the VyaparBazaar example project', () => {
     expect(days).toEqual({ n: 366, sane: true });
   });
 
+  it('has a test of every kind, a contract, a unit test and source freshness', async () => {
+    const kinds = ['unique_combination_of_columns', 'expression_is_true', 'accepted_range', 'row_count', 'not_empty', 'recency', 'equal_rowcount', 'anomaly', 'is_positive', 'relationships', 'accepted_values'];
+    for (const k of kinds) expect(build.stdout, k).toMatch(new RegExp(`PASS test ${k}_`));
+    expect(build.stdout).toMatch(/PASS unit test daily_sales_sums_orders_and_sessions/);
+    expect(build.stdout).toMatch(/PASS test assert_payments_match_order_totals/);
+    // store_failures kept its (empty) audit table.
+    const [audit] = await queryFile(join(dir, 'warehouse/dev.duckdb'), 'select count(*)::int as n from eider_audit.expression_is_true_fct_orders_2');
+    expect(audit).toEqual({ n: 0 });
+    const unit = await runCli(dir, ['test', '-s', 'test_type:unit']);
+    expect(unit.code).toBe(0);
+    const fresh = await runCli(dir, ['freshness']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/^web\.web_sessions .* file mtime +PASS$/m);
+    expect(fresh.stdout).toMatch(/^vyapar\.orders .* column +WARN$/m);
+  });
+
   it('selects by tag and by graph', async () => {
     const hourly = await runCli(dir, ['ls', '-s', 'tag:hourly', '--resource-type', 'model']);
     expect(hourly.stdout.trim().split('\n').sort()).toEqual(['stg_customers', 'stg_order_items', 'stg_orders', 'stg_payments', 'stg_products', 'stg_web_sessions']);

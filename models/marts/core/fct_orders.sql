@@ -5,7 +5,7 @@ select
     o.ordered_at,
     o.order_date,
     o.status,
-    coalesce(t.item_count, 0) as item_count,
+    coalesce(t.item_count, 0)::integer as item_count,
     {{> cents_to_rupees column="coalesce(t.gross_paise, 0)"}} as gross_amount,
     {{> cents_to_rupees column="coalesce(t.discount_paise, 0)"}} as discount_amount,
     {{> cents_to_rupees column="coalesce(t.net_paise, 0)"}} as net_amount,
