@@ -13,6 +13,7 @@ import { select } from '../graph/select.js';
 import { planRun, type Plan } from '../plan/plan.js';
 import { ConsoleReporter } from '../report/console.js';
 import { generateProject, type BenchMaterialization } from './generate.js';
+import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
@@ -130,6 +131,73 @@ async function benchBuild(kind: BenchMaterialization, n: number): Promise<BuildR
   return { kind, nodes, rawMs: median(raw), eider1Ms: median(e1), eider4Ms: median(e4), cliMs: median(cli) };
 }
 
+interface TestsRow {
+  rows: number;
+  tests: number;
+  rawMs: number;
+  eider1Ms: number;
+  eider4Ms: number;
+}
+
+/** eider's `test` on a big table against raw DuckDB running the same test statements (and sample reads) in order. */
+async function benchTests(rows: number): Promise<TestsRow> {
+  const dir = join(work, 'tests');
+  generateTestProject(dir, rows);
+  const built = spawnSync(process.execPath, [BIN, 'run', '--project-dir', dir], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(built.stdout + built.stderr);
+  const file = join(dir, 'warehouse/dev.duckdb');
+  const ctx = await compileContext({ projectDir: dir }, new ConsoleReporter(silent, silent));
+  const selected = new Set(Object.keys(ctx.manifest.nodes).filter((id) => ctx.manifest.nodes[id].kind === 'test'));
+  const eider = async (threads: number) => {
+    const adapter = await DuckDbAdapter.open({ path: file, threads });
+    const t0 = performance.now();
+    const plan = planRun(ctx.manifest, ctx.dag, selected, 'test', await adapter.state());
+    const results = await execute(plan, ctx.manifest, adapter, () => undefined);
+    const ms = performance.now() - t0;
+    await adapter.close();
+    return { ms, plan, failing: new Set(results.filter((r) => (r.failures ?? 0) > 0).map((r) => r.nodeId)) };
+  };
+  const raw = async (plan: Plan, failing: ReadonlySet<string>) => {
+    const adapter = await DuckDbAdapter.open({ path: file, threads: 1 });
+    const s = adapter.sessions[0];
+    const t0 = performance.now();
+    for (const step of plan.steps) {
+      if (step.action.kind !== 'test') continue;
+      await s.query(step.action.sql);
+      if (failing.has(step.nodeId)) await s.queryDisplay(step.action.sample);
+    }
+    const ms = performance.now() - t0;
+    await adapter.close();
+    return ms;
+  };
+  const r: number[] = [];
+  const e1: number[] = [];
+  const e4: number[] = [];
+  let tests = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    const one = await eider(1);
+    tests = one.plan.steps.length;
+    e1.push(one.ms);
+    r.push(await raw(one.plan, one.failing));
+    e4.push((await eider(4)).ms);
+  }
+  return { rows, tests, rawMs: median(r), eider1Ms: median(e1), eider4Ms: median(e4) };
+}
+
+/** 500 unit tests of one model: the whole `eider test -s test_type:unit` command. */
+function benchUnits(n: number): { tests: number; cliMs: number } {
+  const dir = join(work, 'units');
+  generateUnitProject(dir, n);
+  const times: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [BIN, 'test', '-s', 'test_type:unit', '--project-dir', dir], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stdout.slice(-2000) + r.stderr);
+    times.push(performance.now() - t0);
+  }
+  return { tests: n, cliMs: median(times) };
+}
+
 async function main(): Promise<void> {
   console.log(`eider benchmark${quick ? ' (quick)' : ''}: node ${process.version}, median of ${REPEAT}\n`);
   const sizes = quick ? [100, 1000] : [100, 1000, 5000];
@@ -156,7 +224,16 @@ async function main(): Promise<void> {
     );
   }
   console.log('  target: eider within 1.15x of raw DuckDB (dbt-duckdb is about 15x)');
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows }, null, 2));
+
+  const testRows = await benchTests(quick ? 1_000_000 : 10_000_000);
+  console.log(`\nData tests: not_null, unique, accepted_values, relationships on each of 4 columns of a ${testRows.rows.toLocaleString('en-US')}-row table (${testRows.tests} tests)`);
+  console.log('  raw DuckDB   eider 1 thread (ratio)   eider 4 threads (ratio)');
+  console.log(`  ${fmt(testRows.rawMs).padStart(10)}   ${fmt(testRows.eider1Ms).padStart(13)} (${(testRows.eider1Ms / testRows.rawMs).toFixed(2)}x)   ${fmt(testRows.eider4Ms).padStart(14)} (${(testRows.eider4Ms / testRows.rawMs).toFixed(2)}x)`);
+  console.log('  target: within 1.2x of the same test queries run raw');
+
+  const units = benchUnits(quick ? 50 : 500);
+  console.log(`\nUnit tests: ${units.tests} unit tests of one model, whole CLI \`eider test -s test_type:unit\`: ${fmt(units.cliMs)} (target: under 5 s for 500)`);
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, units }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

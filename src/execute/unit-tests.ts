@@ -112,7 +112,7 @@ export class UnitTestRunner implements UnitRunner {
     const given = rows ? readRows(rows) : [];
     const cols: Column[] = schema ?? [...new Set(given.flatMap((r) => Object.keys(r)))].map((name) => ({ name, type: '' }));
     if (cols.length === 0) throw new Error(`cannot tell the columns of ${this.manifest.nodes[nodeId].name} (${this.why.get(nodeId) ?? 'unknown'}); give it rows`);
-    return `create or replace table ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
+    return `create or replace view ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
   }
 
   private async describe(from: string): Promise<Column[]> {
