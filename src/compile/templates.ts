@@ -1,4 +1,4 @@
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { fastParse } from './fast-parse.js';
 
@@ -18,12 +18,17 @@ export interface TemplateFacts {
 export const CONTEXT_NAMES = ['this', 'target', 'is_incremental', 'run_started_at', 'invocation_id', 'model'];
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];
 
+/** Handlebars itself, loaded only when a template leaves the fast parser's subset (it costs ~40 ms to load). */
+function handlebars(): typeof import('handlebars') {
+  return createRequire(import.meta.url)('handlebars') as typeof import('handlebars');
+}
+
 /** The fast parser for the common subset; Handlebars' own parser for the rest and for every syntax error. */
 export function parseTemplate(text: string, file: string, diagnostics: Diagnostic[]): AST | undefined {
   const fast = fastParse(text);
   if (fast) return fast;
   try {
-    return Handlebars.parse(text);
+    return handlebars().parse(text);
   } catch (e) {
     const message = (e as Error).message;
     const m = /line (\d+)/.exec(message);

@@ -1,4 +1,5 @@
-import Handlebars from 'handlebars';
+import { RenderError, renderTemplate } from '../compile/render.js';
+import { parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { registerSecret } from '../secrets.js';
@@ -84,9 +85,10 @@ export function parseProfiles(
 
 function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {
   if (!file.text.includes('{{')) return file.text;
-  const hb = Handlebars.create();
-  hb.registerHelper('env', function (this: unknown, ...args: unknown[]) {
-    const options = args.pop() as Handlebars.HelperOptions & { loc?: { start: { line: number } } };
+  const ast = parseTemplate(file.text, file.path, diagnostics);
+  if (!ast) return undefined;
+  const envHelper = (...args: unknown[]) => {
+    const options = args.pop() as { loc?: { start: { line: number } } };
     const [name, fallback] = args as [string, string | undefined];
     const value = env[name];
     if (value !== undefined) {
@@ -96,12 +98,11 @@ function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagno
     if (fallback !== undefined) return String(fallback);
     diagnostics.push({ severity: 'error', file: file.path, line: options.loc?.start.line, message: `environment variable ${name} is not set and has no default` });
     return '';
-  });
+  };
   try {
-    return hb.compile(file.text, { noEscape: true, strict: false })({});
+    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper]]), partials: new Map() });
   } catch (e) {
-    const m = /line (\d+)/.exec(String((e as Error).message));
-    diagnostics.push({ severity: 'error', file: file.path, line: m ? Number(m[1]) : undefined, message: `template error: ${(e as Error).message.split('\n')[0]}` });
+    diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: `template error: ${(e as Error).message.split('\n')[0]}` });
     return undefined;
   }
 }
