@@ -164,6 +164,10 @@ export interface TargetDef {
   readonly path: string;
   readonly threads: number;
   readonly settings: Readonly<Record<string, string>>;
+  /** in_place: build into the file; swap: build a fresh file and rename it over the target when every test passed. */
+  readonly publish: 'in_place' | 'swap';
+  /** Previous releases kept for rollback (swap). */
+  readonly keepReleases: number;
 }
 
 /** The compiled project: every node with its rendered SQL and its edges. */

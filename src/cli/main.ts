@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { OpenError } from '../publish/in-place.js';
+import { LockedError } from '../publish/lock.js';
 import { ConsoleReporter } from '../report/console.js';
 import { buildProgram } from './program.js';
 
@@ -24,7 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       reporter.diagnostics(e.diagnostics);
       return 2;
     }
-    if (e instanceof OpenError) {
+    if (e instanceof OpenError || e instanceof LockedError) {
       reporter.errorLine(`error: ${e.message}`);
       return 1;
     }

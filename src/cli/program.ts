@@ -53,6 +53,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level')).action(
     run(async () => (await import('../commands/freshness.js')).freshnessCommand),
   );
+  common(program.command('rollback').description('put back the previous release of a swap-published target (or --release ID)'))
+    .option('--release <id>', 'the kept release to restore (default: the newest before the current one)')
+    .action(run(async () => (await import('../commands/rollback.js')).rollbackCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

@@ -7,7 +7,7 @@ import type { TargetDef } from '../types.js';
 import type { SourceFile } from './load.js';
 import { YamlFile } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases'] as const;
 
 export interface ProfileRequest {
   readonly profile: string;
@@ -74,9 +74,16 @@ export function parseProfiles(
     if (typeof value === 'object' && value !== null) y.error(s.keyNode, `setting ${s.key} must be a single value`);
     else settings[s.key] = String(value);
   }
+  const publish = y.string(v.get('publish'), 'publish') ?? (targetName === 'prod' ? 'swap' : 'in_place');
+  if (publish !== 'swap' && publish !== 'in_place') y.error(v.get('publish'), `publish must be in_place or swap, not "${publish}"`);
+  if (publish === 'swap' && rawPath === ':memory:') y.error(v.get('publish'), 'publish: swap needs a database file, not :memory:');
+  const keepReleases = y.number(v.get('keep_releases'), 'keep_releases') ?? 3;
+  if (!Number.isInteger(keepReleases) || keepReleases < 0) y.error(v.get('keep_releases'), 'keep_releases must be a whole number');
   return {
     profile: req.profile,
     name: targetName,
+    publish: publish as TargetDef['publish'],
+    keepReleases,
     path: rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath),
     threads: Math.max(1, Math.floor(threads)),
     settings,

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { quoteLiteral, type Manifest, type NodeResult, type RunResult } from '../types.js';
+
+/** The run history every target file carries, in a schema BI tools can query. */
+export const HISTORY_SCHEMA = 'eider';
+
+export const HISTORY_DDL = [
+  `create schema if not exists ${HISTORY_SCHEMA}`,
+  `create table if not exists ${HISTORY_SCHEMA}.releases (release_id varchar, invocation_id varchar, target varchar, command varchar, git_commit varchar, publish_mode varchar, started_at timestamptz, finished_at timestamptz, published_at timestamptz, status varchar, node_count integer, eider_version varchar)`,
+  `create table if not exists ${HISTORY_SCHEMA}.node_runs (release_id varchar, invocation_id varchar, node_id varchar, resource_type varchar, name varchar, status varchar, started_at timestamptz, duration_ms double, rows bigint, error varchar)`,
+  `create table if not exists ${HISTORY_SCHEMA}.test_results (release_id varchar, invocation_id varchar, node_id varchar, name varchar, test_type varchar, severity varchar, status varchar, failures bigint, started_at timestamptz)`,
+  `create table if not exists ${HISTORY_SCHEMA}.freshness_results (invocation_id varchar, node_id varchar, checked_at timestamptz, max_loaded_at timestamptz, age_s bigint, status varchar)`,
+];
+
+export const HISTORY_TABLES = ['releases', 'node_runs', 'test_results', 'freshness_results'] as const;
+
+export interface ReleaseRecord {
+  readonly releaseId: string;
+  readonly status: 'published' | 'in_place' | 'failed';
+  readonly publishedAt?: string;
+}
+
+/** `20261124T101500Z-1a2b3c4d`: sortable, and names the invocation. */
+export function releaseId(m: Manifest, at = new Date()): string {
+  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${m.invocationId.slice(0, 8)}`;
+}
+
+export function gitCommit(root: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : quoteLiteral(v));
+
+/** Statements that append this run to the history tables (values only: secrets were redacted in the results). */
+export function historyInserts(m: Manifest, run: RunResult, rec: ReleaseRecord, eiderVersion: string, commit: string | null): string[] {
+  const nodes = run.results.filter((r) => m.nodes[r.nodeId]);
+  const out = [
+    `insert into ${HISTORY_SCHEMA}.releases values (${[
+      rec.releaseId,
+      m.invocationId,
+      m.target.name,
+      run.command,
+      commit,
+      m.target.publish,
+      run.startedAt,
+      new Date().toISOString(),
+      rec.publishedAt ?? null,
+      rec.status,
+      nodes.filter((r) => r.status !== 'skipped').length,
+      eiderVersion,
+    ]
+      .map(lit)
+      .join(', ')})`,
+  ];
+  const runs = nodes.filter((r) => m.nodes[r.nodeId].kind !== 'test' && m.nodes[r.nodeId].kind !== 'unit_test');
+  if (runs.length > 0) {
+    out.push(
+      `insert into ${HISTORY_SCHEMA}.node_runs values ${runs
+        .map((r: NodeResult) => `(${[rec.releaseId, m.invocationId, r.nodeId, m.nodes[r.nodeId].kind, m.nodes[r.nodeId].name, r.status, r.startedAt, r.durationMs, r.rows ?? null, r.error ?? null].map(lit).join(', ')})`)
+        .join(', ')}`,
+    );
+  }
+  const tests = nodes.filter((r) => m.nodes[r.nodeId].kind === 'test' || m.nodes[r.nodeId].kind === 'unit_test');
+  if (tests.length > 0) {
+    out.push(
+      `insert into ${HISTORY_SCHEMA}.test_results values ${tests
+        .map((r) => {
+          const n = m.nodes[r.nodeId];
+          const type = n.kind === 'test' ? n.testType : 'unit';
+          const severity = n.kind === 'test' ? n.severity : 'error';
+          return `(${[rec.releaseId, m.invocationId, r.nodeId, n.name, type, severity, r.status, r.failures ?? null, r.startedAt].map(lit).join(', ')})`;
+        })
+        .join(', ')}`,
+    );
+  }
+  return out;
+}
