@@ -29,6 +29,8 @@ export interface Adapter {
   /** DuckDB's own parser on each statement: an error message per statement, undefined where it parses. */
   parseErrors(statements: readonly string[]): Promise<Array<string | undefined>>;
   state(): Promise<WarehouseState>;
+  /** Stops the statements running on every connection (they fail with an interrupt error). */
+  interrupt(): void;
   version(): Promise<string>;
   close(): Promise<void>;
 }

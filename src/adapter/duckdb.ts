@@ -103,6 +103,10 @@ export class DuckDbAdapter implements Adapter {
     return { relations, schemas: new Set(schemas.map((r) => String(r.s).toLowerCase())) };
   }
 
+  interrupt(): void {
+    for (const s of this.sessions) s.conn.interrupt();
+  }
+
   async version(): Promise<string> {
     const rows = await this.sessions[0].query('select version() as v');
     return String(rows[0].v);

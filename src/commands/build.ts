@@ -45,6 +45,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   let lock: ReturnType<typeof acquireLock> | undefined;
   let release: SwapRelease | undefined;
   let adapter: Adapter | undefined;
+  // SIGINT/SIGTERM: start no new node, stop the running queries, publish nothing, release the lock.
+  const interrupt = onInterrupt(() => adapter?.interrupt());
   try {
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
@@ -68,10 +70,10 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       (result, step) => {
         if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
       },
-      runner,
+      { units: runner, signal: interrupt.signal },
     );
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
-    const ok = !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+    const ok = !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
     if (writes) {
       const id = releaseId(manifest);
@@ -83,7 +85,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
       } else if (release) {
         await release.discard();
-        reporter.errorLine(`\nNothing was published: a node or an error-severity test failed, so ${target.name} keeps its current release.`);
+        const why = interrupt.signal.aborted ? 'the build was interrupted' : 'a node or an error-severity test failed';
+        reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
       }
     }
     artifacts.manifest(manifest, EIDER_VERSION);
@@ -91,13 +94,36 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     artifacts.compiled(manifest);
     const passThrough = new Set(plan.steps.filter((s) => s.action.kind === 'pass').map((s) => s.nodeId));
     reporter.summary(results.filter((r) => !passThrough.has(r.nodeId) || r.status === 'skipped'), run.elapsedMs);
+    if (interrupt.signal.aborted) {
+      reporter.errorLine(`Interrupted by ${interrupt.by}: no new node was started.`);
+      return interrupt.by === 'SIGINT' ? 130 : 143;
+    }
     return ok ? 0 : 1;
   } finally {
+    interrupt.dispose();
     if (release) await release.discard().catch(() => undefined);
     else await adapter?.close();
     await runner?.close();
     lock?.release();
   }
+}
+
+function onInterrupt(stop: () => void): { signal: AbortSignal; by?: string; dispose(): void } {
+  const controller = new AbortController();
+  const state = { signal: controller.signal, by: undefined as string | undefined, dispose: () => undefined as void };
+  const handler = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    state.by = sig;
+    controller.abort();
+    stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  state.dispose = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  return state;
 }
 
 /** Stands in for the target when only unit tests run: nothing may touch it. */
@@ -110,6 +136,7 @@ const NO_WAREHOUSE: Adapter = {
     },
   ],
   parseErrors: () => Promise.resolve([]),
+  interrupt: () => undefined,
   state: () => Promise.resolve({ relations: new Map(), schemas: new Set() }),
   version: () => Promise.resolve(''),
   close: () => Promise.resolve(),

@@ -15,7 +15,15 @@ const BLOCKING: ReadonlySet<NodeStatus> = new Set(['error', 'fail', 'skipped']);
  * Runs the plan on the adapter's connections, as many steps at once as there are connections and the DAG allows.
  * Never throws for a node's failure: each step ends as a NodeResult, and what waits on a failed step is skipped.
  */
-export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, units?: UnitRunner): Promise<NodeResult[]> {
+export interface ExecuteOptions {
+  /** Runs unit-test steps (on its own in-memory database). */
+  readonly units?: UnitRunner;
+  /** Once aborted (SIGINT/SIGTERM), no new step starts: the rest end as skipped. */
+  readonly signal?: AbortSignal;
+}
+
+export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, opts: ExecuteOptions = {}): Promise<NodeResult[]> {
+  const { units, signal } = opts;
   for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
   const steps = plan.steps;
   const index = new Map(steps.map((s, i) => [s.nodeId, i]));
@@ -52,6 +60,10 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
           return;
         }
         await new Promise<void>((r) => waiters.push(r));
+        continue;
+      }
+      if (signal?.aborted) {
+        finish(i, { nodeId: steps[i].nodeId, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, message: 'skipped: interrupted' });
         continue;
       }
       const cause = blockedBy.get(i);

@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fork, spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { acquireLock, lockPath } from '../publish/lock.js';
+import { buildProd, killBuildAfter, leftovers, prodProject, prodRelease, READER_SCRIPT, ROWS } from '../test-support/prod.js';
+import { queryFile, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+const prodPath = () => join(p!.dir, 'warehouse/prod.duckdb');
+
+describe('swap publishing (prod)', () => {
+  it('publishes only a release whose every test passed, keeps the previous one, and records history', async () => {
+    p = prodProject();
+    const first = await buildProd(p, 1);
+    expect(first.stdout).toMatch(/target prod \(swap publish\)/);
+    expect(first.stdout).toMatch(/Published release \S+ to prod/);
+    expect(first.code).toBe(0);
+    expect(await prodRelease(p)).toBe(1);
+    expect((await buildProd(p, 2)).code).toBe(0);
+    expect(await prodRelease(p)).toBe(2);
+    expect(readdirSync(join(p.dir, 'warehouse/.eider-releases/prod.duckdb'))).toHaveLength(1);
+
+    // An error-severity test fails: nothing is published.
+    p.write('models/b.yml', 'models:\n  - name: b\n    columns:\n      - name: v\n        tests:\n          - accepted_values: {values: [1, 2], quote: false}\n');
+    const failed = await buildProd(p, 3);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/Nothing was published: a node or an error-severity test failed, so prod keeps its current release/);
+    expect(await prodRelease(p)).toBe(2);
+    expect(leftovers(p)).toEqual([]);
+
+    const releases = await queryFile(prodPath(), `select status, node_count from eider.releases order by started_at`);
+    expect(releases).toEqual([
+      { status: 'published', node_count: 3 },
+      { status: 'published', node_count: 3 },
+    ]);
+    const runs = await queryFile(prodPath(), `select name, status, rows::int as rows from eider.node_runs where name = 'a' order by started_at`);
+    expect(runs).toEqual([
+      { name: 'a', status: 'success', rows: ROWS },
+      { name: 'a', status: 'success', rows: ROWS },
+    ]);
+    expect(await queryFile(prodPath(), `select count(*)::int as n from eider.test_results where status = 'pass'`)).toEqual([{ n: 2 }]);
+  });
+
+  it('rollback restores the previous release atomically; a bad --release is a usage error', async () => {
+    p = prodProject();
+    await buildProd(p, 1);
+    await buildProd(p, 2);
+    const r = await p.run('rollback', '--target', 'prod');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Rolled prod back to release \S+ \(from \S+, which is kept\)/);
+    expect(await prodRelease(p)).toBe(1);
+    const bad = await p.run('rollback', '--target', 'prod', '--release', 'nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--release: no kept release "nope"/);
+    const dev = await p.run('rollback');
+    expect(dev.code).toBe(2);
+    expect(dev.stderr).toMatch(/target "dev" publishes in place; rollback needs publish: swap/);
+  });
+
+  it('a second build on the same target fails at once naming the holder; a lock left by a dead process does not block', async () => {
+    p = prodProject();
+    expect((await buildProd(p, 1)).code).toBe(0);
+    const held = acquireLock(prodPath(), 'test');
+    try {
+      const r = await buildProd(p, 2);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`target is being built by another eider process \\(PID ${process.pid}, test, since `));
+    } finally {
+      held.release();
+    }
+    expect(await prodRelease(p)).toBe(1);
+    // A process that held the lock and died.
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.on('exit', r));
+    writeFileSync(lockPath(prodPath()), JSON.stringify({ pid: dead.pid, host: hostname(), since: new Date().toISOString(), command: 'eider build' }));
+    expect((await buildProd(p, 2)).code).toBe(0);
+    expect(await prodRelease(p)).toBe(2);
+    expect(existsSync(lockPath(prodPath()))).toBe(false);
+  });
+
+  it('moves a stale prod WAL aside with a warning instead of replaying it into the new release', async () => {
+    p = prodProject();
+    expect((await buildProd(p, 1)).code).toBe(0);
+    writeFileSync(`${prodPath()}.wal`, 'not a WAL of this release');
+    const r = await buildProd(p, 2);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: moved a stale prod\.duckdb\.wal aside/);
+    expect(existsSync(`${prodPath()}.wal`)).toBe(false);
+    expect(await prodRelease(p)).toBe(2);
+  });
+
+  it('SIGTERM during a build starts no new node, publishes nothing and releases the lock', async () => {
+    p = prodProject({ 'models/slow.sql': '{{config materialized="table"}}\nselect count(*) as n from range(3000000000) t(x) where x % 7 = 1', 'models/after.sql': 'select * from {{ref "slow"}}' });
+    expect((await buildProd(p, 1, '-s', 'a', 'b')).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '--vars', '{v: 2}'], { cwd: p.dir });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(143);
+    expect(out).toMatch(/Nothing was published: the build was interrupted/);
+    expect(out).toMatch(/Interrupted by SIGTERM/);
+    expect(await prodRelease(p)).toBe(1);
+    expect(existsSync(lockPath(prodPath()))).toBe(false);
+    expect(leftovers(p)).toEqual([]);
+  });
+});
+
+describe('BI readers and crashes', () => {
+  it('a reader querying prod in a loop while builds publish never fails and always sees one whole release', async () => {
+    p = prodProject();
+    expect((await buildProd(p, 1)).code).toBe(0);
+    const duckdb = pathToFileURL(createRequire(import.meta.url).resolve('@duckdb/node-api')).href;
+    const script = join(p.dir, 'reader.mjs');
+    writeFileSync(script, READER_SCRIPT);
+    const reader = fork(script, [prodPath(), String(ROWS)], { env: { ...process.env, EIDER_DUCKDB: duckdb }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const stats = new Promise<{ opens: number; reads: number; failures: number; inconsistent: number; releases: number[]; errors: string[] }>((r) => reader.once('message', r as never));
+    for (let v = 2; v <= 5; v++) expect((await buildProd(p, v)).code).toBe(0);
+    reader.send('stop');
+    const s = await stats;
+    console.log(`reader: ${s.opens} opens, ${s.reads} reads, ${s.failures} failures, ${s.inconsistent} inconsistent, releases seen ${s.releases.join(',')}`);
+    expect(s.errors).toEqual([]);
+    expect(s.failures).toBe(0);
+    expect(s.inconsistent).toBe(0);
+    expect(s.opens).toBeGreaterThan(5);
+    expect(s.releases.every((v) => v >= 1 && v <= 5)).toBe(true);
+    expect(s.releases.length).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('kill -9 at 20 moments of a build: prod is always exactly the old or the new release, and the next build succeeds', async () => {
+    p = prodProject();
+    const t0 = performance.now();
+    expect((await buildProd(p, 1)).code).toBe(0);
+    const duration = performance.now() - t0;
+    let current = 1;
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const outcomes = { old: 0, new: 0 };
+    for (let i = 0; i < 20; i++) {
+      const v = current + 1;
+      await killBuildAfter(p, v, Math.round(rand() * duration * 1.2));
+      const now = await prodRelease(p);
+      expect([current, v]).toContain(now);
+      if (now === v) outcomes.new++;
+      else outcomes.old++;
+      current = now!;
+    }
+    console.log(`kill -9: 20 kills over a ${Math.round(duration)} ms build; prod was the old release ${outcomes.old} times, the new one ${outcomes.new} times, never anything else`);
+    const next = await buildProd(p, current + 1);
+    expect(next.code).toBe(0);
+    expect(await prodRelease(p)).toBe(current + 1);
+    expect(leftovers(p)).toEqual([]);
+  }, 180_000);
+});
