@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fork, spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -112,6 +112,30 @@ describe('swap publishing (prod)', () => {
     expect(await prodRelease(p)).toBe(1);
     expect(existsSync(lockPath(prodPath()))).toBe(false);
     expect(leftovers(p)).toEqual([]);
+  });
+});
+
+describe('secrets on prod', () => {
+  it('a canary secret from the environment never appears in output, artifacts, compiled SQL, history or errors', async () => {
+    const canary = 'canary-9f2c-s3cr3t-prod';
+    p = prodProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: "warehouse/{{env "EIDER_CANARY_DB"}}.duckdb"\n',
+      'models/token.sql': `{{config materialized="table"}}\nselect '{{env "EIDER_CANARY"}}' as token`,
+      'models/broken.sql': `select '{{env "EIDER_CANARY"}}' as token from missing_{{env "EIDER_CANARY"}}`,
+    });
+    const env = { EIDER_CANARY: canary, EIDER_CANARY_DB: `${canary}-file` };
+    const outputs = [await p.runWith(env, 'build', '--target', 'prod', '--exclude', 'broken'), await p.runWith(env, 'build', '--target', 'prod'), await p.runWith(env, 'compile', '--target', 'prod'), await p.runWith(env, 'debug', '--target', 'prod')];
+    expect(outputs[0].code).toBe(0);
+    expect(outputs[1].code).toBe(1); // broken's DuckDB error quotes the SQL, secret included
+    expect(outputs[1].stdout).toMatch(/ERROR view main\.broken/);
+    for (const o of outputs) expect(o.stdout + o.stderr).not.toContain('canary-9f2c');
+    const files = readdirSync(join(p.dir, 'target'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    for (const f of files) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toContain('canary-9f2c');
+    const db = join(p.dir, `warehouse/${canary}-file.duckdb`);
+    const history = await queryFile(db, `select * from eider.releases, eider.node_runs`);
+    expect(JSON.stringify(history, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))).not.toContain('canary-9f2c');
+    // The real value was used to build.
+    expect(await queryFile(db, 'select token from main.token')).toEqual([{ token: canary }]);
   });
 });
 
