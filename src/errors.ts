@@ -60,3 +60,23 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   const limit = Math.max(2, Math.floor(word.length / 3));
   return best !== undefined && bestScore <= limit ? ` (did you mean "${best}"?)` : '';
 }
+
+/** Failures worth trying again: a lock held by another process (a reader of a dev file), I/O hiccups. Never SQL errors. */
+export function isTransient(message: string): boolean {
+  return /could not set lock|conflicting lock|resource temporarily unavailable|input\/output error|too many open files|interrupted system call|EAGAIN|EBUSY/i.test(message);
+}
+
+/** Runs `f`, trying again after `backoffMs`, then twice that, … while it fails with a transient error. */
+export async function withRetries<T>(policy: { attempts: number; backoffMs: number }, f: () => Promise<T>, onRetry: (attempt: number, error: Error, waitMs: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      const error = e as Error;
+      if (attempt >= policy.attempts || !isTransient(String(error.message))) throw e;
+      const waitMs = policy.backoffMs * 2 ** (attempt - 1);
+      onRetry(attempt, error, waitMs);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+}

@@ -168,6 +168,8 @@ export interface TargetDef {
   readonly publish: 'in_place' | 'swap';
   /** Previous releases kept for rollback (swap). */
   readonly keepReleases: number;
+  /** Transient failures (a lock held by a reader, an I/O hiccup) are tried again; SQL errors never are. */
+  readonly retries: { readonly attempts: number; readonly backoffMs: number };
 }
 
 /** The compiled project: every node with its rendered SQL and its edges. */

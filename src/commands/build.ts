@@ -54,7 +54,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     if (swap) {
       release = await SwapRelease.start(target, manifest, (w) => reporter.errorLine(`warning: ${w}`));
       adapter = release.adapter;
-    } else adapter = needsWarehouse ? await openInPlace(target) : NO_WAREHOUSE;
+    } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 
     const plan = planRun(manifest, dag, selected, mode, await adapter.state());
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
@@ -70,7 +70,12 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       (result, step) => {
         if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
       },
-      { units: runner, signal: interrupt.signal },
+      {
+        units: runner,
+        signal: interrupt.signal,
+        retries: target.retries,
+        onRetry: (id, attempt, error, waitMs) => reporter.errorLine(`warning: ${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
+      },
     );
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');

@@ -4,7 +4,7 @@ import type { Manifest, NodeId, NodeResult, NodeStatus } from '../types.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
 import type { UnitRunner } from './unit-tests.js';
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic, isTransient } from '../errors.js';
 import { meetsThreshold } from '../project/config.js';
 
 export type OnResult = (result: NodeResult, step: PlanStep) => void;
@@ -20,10 +20,13 @@ export interface ExecuteOptions {
   readonly units?: UnitRunner;
   /** Once aborted (SIGINT/SIGTERM), no new step starts: the rest end as skipped. */
   readonly signal?: AbortSignal;
+  /** A step that fails with a transient error is run again from its start (steps are idempotent). */
+  readonly retries?: { readonly attempts: number; readonly backoffMs: number };
+  readonly onRetry?: (nodeId: NodeId, attempt: number, error: string, waitMs: number) => void;
 }
 
 export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, opts: ExecuteOptions = {}): Promise<NodeResult[]> {
-  const { units, signal } = opts;
+  const { units, signal, retries, onRetry } = opts;
   for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
   const steps = plan.steps;
   const index = new Map(steps.map((s, i) => [s.nodeId, i]));
@@ -72,7 +75,13 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
         continue;
       }
       running++;
-      const result = await runStep(steps[i], manifest, session, units);
+      let result = await runStep(steps[i], manifest, session, units);
+      for (let attempt = 1; retries && result.status === 'error' && result.transient && attempt < retries.attempts && !signal?.aborted; attempt++) {
+        const waitMs = retries.backoffMs * 2 ** (attempt - 1);
+        onRetry?.(steps[i].nodeId, attempt, result.error ?? '', waitMs);
+        await new Promise((r) => setTimeout(r, waitMs));
+        result = await runStep(steps[i], manifest, session, units);
+      }
       running--;
       finish(i, result);
     }
@@ -96,7 +105,7 @@ function insertSorted(arr: number[], v: number): void {
   arr.splice(lo, 0, v);
 }
 
-async function runStep(step: PlanStep, manifest: Manifest, session: Session, units?: UnitRunner): Promise<NodeResult> {
+async function runStep(step: PlanStep, manifest: Manifest, session: Session, units?: UnitRunner): Promise<NodeResult & { transient?: boolean }> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const node = manifest.nodes[step.nodeId];
@@ -145,8 +154,9 @@ function toSample(t: { columns: string[]; rows: string[][] }): NodeResult['sampl
   return { columns: t.columns, rows: t.rows.map((r) => r.map(redact)) };
 }
 
-function failed(nodeId: NodeId, startedAt: string, durationMs: number, manifest: Manifest, sql: string, e: unknown): NodeResult {
-  const located = locateSqlError(manifest.root, manifest.nodes[nodeId], sql, String((e as Error).message ?? e));
+function failed(nodeId: NodeId, startedAt: string, durationMs: number, manifest: Manifest, sql: string, e: unknown): NodeResult & { transient?: boolean } {
+  const raw = String((e as Error).message ?? e);
+  const located = locateSqlError(manifest.root, manifest.nodes[nodeId], sql, raw);
   const error = redact(formatDiagnostic({ severity: 'error', ...located }));
-  return { nodeId, status: 'error', startedAt, durationMs, message: 'error', error };
+  return { nodeId, status: 'error', startedAt, durationMs, message: 'error', error, transient: isTransient(raw) };
 }

@@ -7,7 +7,7 @@ import type { TargetDef } from '../types.js';
 import type { SourceFile } from './load.js';
 import { YamlFile } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries'] as const;
 
 export interface ProfileRequest {
   readonly profile: string;
@@ -79,9 +79,15 @@ export function parseProfiles(
   if (publish === 'swap' && rawPath === ':memory:') y.error(v.get('publish'), 'publish: swap needs a database file, not :memory:');
   const keepReleases = y.number(v.get('keep_releases'), 'keep_releases') ?? 3;
   if (!Number.isInteger(keepReleases) || keepReleases < 0) y.error(v.get('keep_releases'), 'keep_releases must be a whole number');
+  const r = y.entries(v.get('retries'), 'retries', ['attempts', 'backoff_ms']);
+  const attempts = y.number(r.get('attempts'), 'retries.attempts') ?? 3;
+  const backoffMs = y.number(r.get('backoff_ms'), 'retries.backoff_ms') ?? 250;
+  if (!Number.isInteger(attempts) || attempts < 1) y.error(r.get('attempts'), 'retries.attempts must be a whole number, at least 1');
+  if (!(backoffMs >= 0)) y.error(r.get('backoff_ms'), 'retries.backoff_ms must be a number of milliseconds');
   return {
     profile: req.profile,
     name: targetName,
+    retries: { attempts, backoffMs },
     publish: publish as TargetDef['publish'],
     keepReleases,
     path: rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath),

@@ -1,13 +1,17 @@
 import { relative } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import type { Adapter } from '../adapter/adapter.js';
-import { usageError } from '../errors.js';
+import { usageError, withRetries } from '../errors.js';
 import type { TargetDef } from '../types.js';
 
 /** Dev publishing: build straight into the target file; each node swaps itself in atomically. */
-export async function openInPlace(target: TargetDef, threads = target.threads): Promise<Adapter> {
+export async function openInPlace(target: TargetDef, threads = target.threads, warn: (message: string) => void = () => undefined): Promise<Adapter> {
   try {
-    return await DuckDbAdapter.open({ path: target.path, threads, settings: target.settings });
+    return await withRetries(
+      target.retries,
+      () => DuckDbAdapter.open({ path: target.path, threads, settings: target.settings }),
+      (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. However, .*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
+    );
   } catch (e) {
     const message = String((e as Error).message).split('\n')[0].replace(/\. However, .*$/, '.');
     const shown = target.path === ':memory:' ? target.path : relative(process.cwd(), target.path) || target.path;
