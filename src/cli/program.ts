@@ -56,6 +56,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   common(program.command('rollback').description('put back the previous release of a swap-published target (or --release ID)'))
     .option('--release <id>', 'the kept release to restore (default: the newest before the current one)')
     .action(run(async () => (await import('../commands/rollback.js')).rollbackCommand));
+  common(program.command('clone').description('copy one target\'s data into another, masking columns with meta.pii (hash, redact, null)'))
+    .requiredOption('--from <target>', 'the target to copy (opened read-only)')
+    .requiredOption('--to <target>', 'the target to replace with the masked copy')
+    .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }
