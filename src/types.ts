@@ -61,6 +61,8 @@ export interface ModelNode extends NodeBase {
   readonly materialized: Materialization;
   readonly relation: Relation;
   readonly columns: readonly ColumnDef[];
+  /** A freshness SLA: warn/error when the last successful build is older. */
+  readonly freshness?: FreshnessRule;
   /** An enforced contract: the query must return exactly these columns with these types. */
   readonly contract?: ReadonlyArray<{ readonly name: string; readonly dataType: string }>;
   /** The rendered SELECT (ephemeral parents inlined as CTEs). */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
@@ -50,7 +51,7 @@ describe('source freshness', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^app\.events +\S+ \S+ +3h 0m +2 hours +1 day +column +WARN$/m);
     expect(r.stdout).toMatch(/^drops\.files +\S+ \S+ +2d 0h +1 hour +2 days +file mtime +ERROR$/m);
-    expect(r.stdout).toMatch(/Freshness of 2 sources: 1 WARN, 1 ERROR/);
+    expect(r.stdout).toMatch(/Freshness of 2 nodes: 1 WARN, 1 ERROR/);
     const json = JSON.parse(readFileSync(join(p.dir, 'target/sources.json'), 'utf8'));
     expect(json.metadata.schema_version).toMatch(/sources\/v1/);
     expect(json.results.map((x: { unique_id: string; status: string }) => [x.unique_id, x.status]).sort()).toEqual([
@@ -77,6 +78,29 @@ describe('source freshness', () => {
     const ok = await p.run('build', '--fail-on-stale-sources', '-s', 'uses');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/OK created view main\.uses/);
+  });
+
+  it('a model freshness SLA is checked against its last successful build, and results are recorded in the target', async () => {
+    p = testProject({
+      'models/m.sql': '{{config materialized="table"}}\nselect 1 as id',
+      'models/m.yml': 'models:\n  - name: m\n    freshness:\n      warn_after: {count: 1, period: hour}\n      error_after: {count: 1, period: day}\n',
+    });
+    const never = await p.run('freshness');
+    expect(never.code).toBe(1);
+    expect(never.stdout).toMatch(/^model m +- +- +1 hour +1 day +last build +ERROR$/m);
+    expect(never.stdout).toMatch(/no successful build of this model is recorded/);
+    expect((await p.run('run')).code).toBe(0);
+    const fresh = await p.run('freshness');
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/^model m +\S+ \S+ +\d+s +1 hour +1 day +last build +PASS$/m);
+    expect(await p.query('select count(*)::int as n from eider.freshness_results')).toEqual([{ n: 1 }]);
+    // Move the recorded build two hours back: the SLA now warns.
+    const db = await DuckDbAdapter.open({ path: p.db, threads: 1 });
+    await db.sessions[0].exec(`update eider.node_runs set started_at = started_at - interval 2 hour`);
+    await db.close();
+    const stale = await p.run('freshness');
+    expect(stale.code).toBe(0);
+    expect(stale.stdout).toMatch(/^model m +\S+ \S+ +2h 0m +1 hour +1 day +last build +WARN$/m);
   });
 
   it('a freshness period that is not a period is an error at its line', async () => {

@@ -1,26 +1,54 @@
-import { hasFreshness, measureFreshness } from '../execute/freshness.js';
+import { existsSync } from 'node:fs';
+import { hasFreshness, measureFreshness, type FreshnessResult } from '../execute/freshness.js';
+import { HISTORY_DDL, HISTORY_SCHEMA } from '../publish/history.js';
+import { openInPlace } from '../publish/in-place.js';
 import { select } from '../graph/select.js';
-import type { SourceNode } from '../types.js';
+import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
-/** `freshness`: compile → select sources → measure their newest loads → table + target/sources.json. Exit 1 on an error-level breach. */
+/** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
 export async function freshnessCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
   const ctx = await compileContext(opts);
   const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude);
-  return (await sourceFreshness(ctx, selected)) ? 0 : 1;
+  return (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
 }
 
 /** Checks the selected sources that declare freshness; prints the table and writes sources.json. True when none is stale at error level. */
-export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet<string>): Promise<boolean> {
+export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet<string>, withModels = false): Promise<boolean> {
   const { manifest, dag, artifacts, reporter } = ctx;
-  const sources = dag.order.map((id) => manifest.nodes[id]).filter((n): n is SourceNode => n.kind === 'source' && selected.has(n.id) && hasFreshness(n));
-  if (sources.length === 0) {
-    reporter.line('No selected source declares freshness (freshness: {warn_after/error_after} with loaded_at_field, or a file path).');
+  const picked = dag.order.map((id) => manifest.nodes[id]).filter((n) => selected.has(n.id));
+  const sources = picked.filter((n): n is SourceNode => n.kind === 'source' && hasFreshness(n));
+  const models = withModels ? picked.filter((n): n is ModelNode => n.kind === 'model' && Boolean(n.freshness)) : [];
+  if (sources.length + models.length === 0) {
+    reporter.line('No selected source or model declares freshness (freshness: {warn_after/error_after} with loaded_at_field, or a file path).');
     return true;
   }
-  const results = await measureFreshness(manifest.target, sources);
+  const results = await measureFreshness(manifest.target, sources, models);
   reporter.freshness(results);
   artifacts.sources(results, manifest, EIDER_VERSION);
+  await recordFreshness(manifest, results);
   return !results.some((r) => r.status === 'error' || r.status === 'runtime error');
+}
+
+/**
+ * Appends the results to `eider.freshness_results` of an in-place target. A swap-published target (prod)
+ * is never opened for writing outside a build, so its freshness lives in target/sources.json.
+ */
+async function recordFreshness(manifest: Manifest, results: readonly FreshnessResult[]): Promise<void> {
+  const t = manifest.target;
+  if (t.publish !== 'in_place' || t.path === ':memory:' || !existsSync(t.path)) return;
+  const adapter = await openInPlace(t, 1);
+  try {
+    const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : quoteLiteral(v));
+    const now = new Date().toISOString();
+    for (const sql of HISTORY_DDL) await adapter.sessions[0].exec(sql);
+    await adapter.sessions[0].exec(
+      `insert into ${HISTORY_SCHEMA}.freshness_results values ${results
+        .map((r) => `(${[manifest.invocationId, r.nodeId, now, r.newest?.toISOString(), r.ageMs === undefined ? null : Math.round(r.ageMs / 1000), r.status].map(lit).join(', ')})`)
+        .join(', ')}`,
+    );
+  } finally {
+    await adapter.close();
+  }
 }

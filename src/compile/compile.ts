@@ -111,7 +111,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       disabled.add(model.name);
       continue;
     }
-    const node = { ...modelSkeleton(model, parsed, config), contract: contractOf(model, config, diagnostics) };
+    const node = { ...modelSkeleton(model, parsed, config), contract: contractOf(model, config, diagnostics), freshness: model.props?.freshness };
     nodes[node.id] = node;
     byName.set(model.name, node);
     parsedModels.set(node.id, parsed);

@@ -2,19 +2,21 @@ import { existsSync, statSync } from 'node:fs';
 import type { Session } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { redact } from '../secrets.js';
-import { quoteLiteral, type Period, type SourceNode, type TargetDef } from '../types.js';
+import { quoteLiteral, type ModelNode, type Period, type SourceNode, type TargetDef } from '../types.js';
+import { HISTORY_SCHEMA } from '../publish/history.js';
 
 export type FreshnessStatus = 'pass' | 'warn' | 'error' | 'runtime error';
 
 export interface FreshnessResult {
   readonly nodeId: string;
+  /** `vyapar.orders` for a source, `model fct_orders` for a model. */
   readonly source: string;
   /** The newest load: max(loaded_at_field), or the newest file's modification time. */
   readonly newest?: Date;
   readonly ageMs?: number;
   readonly status: FreshnessStatus;
   readonly criteria: { readonly warnAfter?: Period; readonly errorAfter?: Period };
-  readonly basis: 'column' | 'file mtime';
+  readonly basis: 'column' | 'file mtime' | 'last build';
   readonly error?: string;
 }
 
@@ -81,13 +83,41 @@ export function formatAge(ms: number): string {
 }
 
 
-/** Opens what the check needs: an in-memory DuckDB for files, and the target read-only when a table source needs it. */
-export async function measureFreshness(target: TargetDef, sources: readonly SourceNode[]): Promise<FreshnessResult[]> {
+/** Models with a freshness SLA, judged by their last successful build in the target's run history. */
+export async function checkModelFreshness(models: readonly ModelNode[], warehouse: Session | undefined, now = new Date()): Promise<FreshnessResult[]> {
+  const out: FreshnessResult[] = [];
+  for (const m of models) {
+    const rule = m.freshness!;
+    const criteria = { warnAfter: rule.warnAfter, errorAfter: rule.errorAfter };
+    const base = { nodeId: m.id, source: `model ${m.name}`, criteria, basis: 'last build' as const };
+    let newest: Date | undefined;
+    try {
+      const rows = warehouse
+        ? await warehouse.query(`select max(started_at + to_milliseconds(cast(duration_ms as bigint))) as last from ${HISTORY_SCHEMA}.node_runs where node_id = ${quoteLiteral(m.id)} and status = 'success'`)
+        : [];
+      const v = rows[0]?.last;
+      newest = v === null || v === undefined ? undefined : new Date(v as Date);
+    } catch {
+      newest = undefined; // no history in this file yet
+    }
+    if (!newest) {
+      out.push({ ...base, status: 'error', error: 'no successful build of this model is recorded in the target' });
+      continue;
+    }
+    const ageMs = now.getTime() - newest.getTime();
+    const status: FreshnessStatus = rule.errorAfter && ageMs > periodMs(rule.errorAfter) ? 'error' : rule.warnAfter && ageMs > periodMs(rule.warnAfter) ? 'warn' : 'pass';
+    out.push({ ...base, newest, ageMs, status });
+  }
+  return out;
+}
+
+/** Opens what the check needs: an in-memory DuckDB for files, and the target read-only for table sources and model history. */
+export async function measureFreshness(target: TargetDef, sources: readonly SourceNode[], models: readonly ModelNode[] = []): Promise<FreshnessResult[]> {
   const files = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-  const needsWarehouse = sources.some((s) => !s.files) && target.path !== ':memory:' && existsSync(target.path);
+  const needsWarehouse = (models.length > 0 || sources.some((s) => !s.files)) && target.path !== ':memory:' && existsSync(target.path);
   const warehouse = needsWarehouse ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true, settings: target.settings }) : undefined;
   try {
-    return await checkFreshness(sources, files.sessions[0], warehouse?.sessions[0]);
+    return [...(await checkFreshness(sources, files.sessions[0], warehouse?.sessions[0])), ...(await checkModelFreshness(models, warehouse?.sessions[0]))];
   } finally {
     await warehouse?.close();
     await files.close();

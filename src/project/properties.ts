@@ -18,6 +18,8 @@ export interface TestDecl {
 export interface ResourceProps {
   readonly name: string;
   readonly description: string;
+  /** A model's freshness SLA, checked against its last successful build. */
+  readonly freshness?: FreshnessRule;
   readonly config?: ConfigLayer;
   readonly columns: readonly ColumnDef[];
   readonly tests: readonly TestDecl[];
@@ -47,7 +49,7 @@ export interface Properties {
 }
 
 const TOP_KEYS = ['version', 'models', 'seeds', 'sources'];
-const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests', 'meta', 'docs'];
+const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests', 'meta', 'docs', 'freshness'];
 const COLUMN_KEYS = ['name', 'description', 'data_type', 'tests', 'data_tests', 'meta', 'quote'];
 const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta', 'freshness', 'loaded_at_field'];
 const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta', 'freshness', 'loaded_at_field'];
@@ -92,6 +94,7 @@ function resource(y: YamlFile, node: YNode, kind: ConfigKind, custom: ReadonlySe
     columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
     tests: [...testList(y, e.get('tests') ?? e.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
     meta: (y.value(e.get('meta')) as Record<string, unknown>) ?? {},
+    freshness: e.has('freshness') ? freshnessRule(y, e.get('freshness'), undefined) : undefined,
     origin: { file: y.file, line: y.lineOf(node) },
   };
 }

@@ -84,7 +84,7 @@ export class ConsoleReporter {
       r.basis,
       r.status.toUpperCase(),
     ]);
-    const head = ['source', 'newest load (UTC)', 'age', 'warn after', 'error after', 'measured by', 'status'];
+    const head = ['node', 'newest load (UTC)', 'age', 'warn after', 'error after', 'measured by', 'status'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
     this.line(this.paint(fmt(head), 'bold'));
@@ -96,7 +96,7 @@ export class ConsoleReporter {
     });
     const counts = (['pass', 'warn', 'error', 'runtime error'] as const).map((s) => [s, results.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
     this.line();
-    this.line(`Freshness of ${results.length} source${results.length === 1 ? '' : 's'}: ${counts.map(([s, n]) => `${n} ${s.toUpperCase()}`).join(', ')}`);
+    this.line(`Freshness of ${results.length} node${results.length === 1 ? '' : 's'}: ${counts.map(([s, n]) => `${n} ${s.toUpperCase()}`).join(', ')}`);
   }
 
   summary(results: readonly NodeResult[], elapsedMs: number): void {
