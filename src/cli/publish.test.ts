@@ -85,6 +85,19 @@ describe('swap publishing (prod)', () => {
     expect(existsSync(lockPath(prodPath()))).toBe(false);
   });
 
+  it('two builds at once on one target: the second fails at once naming the first one\'s PID, the first publishes', async () => {
+    p = prodProject({ 'models/slow.sql': '{{config materialized="table"}}\nselect count(*) as n from range(1000000000) t(x) where x % 7 = 1' });
+    const first = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '--vars', '{v: 1}'], { cwd: p.dir, stdio: 'ignore' });
+    const lock = lockPath(prodPath());
+    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(lock)).toBe(true);
+    const second = await buildProd(p, 2);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`target is being built by another eider process \\(PID ${first.pid}, eider build`));
+    expect(await new Promise((r) => first.on('exit', r))).toBe(0);
+    expect(await prodRelease(p)).toBe(1);
+  });
+
   it('moves a stale prod WAL aside with a warning instead of replaying it into the new release', async () => {
     p = prodProject();
     expect((await buildProd(p, 1)).code).toBe(0);
