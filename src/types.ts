@@ -29,7 +29,9 @@ export function displayRelation(r: Relation): string {
   return `${r.schema}.${r.name}`;
 }
 
-export const MATERIALIZATIONS = ['view', 'table', 'ephemeral'] as const;
+export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental'] as const;
+export const INCREMENTAL_STRATEGIES = ['append', 'delete+insert', 'merge'] as const;
+export const SCHEMA_CHANGES = ['ignore', 'append_new_columns', 'sync_all_columns', 'fail'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
 
 export interface ColumnDef {
@@ -61,6 +63,16 @@ export interface ModelNode extends NodeBase {
   readonly materialized: Materialization;
   readonly relation: Relation;
   readonly columns: readonly ColumnDef[];
+  /** Incremental models: the SQL rendered with is_incremental true, and how it is applied. */
+  readonly incremental?: {
+    readonly sql: string;
+    readonly strategy: (typeof INCREMENTAL_STRATEGIES)[number];
+    readonly uniqueKey: readonly string[];
+    readonly onSchemaChange: (typeof SCHEMA_CHANGES)[number];
+  };
+  /** SQL run before and after the model's own statements, in the same step. */
+  readonly preHooks: readonly string[];
+  readonly postHooks: readonly string[];
   /** A freshness SLA: warn/error when the last successful build is older. */
   readonly freshness?: FreshnessRule;
   /** An enforced contract: the query must return exactly these columns with these types. */

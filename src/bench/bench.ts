@@ -70,8 +70,9 @@ async function rawRun(plan: Plan, file: string): Promise<number> {
   const t0 = performance.now();
   for (const sql of plan.setup) await s.exec(sql);
   for (const step of plan.steps) {
-    if (step.action.kind === 'run') for (const sql of step.action.statements) await s.exec(sql);
-    else if (step.action.kind === 'test') await s.query(step.action.sql);
+    if (step.action.kind === 'run') {
+      for (const sql of [...(step.action.preHooks ?? []), ...step.action.statements, ...(step.action.postHooks ?? [])]) if (typeof sql === 'string') await s.exec(sql);
+    } else if (step.action.kind === 'test') await s.query(step.action.sql);
   }
   const ms = performance.now() - t0;
   await adapter.close();

@@ -35,6 +35,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   ] as const) {
     const cmd = threads(selecting(program.command(name).description(what)));
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
+    if (mode === 'build' || mode === 'run') cmd.option('--full-refresh', 'rebuild incremental models from scratch');
     cmd.action(
       run(async () => {
         const { buildCommand } = await import('../commands/build.js');

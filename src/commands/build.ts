@@ -14,6 +14,8 @@ import { compileContext, type GlobalOptions, type SelectOptions } from './contex
 import { sourceFreshness } from './freshness.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions {
+  /** Rebuild incremental models from scratch. */
+  readonly fullRefresh?: boolean;
   /** Check the selected sources' freshness first; build nothing when one is stale at error level. */
   readonly failOnStaleSources?: boolean;
 }
@@ -56,12 +58,14 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       adapter = release.adapter;
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 
-    const plan = planRun(manifest, dag, selected, mode, await adapter.state());
+    const state = await adapter.state();
+    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,
     );
     reporter.line();
+    if (writes) for (const sql of ctx.def.onRunStart) await adapter.sessions[0].exec(sql);
     let done = 0;
     const results = await execute(
       plan,
@@ -77,6 +81,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         onRetry: (id, attempt, error, waitMs) => reporter.errorLine(`warning: ${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
+    if (writes) for (const sql of ctx.def.onRunEnd) await adapter.sessions[0].exec(sql);
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 

@@ -112,6 +112,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       continue;
     }
     const node = { ...modelSkeleton(model, parsed, config), contract: contractOf(model, config, diagnostics), freshness: model.props?.freshness };
+    checkIncremental(node, diagnostics);
     nodes[node.id] = node;
     byName.set(model.name, node);
     parsedModels.set(node.id, parsed);
@@ -198,13 +199,13 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
 
   const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
   const runStartedAt = opts.runStartedAt.toISOString();
-  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock']): { sql: string; ephemerals: string[] } | undefined => {
+  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock'], incremental = false): { sql: string; ephemerals: string[] } | undefined => {
     const state: RenderState = { node, ephemerals: [], mock };
     const context = {
       [STATE]: state,
       toString: () => thisSql,
       target,
-      is_incremental: false,
+      is_incremental: incremental,
       run_started_at: runStartedAt,
       invocation_id: opts.invocationId,
       model: { name: node.name },
@@ -240,6 +241,24 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   for (const id of parsedModels.keys()) {
     const sql = renderModel(id);
     if (sql !== undefined) nodes[id] = { ...(nodes[id] as ModelNode), sql };
+  }
+  // Incremental models render a second time with is_incremental true: the plan picks one by the warehouse's state.
+  for (const [id, parsed] of parsedModels) {
+    const node = nodes[id] as ModelNode;
+    if (node.materialized !== 'incremental' || !node.incremental) continue;
+    const out = render(parsed, node, quoteRelation(node.relation), undefined, true);
+    if (!out) continue;
+    const ctes = out.ephemerals.map((name) => ({ name, sql: renderModel(`model.${name}`) ?? 'select 1' }));
+    nodes[id] = { ...node, incremental: { ...node.incremental, sql: withCtes(out.sql, ctes) } };
+  }
+  // Hooks are templates too ({{this}} is the model's relation).
+  for (const [id, parsed] of parsedModels) {
+    const node = nodes[id] as ModelNode;
+    const hook = (text: string): string => {
+      const ast = parseTemplate(text, parsed.file.path, diagnostics);
+      return (ast && render({ ...parsed, ast }, node, quoteRelation(node.relation))?.sql) ?? text;
+    };
+    if (node.preHooks.length + node.postHooks.length > 0) nodes[id] = { ...node, preHooks: node.preHooks.map(hook), postHooks: node.postHooks.map(hook) };
   }
 
   // Tests: generic ones from properties, singular ones from tests/.
@@ -453,7 +472,31 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
     relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? model.name),
     columns: model.props?.columns ?? [],
     sql: '',
+    preHooks: list(config.pre_hook),
+    postHooks: list(config.post_hook),
+    incremental:
+      config.materialized === 'incremental'
+        ? {
+            sql: '',
+            strategy: (config.incremental_strategy as NonNullable<ModelNode['incremental']>['strategy']) ?? (config.unique_key ? 'merge' : 'append'),
+            uniqueKey: list(config.unique_key),
+            onSchemaChange: (config.on_schema_change as NonNullable<ModelNode['incremental']>['onSchemaChange']) ?? 'ignore',
+          }
+        : undefined,
   };
+}
+
+function list(v: unknown): string[] {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : (v as string[]);
+}
+
+/** Strategy rules that need the merged config: merge and delete+insert match rows by a unique key. */
+function checkIncremental(model: ModelNode, diagnostics: Diagnostic[]): void {
+  const inc = model.incremental;
+  if (!inc) return;
+  if ((inc.strategy === 'merge' || inc.strategy === 'delete+insert') && inc.uniqueKey.length === 0) {
+    diagnostics.push({ severity: 'error', file: model.origin.file, line: model.origin.line, message: `model "${model.name}": incremental_strategy ${inc.strategy} needs a unique_key (one column or a list)` });
+  }
 }
 
 function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<string, ModelNode | SeedNode>): SourceNode {

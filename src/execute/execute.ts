@@ -1,6 +1,7 @@
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
-import type { Manifest, NodeId, NodeResult, NodeStatus } from '../types.js';
+import { quoteIdent, quoteRelation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
+import type { SchemaSync } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
 import type { UnitRunner } from './unit-tests.js';
@@ -135,10 +136,16 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
   }
   let rows: number | undefined;
   let inTransaction = false;
-  for (const sql of action.statements) {
+  const hooks = new Set([...(action.preHooks ?? []), ...(action.postHooks ?? [])]);
+  for (const statement of [...(action.preHooks ?? []), ...action.statements, ...(action.postHooks ?? [])]) {
+    const sql = typeof statement === 'string' ? statement : '';
     try {
+      if (typeof statement !== 'string') {
+        await syncSchema(session, statement);
+        continue;
+      }
       const r = await session.exec(sql);
-      if (r.rows !== undefined) rows = r.rows;
+      if (r.rows !== undefined && !hooks.has(sql)) rows = r.rows;
       if (sql === 'begin transaction') inTransaction = true;
       if (sql === 'commit') inTransaction = false;
     } catch (e) {
@@ -147,6 +154,43 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+/**
+ * on_schema_change: compares the incoming rows' columns with the table's and reconciles them — ignore drops
+ * new columns from the incoming rows, append_new_columns adds them to the table, sync_all_columns also drops
+ * the table's columns that are gone and changes types, fail lists the differences and stops.
+ */
+async function syncSchema(session: Session, s: SchemaSync): Promise<void> {
+  const describe = async (rel: string) => (await session.query(`select column_name as name, column_type as type from (describe ${rel})`)).map((r) => ({ name: String(r.name), type: String(r.type) }));
+  const target = quoteRelation(s.target);
+  const have = await describe(target);
+  const incoming = await describe(s.incoming);
+  const find = (cols: typeof have, name: string) => cols.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  const added = incoming.filter((c) => !find(have, c.name));
+  const removed = have.filter((c) => !find(incoming, c.name));
+  const changed = incoming.filter((c) => find(have, c.name) && find(have, c.name)!.type !== c.type);
+  if (added.length + removed.length + changed.length === 0) return;
+  const describeChange = [
+    ...added.map((c) => `new column ${c.name} ${c.type}`),
+    ...removed.map((c) => `column ${c.name} is gone`),
+    ...changed.map((c) => `column ${c.name} is ${c.type}, was ${find(have, c.name)!.type}`),
+  ].join('; ');
+  switch (s.mode) {
+    case 'fail':
+      throw new Error(`model ${s.model}: the columns changed and on_schema_change is fail: ${describeChange}`);
+    case 'ignore':
+      for (const c of added) await session.exec(`alter table ${s.incoming} drop column ${quoteIdent(c.name)}`);
+      return;
+    case 'append_new_columns':
+      for (const c of added) await session.exec(`alter table ${target} add column ${quoteIdent(c.name)} ${c.type}`);
+      return;
+    case 'sync_all_columns':
+      for (const c of added) await session.exec(`alter table ${target} add column ${quoteIdent(c.name)} ${c.type}`);
+      for (const c of removed) await session.exec(`alter table ${target} drop column ${quoteIdent(c.name)}`);
+      for (const c of changed) await session.exec(`alter table ${target} alter column ${quoteIdent(c.name)} type ${c.type}`);
+      return;
+  }
 }
 
 /** Failing rows for the console and run_results.json, secrets redacted. */

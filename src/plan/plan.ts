@@ -1,12 +1,12 @@
 import type { WarehouseState } from '../adapter/adapter.js';
 import type { Dag } from '../graph/dag.js';
 import { quoteRelation, relation, type Manifest, type Node, type NodeId, type Severity } from '../types.js';
-import { MATERIALIZERS } from './materializations/index.js';
+import { MATERIALIZERS, type PlanOptions, type Statement } from './materializations/index.js';
 
 /** What to do for one node. */
 export type StepAction =
-  /** Run the statements in order on one connection; rows come from the CREATE TABLE AS. */
-  | { readonly kind: 'run'; readonly statements: readonly string[]; readonly verb: string }
+  /** Run the statements in order on one connection; rows come from the CREATE TABLE AS (or the INSERT/MERGE). */
+  | { readonly kind: 'run'; readonly statements: readonly Statement[]; readonly verb: string; readonly preHooks?: readonly string[]; readonly postHooks?: readonly string[] }
   /**
    * Run `prepare` (storing failing rows, when asked), count the failing rows with `sql`, judge the count
    * against the thresholds, and read the first few failing rows with `sample` when there are any.
@@ -58,7 +58,7 @@ export const AUDIT_SCHEMA = 'eider_audit';
 const SAMPLE_ROWS = 5;
 
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
-export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState): Plan {
+export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
   const kinds = KINDS_BY_MODE[mode];
   const ids = dag.order.filter((id) => selected.has(id) && kinds.has(manifest.nodes[id].kind));
   const inPlan = new Set(ids);
@@ -88,7 +88,7 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   const schemas = new Set<string>();
   const steps = ids.map((id): PlanStep => {
     const node = manifest.nodes[id];
-    const action = stepFor(node, state);
+    const action = stepFor(node, state, opts);
     if (action.kind === 'run' && (node.kind === 'model' || node.kind === 'seed')) schemas.add(node.relation.schema);
     if (action.kind === 'test' && action.prepare.length > 0) schemas.add(AUDIT_SCHEMA);
     return { nodeId: id, action, waitsFor: [...waits.get(id)!] };
@@ -97,14 +97,16 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   return { setup, steps };
 }
 
-function stepFor(node: Node, state: WarehouseState): StepAction {
+function stepFor(node: Node, state: WarehouseState, opts: PlanOptions): StepAction {
   switch (node.kind) {
     case 'model': {
-      const statements = MATERIALIZERS[node.materialized](node, state);
-      return statements.length === 0 ? { kind: 'pass' } : { kind: 'run', statements, verb: `created ${node.materialized}` };
+      const statements = MATERIALIZERS[node.materialized](node, state, opts);
+      if (statements.length === 0) return { kind: 'pass' };
+      const verb = node.materialized === 'incremental' && statements.some((s) => typeof s !== 'string') ? 'updated incremental' : node.materialized === 'ephemeral' ? 'dropped old relation of ephemeral' : `created ${node.materialized}`;
+      return { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
     }
     case 'seed':
-      return { kind: 'run', statements: MATERIALIZERS.seed(node, state), verb: 'loaded seed' };
+      return { kind: 'run', statements: MATERIALIZERS.seed(node, state, opts), verb: 'loaded seed' };
     case 'test': {
       const judge = { severity: node.severity, warnIf: node.warnIf, errorIf: node.errorIf };
       if (!node.storeFailures) {

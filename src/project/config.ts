@@ -1,9 +1,9 @@
-import { MATERIALIZATIONS, type Origin } from '../types.js';
+import { INCREMENTAL_STRATEGIES, MATERIALIZATIONS, SCHEMA_CHANGES, type Origin } from '../types.js';
 import { didYouMean } from '../errors.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
@@ -49,6 +49,20 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return typeof value === 'boolean' ? undefined : 'store_failures must be true or false';
     case 'meta':
       return isRecord(value) ? undefined : 'meta must be a mapping';
+    case 'incremental_strategy':
+      return (INCREMENTAL_STRATEGIES as readonly unknown[]).includes(value)
+        ? undefined
+        : `incremental_strategy must be one of ${INCREMENTAL_STRATEGIES.join(', ')}, not "${String(value)}"${didYouMean(String(value), INCREMENTAL_STRATEGIES)}`;
+    case 'on_schema_change':
+      return (SCHEMA_CHANGES as readonly unknown[]).includes(value)
+        ? undefined
+        : `on_schema_change must be one of ${SCHEMA_CHANGES.join(', ')}, not "${String(value)}"${didYouMean(String(value), SCHEMA_CHANGES)}`;
+    case 'unique_key':
+    case 'pre_hook':
+    case 'post_hook':
+      return typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'string'))
+        ? undefined
+        : `${key} must be a string or a list of strings`;
     case 'contract':
       return isRecord(value) && Object.keys(value).every((k) => k === 'enforced') && typeof value.enforced === 'boolean'
         ? undefined

@@ -37,6 +37,9 @@ export interface ProjectDef {
   readonly singularTests: readonly SourceFile[];
   readonly unitTests: readonly UnitTestDef[];
   readonly testDefaults: readonly ConfigLayer[];
+  /** SQL run once before and after the nodes of a run or build. */
+  readonly onRunStart: readonly string[];
+  readonly onRunEnd: readonly string[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
 }
@@ -47,7 +50,7 @@ export interface ParseOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version'];
+const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
   const y = new YamlFile(files.project.path, files.project.text, diagnostics);
@@ -103,6 +106,8 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     sources: props.sources,
     singularTests: files.singularTests,
     unitTests: parseUnitTests(files.unitTests, diagnostics),
+    onRunStart: y.strings(top.get('on_run_start'), 'on_run_start') ?? [],
+    onRunEnd: y.strings(top.get('on_run_end'), 'on_run_end') ?? [],
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,

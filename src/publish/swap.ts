@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Adapter } from '../adapter/adapter.js';
+import type { Adapter, WarehouseState } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type TargetDef } from '../types.js';
 import { HISTORY_SCHEMA, HISTORY_TABLES } from './history.js';
@@ -60,6 +60,13 @@ export class SwapRelease {
       throw e;
     }
     return new SwapRelease(target, buildPath, adapter, current, warn);
+  }
+
+  /** The current release's relations, for incremental models (read through the read-only ATTACH). */
+  async previous(): Promise<WarehouseState['previous']> {
+    if (!existsSync(this.target.path)) return undefined;
+    const rows = await this.adapter.sessions[0].query(`select table_schema as s, table_name as n, table_type as t from information_schema.tables where table_catalog = '${CURRENT}'`);
+    return { catalog: CURRENT, relations: new Map(rows.map((r) => [`${r.s}.${r.n}`.toLowerCase(), r.t === 'VIEW' ? 'view' : 'table'] as const)) };
   }
 
   /** Checkpoint, close, check, fsync, keep the current release, and rename the new file over the target. */

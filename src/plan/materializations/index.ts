@@ -1,17 +1,37 @@
 import type { WarehouseState } from '../../adapter/adapter.js';
-import type { Materialization, ModelNode, SeedNode } from '../../types.js';
+import type { Materialization, ModelNode, Relation, SeedNode } from '../../types.js';
 import { ephemeral } from './ephemeral.js';
+import { incremental } from './incremental.js';
 import { seed } from './seed.js';
 import { table } from './table.js';
 import { view } from './view.js';
 
-/** The statements that build one node, in order. Pure: the same node and state give the same SQL. */
-export type Materializer<N> = (node: N, state: WarehouseState) => string[];
+/** Reconciles the columns of incoming rows with the existing table before they are applied (on_schema_change). */
+export interface SchemaSync {
+  readonly kind: 'schema_sync';
+  readonly target: Relation;
+  /** The quoted (temporary) relation holding the incoming rows. */
+  readonly incoming: string;
+  readonly mode: 'ignore' | 'append_new_columns' | 'sync_all_columns' | 'fail';
+  readonly model: string;
+}
+
+/** A SQL statement, or a step the executor works out from the columns it finds (only schema sync). */
+export type Statement = string | SchemaSync;
+
+export interface PlanOptions {
+  /** Rebuild incremental models from scratch. */
+  readonly fullRefresh: boolean;
+}
+
+/** The statements that build one node, in order. Pure: the same node, state and options give the same SQL. */
+export type Materializer<N> = (node: N, state: WarehouseState, opts: PlanOptions) => Statement[];
 
 /** One handler per kind: a new materialization does not compile until it is listed here. */
 export const MATERIALIZERS: { readonly [K in Materialization]: Materializer<ModelNode> } & { readonly seed: Materializer<SeedNode> } = {
   view,
   table,
   ephemeral,
+  incremental,
   seed,
 };

@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const seed = (rows: string[]) => `id,amount,updated_at\n${rows.join('\n')}\n`;
+const day1 = ['1,10,2024-01-01 00:00:00', '2,20,2024-01-02 00:00:00'];
+// Day 2: row 2 changed, row 3 new, row 1 unchanged.
+const day2 = ['1,10,2024-01-01 00:00:00', '2,25,2024-01-05 00:00:00', '3,30,2024-01-06 00:00:00'];
+
+function model(strategy: string, extra = '') {
+  const key = strategy === 'append' ? '' : ' unique_key="id"';
+  return `{{config materialized="incremental" incremental_strategy="${strategy}"${key}${extra}}}\nselect id, amount, updated_at from {{ref "src"}}\n{{#if is_incremental}}\nwhere updated_at > (select max(updated_at) from {{this}})\n{{/if}}\n`;
+}
+
+const rows = () => p!.query('select id::int as id, amount::int as amount from main.inc order by id, amount');
+
+describe('incremental models', () => {
+  for (const strategy of ['append', 'delete+insert', 'merge']) {
+    it(`${strategy}: incremental runs over the same input give exactly what a full refresh gives`, async () => {
+      p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model(strategy) });
+      const first = await p.run('build');
+      expect(first.stdout).toMatch(/OK created incremental main\.inc .*2 rows/);
+      // append is for inputs that only grow; the keyed strategies also take changed rows.
+      const next = strategy === 'append' ? [...day1, '3,30,2024-01-06 00:00:00', '4,40,2024-01-07 00:00:00'] : day2;
+      p.write('seeds/src.csv', seed(next));
+      const second = await p.run('build');
+      expect(second.stdout).toMatch(/OK updated incremental main\.inc .*2 rows/);
+      expect((await p.run('build')).stdout).toMatch(/OK updated incremental main\.inc .*0 rows/);
+      const incremental = await rows();
+      expect((await p.run('build', '--full-refresh')).stdout).toMatch(new RegExp(`OK created incremental main\\.inc .*${strategy === 'append' ? 4 : 3} rows`));
+      expect(incremental).toEqual(await rows());
+      expect(incremental.length).toBe(strategy === 'append' ? 4 : 3);
+    });
+  }
+
+  it('a null in the unique key is an error naming the model; nothing is applied, and a re-run adds no duplicates', async () => {
+    p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model('merge') });
+    expect((await p.run('build')).code).toBe(0);
+    p.write('seeds/src.csv', seed([...day2, ',99,2024-01-07 00:00:00']));
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/model inc: 1 incoming rows have a null unique_key \(id\); nothing was applied/);
+    expect(await rows()).toEqual([
+      { id: 1, amount: 10 },
+      { id: 2, amount: 20 },
+    ]);
+    p.write('seeds/src.csv', seed(day2));
+    expect((await p.run('build')).code).toBe(0);
+    expect((await p.run('build')).code).toBe(0);
+    expect(await rows()).toEqual([
+      { id: 1, amount: 10 },
+      { id: 2, amount: 25 },
+      { id: 3, amount: 30 },
+    ]);
+  });
+
+  it('on_schema_change: ignore, append_new_columns, sync_all_columns, fail', async () => {
+    const changed = (mode: string) => `{{config materialized="incremental" unique_key="id" on_schema_change="${mode}"}}\nselect id, amount * 2 as doubled, updated_at from {{ref "src"}}\n{{#if is_incremental}}where updated_at > (select max(updated_at) from {{this}}){{/if}}\n`;
+    for (const [mode, expected] of [
+      ['ignore', ['amount', 'id', 'updated_at']],
+      ['append_new_columns', ['amount', 'doubled', 'id', 'updated_at']],
+      ['sync_all_columns', ['doubled', 'id', 'updated_at']],
+    ] as const) {
+      p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model('merge') });
+      expect((await p.run('build')).code).toBe(0);
+      p.write('seeds/src.csv', seed(day2));
+      p.write('models/inc.sql', changed(mode));
+      expect((await p.run('build')).code, mode).toBe(0);
+      const cols = await p.query(`select column_name as c from information_schema.columns where table_name = 'inc' order by 1`);
+      expect(cols.map((c) => c.c), mode).toEqual(expected);
+      p.remove();
+    }
+    p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model('merge') });
+    expect((await p.run('build')).code).toBe(0);
+    p.write('seeds/src.csv', seed(day2));
+    p.write('models/inc.sql', changed('fail'));
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/model inc: the columns changed and on_schema_change is fail: new column doubled BIGINT; column amount is gone/);
+  });
+
+  it('in a swap (prod) build the table is carried from the current release and updated', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: prod\n  targets:\n    prod:\n      path: warehouse/prod.duckdb\n',
+      'seeds/src.csv': seed(day1),
+      'models/inc.sql': model('merge'),
+    });
+    p.db; // prod file
+    expect((await p.run('build')).code).toBe(0);
+    p.write('seeds/src.csv', seed(day2));
+    const r = await p.run('build');
+    expect(r.stdout).toMatch(/OK updated incremental main\.inc .*2 rows/);
+    const { queryFile } = await import('../test-support/project.js');
+    expect(await queryFile(`${p.dir}/warehouse/prod.duckdb`, 'select id::int as id, amount::int as amount from main.inc order by id')).toEqual([
+      { id: 1, amount: 10 },
+      { id: 2, amount: 25 },
+      { id: 3, amount: 30 },
+    ]);
+  });
+
+  it('bad input: unknown strategy, merge or delete+insert without unique_key', async () => {
+    p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': '{{config materialized="incremental" incremental_strategy="upsert"}}\nselect 1 as id' });
+    const r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^models\/inc\.sql:1: incremental_strategy must be one of append, delete\+insert, merge, not "upsert"/m);
+    p.write('models/inc.sql', '{{config materialized="incremental" incremental_strategy="merge"}}\nselect 1 as id');
+    const m = await p.run('build');
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/^models\/inc\.sql:1: model "inc": incremental_strategy merge needs a unique_key/m);
+  });
+});
+
+describe('switching materializations and hooks', () => {
+  it('table → view → incremental → ephemeral → table builds cleanly each time with no leftover relations', async () => {
+    p = testProject({ 'models/m.sql': '{{config materialized="table"}}\nselect 1 as id', 'models/user.sql': 'select * from {{ref "m"}}' });
+    const kinds = async () => p!.query(`select table_name as n, table_type as t from information_schema.tables order by 1`);
+    for (const [mat, expected] of [
+      ['table', 'BASE TABLE'],
+      ['view', 'VIEW'],
+      ['incremental', 'BASE TABLE'],
+      ['ephemeral', undefined],
+      ['table', 'BASE TABLE'],
+    ] as const) {
+      p.write('models/m.sql', `{{config materialized="${mat}"}}\nselect 1 as id`);
+      const r = await p.run('build');
+      expect(r.code, mat).toBe(0);
+      const all = await kinds();
+      expect(all.find((x) => x.n === 'm')?.t, mat).toBe(expected);
+      expect(all.filter((x) => String(x.n).includes('eider')), mat).toEqual([]);
+      expect(await p.query('select id from main.user'), mat).toEqual([{ id: 1 }]);
+    }
+  });
+
+  it('pre_hook and post_hook per model; on_run_start and on_run_end per project', async () => {
+    p = testProject({
+      'project.yml': 'name: t\non_run_start: "create table if not exists main.audit (event varchar)"\non_run_end:\n  - "insert into main.audit values (\'end\')"\n',
+      'models/m.sql': `{{config materialized="table" pre_hook="insert into main.audit values ('pre')" post_hook=\"insert into main.audit select 'post ' || count(*) from {{this}}\"}}\nselect 1 as id union all select 2`,
+    });
+    const r = await p.run('run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created table main\.m .*2 rows/);
+    expect(await p.query('select event from main.audit')).toEqual([{ event: 'pre' }, { event: 'post 2' }, { event: 'end' }]);
+  });
+});

@@ -1,0 +1,43 @@
+import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
+import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
+import { contractCheck } from './contract.js';
+import type { PlanOptions, Statement } from './index.js';
+import { swapIn } from './table.js';
+
+/**
+ * The first build (or --full-refresh) creates the table like `table` does. Later builds run the model with
+ * is_incremental true into a temporary table, check its unique key for nulls, reconcile columns by
+ * on_schema_change, and apply it in one transaction: append, delete+insert, or MERGE INTO. In a swap build
+ * the table is first copied from the current release (attached read-only).
+ */
+export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
+  const inc = node.incremental!;
+  const existing = state.relations.get(relationKey(node.relation));
+  const previous = state.previous?.relations.get(relationKey(node.relation));
+  if (opts.fullRefresh || (existing !== 'table' && previous !== 'table')) return [...contractCheck(node), ...swapIn(node.relation, node.sql, state)];
+
+  const target = quoteRelation(node.relation);
+  const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_incoming`);
+  const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
+  const keys = inc.uniqueKey.map(quoteIdent);
+  const on = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
+  const apply: Record<typeof inc.strategy, string[]> = {
+    append: [`insert into ${target} by name select * from ${incoming}`],
+    'delete+insert': [`delete from ${target} as t using ${incoming} as i where ${on}`, `insert into ${target} by name select * from ${incoming}`],
+    merge: [`merge into ${target} as t using ${incoming} as i on (${on}) when matched then update by name when not matched then insert by name`],
+  };
+  return [
+    ...carry,
+    `create or replace temp table ${incoming} as\n${inc.sql}`,
+    ...(keys.length > 0
+      ? [
+          `select error(${quoteLiteral(`model ${node.name}: `)} || n || ${quoteLiteral(` incoming rows have a null unique_key (${inc.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
+        ]
+      : []),
+    { kind: 'schema_sync', target: node.relation, incoming, mode: inc.onSchemaChange, model: node.name },
+    'begin transaction',
+    ...apply[inc.strategy],
+    'commit',
+    `drop table if exists ${incoming}`,
+  ];
+}
