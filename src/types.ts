@@ -29,7 +29,7 @@ export function displayRelation(r: Relation): string {
   return `${r.schema}.${r.name}`;
 }
 
-export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental'] as const;
+export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental', 'snapshot'] as const;
 export const INCREMENTAL_STRATEGIES = ['append', 'delete+insert', 'merge'] as const;
 export const SCHEMA_CHANGES = ['ignore', 'append_new_columns', 'sync_all_columns', 'fail'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
@@ -69,6 +69,17 @@ export interface ModelNode extends NodeBase {
     readonly strategy: (typeof INCREMENTAL_STRATEGIES)[number];
     readonly uniqueKey: readonly string[];
     readonly onSchemaChange: (typeof SCHEMA_CHANGES)[number];
+  };
+  /** Snapshots (SCD type 2): how a change is detected, and whether vanished keys are closed. */
+  readonly snapshot?: {
+    readonly strategy: 'timestamp' | 'check';
+    readonly uniqueKey: readonly string[];
+    readonly updatedAt?: string;
+    /** Columns compared by the check strategy. */
+    readonly checkCols: readonly string[];
+    readonly invalidateHardDeletes: boolean;
+    /** The run's timestamp, the same for every row of one run. */
+    readonly runStartedAt: string;
   };
   /** SQL run before and after the model's own statements, in the same step. */
   readonly preHooks: readonly string[];

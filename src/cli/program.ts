@@ -32,6 +32,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ['run', 'run', 'build the selected models in DAG order'],
     ['test', 'test', 'run the data tests of the selected nodes'],
     ['build', 'build', 'seeds, models and their tests in DAG order; a failure skips what is downstream'],
+    ['snapshot', 'snapshot', 'update the selected snapshots (SCD type 2 history)'],
   ] as const) {
     const cmd = threads(selecting(program.command(name).description(what)));
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');

@@ -111,7 +111,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       disabled.add(model.name);
       continue;
     }
-    const node = { ...modelSkeleton(model, parsed, config), contract: contractOf(model, config, diagnostics), freshness: model.props?.freshness };
+    const node = { ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString()), contract: contractOf(model, config, diagnostics), freshness: model.props?.freshness };
     checkIncremental(node, diagnostics);
     nodes[node.id] = node;
     byName.set(model.name, node);
@@ -457,7 +457,7 @@ function contractOf(model: ModelDef, config: Record<string, unknown>, diagnostic
   return columns.map((c) => ({ name: c.name, dataType: c.dataType ?? 'VARCHAR' }));
 }
 
-function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>): ModelNode {
+function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>, runStartedAt: string): ModelNode {
   const configLine = parsed.facts.config[0]?.line;
   return {
     id: `model.${model.name}`,
@@ -483,6 +483,17 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
             onSchemaChange: (config.on_schema_change as NonNullable<ModelNode['incremental']>['onSchemaChange']) ?? 'ignore',
           }
         : undefined,
+    snapshot:
+      config.materialized === 'snapshot'
+        ? {
+            strategy: (config.strategy as 'timestamp' | 'check') ?? 'timestamp',
+            uniqueKey: list(config.unique_key),
+            updatedAt: config.updated_at as string | undefined,
+            checkCols: list(config.check_cols),
+            invalidateHardDeletes: config.invalidate_hard_deletes === true,
+            runStartedAt,
+          }
+        : undefined,
   };
 }
 
@@ -492,6 +503,11 @@ function list(v: unknown): string[] {
 
 /** Strategy rules that need the merged config: merge and delete+insert match rows by a unique key. */
 function checkIncremental(model: ModelNode, diagnostics: Diagnostic[]): void {
+  const snap = model.snapshot;
+  const fail = (message: string) => diagnostics.push({ severity: 'error', file: model.origin.file, line: model.origin.line, message: `snapshot "${model.name}": ${message}` });
+  if (snap && snap.uniqueKey.length === 0) fail('needs a unique_key');
+  if (snap?.strategy === 'timestamp' && !snap.updatedAt) fail('the timestamp strategy needs updated_at (the column that changes when a row does)');
+  if (snap?.strategy === 'check' && snap.checkCols.length === 0) fail('the check strategy needs check_cols: the list of columns whose change makes a new version');
   const inc = model.incremental;
   if (!inc) return;
   if ((inc.strategy === 'merge' || inc.strategy === 'delete+insert') && inc.uniqueKey.length === 0) {

@@ -40,12 +40,13 @@ export interface Plan {
   readonly steps: readonly PlanStep[];
 }
 
-export type PlanMode = 'run' | 'seed' | 'test' | 'build';
+export type PlanMode = 'run' | 'seed' | 'test' | 'build' | 'snapshot';
 
 const KINDS_BY_MODE: Record<PlanMode, ReadonlySet<Node['kind']>> = {
   run: new Set(['model', 'source']),
   seed: new Set(['seed']),
   test: new Set(['test', 'unit_test']),
+  snapshot: new Set(['model']),
   build: new Set(['model', 'seed', 'source', 'test', 'unit_test']),
 };
 
@@ -60,7 +61,10 @@ const SAMPLE_ROWS = 5;
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
   const kinds = KINDS_BY_MODE[mode];
-  const ids = dag.order.filter((id) => selected.has(id) && kinds.has(manifest.nodes[id].kind));
+  const ids = dag.order.filter((id) => {
+    const n = manifest.nodes[id];
+    return selected.has(id) && kinds.has(n.kind) && (mode !== 'snapshot' || (n.kind === 'model' && n.materialized === 'snapshot'));
+  });
   const inPlan = new Set(ids);
   const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(dag.parents(id).filter((p) => inPlan.has(p)))]));
 
@@ -102,7 +106,15 @@ function stepFor(node: Node, state: WarehouseState, opts: PlanOptions): StepActi
     case 'model': {
       const statements = MATERIALIZERS[node.materialized](node, state, opts);
       if (statements.length === 0) return { kind: 'pass' };
-      const verb = node.materialized === 'incremental' && statements.some((s) => typeof s !== 'string') ? 'updated incremental' : node.materialized === 'ephemeral' ? 'dropped old relation of ephemeral' : `created ${node.materialized}`;
+      const updates = statements.some((s) => typeof s !== 'string');
+      const verb =
+        node.materialized === 'incremental' && updates
+          ? 'updated incremental'
+          : node.materialized === 'snapshot'
+            ? statements.some((s) => typeof s === 'string' && s.startsWith('update')) ? 'updated snapshot' : 'created snapshot'
+            : node.materialized === 'ephemeral'
+              ? 'dropped old relation of ephemeral'
+              : `created ${node.materialized}`;
       return { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
     }
     case 'seed':

@@ -3,7 +3,7 @@ import { didYouMean } from '../errors.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
@@ -57,6 +57,13 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return (SCHEMA_CHANGES as readonly unknown[]).includes(value)
         ? undefined
         : `on_schema_change must be one of ${SCHEMA_CHANGES.join(', ')}, not "${String(value)}"${didYouMean(String(value), SCHEMA_CHANGES)}`;
+    case 'strategy':
+      return value === 'timestamp' || value === 'check' ? undefined : `strategy must be timestamp or check, not "${String(value)}"${didYouMean(String(value), ['timestamp', 'check'])}`;
+    case 'updated_at':
+      return typeof value === 'string' && value !== '' ? undefined : 'updated_at must be a column name';
+    case 'invalidate_hard_deletes':
+      return typeof value === 'boolean' ? undefined : 'invalidate_hard_deletes must be true or false';
+    case 'check_cols':
     case 'unique_key':
     case 'pre_hook':
     case 'post_hook':

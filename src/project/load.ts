@@ -14,6 +14,7 @@ export interface ProjectPaths {
   readonly seeds: string;
   readonly tests: string;
   readonly macros: string;
+  readonly snapshots: string;
   readonly target: string;
 }
 
@@ -24,6 +25,8 @@ export interface ProjectFiles {
   readonly project: SourceFile;
   readonly profiles?: SourceFile;
   readonly models: readonly SourceFile[];
+  /** `snapshots/**.sql`: models whose default materialization is snapshot. */
+  readonly snapshots: readonly SourceFile[];
   /** `*.yml` under models/ and seeds/: properties (docs, columns, tests, sources). */
   readonly properties: readonly SourceFile[];
   /** Project-relative paths of `seeds/**.csv` (read by DuckDB, not by us). */
@@ -39,7 +42,7 @@ export interface ProjectFiles {
   readonly seedFolders: readonly string[];
 }
 
-export const DEFAULT_PATHS: ProjectPaths = { models: 'models', seeds: 'seeds', tests: 'tests', macros: 'macros', target: 'target' };
+export const DEFAULT_PATHS: ProjectPaths = { models: 'models', seeds: 'seeds', tests: 'tests', macros: 'macros', snapshots: 'snapshots', target: 'target' };
 
 /** Finds project.yml in `start` or its parents. */
 export function findProjectRoot(start: string): string {
@@ -70,7 +73,8 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
     project,
     profiles,
     models: modelFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
-    properties: [...modelFiles, ...seedFiles].filter(isYaml).map((f) => readSource(root, f)),
+    snapshots: listFiles(root, paths.snapshots).filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
+    properties: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots)].filter(isYaml).map((f) => readSource(root, f)),
     seeds: seedFiles.filter((f) => f.endsWith('.csv')),
     singularTests: testFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
     unitTests: testFiles.filter(isYaml).map((f) => readSource(root, f)),
@@ -92,7 +96,7 @@ function readPaths(projectYaml: string): ProjectPaths {
   if (!paths || typeof paths !== 'object') return DEFAULT_PATHS;
   const p = paths as Record<string, unknown>;
   const pick = (k: keyof ProjectPaths) => (typeof p[k] === 'string' ? (p[k] as string) : DEFAULT_PATHS[k]);
-  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), target: pick('target') };
+  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), target: pick('target') };
 }
 
 function readSource(root: string, path: string): SourceFile {

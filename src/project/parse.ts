@@ -61,7 +61,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     if (!top.has('name')) y.error(y.root, 'project.yml needs a name');
     return undefined;
   }
-  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'target']);
+  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'target']);
   const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
   const modelFolders = folderDefaults(y, top.get('models'), 'model', files.paths.models, files.modelFolders, name);
   const seedFolders = folderDefaults(y, top.get('seeds'), 'seed', files.paths.seeds, files.seedFolders, name);
@@ -81,11 +81,19 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
 
   const modelProps = new Map(props.models.map((m) => [m.name, m]));
   const seedProps = new Map(props.seeds.map((s) => [s.name, s]));
-  const models = files.models.map((file): ModelDef => {
-    const modelName = basename(file.path, '.sql');
-    const p = modelProps.get(modelName);
-    return { name: modelName, file, layers: layersFor(file.path, modelFolders, p), props: p };
-  });
+  const snapshotDefault: ConfigLayer = { values: { materialized: 'snapshot' }, origin: { file: files.paths.snapshots } };
+  const models = [
+    ...files.models.map((file): ModelDef => {
+      const modelName = basename(file.path, '.sql');
+      const p = modelProps.get(modelName);
+      return { name: modelName, file, layers: layersFor(file.path, modelFolders, p), props: p };
+    }),
+    ...files.snapshots.map((file): ModelDef => {
+      const name = basename(file.path, '.sql');
+      const p = modelProps.get(name);
+      return { name, file, layers: [snapshotDefault, ...(p?.config ? [p.config] : [])], props: p };
+    }),
+  ];
   const seeds = files.seeds.map((file): SeedDef => {
     const seedName = basename(file, '.csv');
     const p = seedProps.get(seedName);

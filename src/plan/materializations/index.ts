@@ -3,6 +3,7 @@ import type { Materialization, ModelNode, Relation, SeedNode } from '../../types
 import { ephemeral } from './ephemeral.js';
 import { incremental } from './incremental.js';
 import { seed } from './seed.js';
+import { snapshot } from './snapshot.js';
 import { table } from './table.js';
 import { view } from './view.js';
 
@@ -33,5 +34,6 @@ export const MATERIALIZERS: { readonly [K in Materialization]: Materializer<Mode
   table,
   ephemeral,
   incremental,
+  snapshot,
   seed,
 };

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const products = (rows: string[]) => `product_id,name,price,updated_at\n${rows.join('\n')}\n`;
+const jan = ['1,Tawa,100,2024-01-01 00:00:00', '2,Kurta,200,2024-01-01 00:00:00', '3,Saree,300,2024-01-01 00:00:00'];
+// February: 2's price changed, 3 was deleted, 4 is new; 1 unchanged.
+const feb = ['1,Tawa,100,2024-01-01 00:00:00', '2,Kurta,250,2024-02-01 00:00:00', '4,Kajal,40,2024-02-01 00:00:00'];
+
+const history = () => p!.query(`select product_id::int as id, price::int as price, strftime(valid_from, '%Y-%m') as valid_from, valid_to is not null as closed, is_current from main.price_history order by 1, valid_from`);
+
+describe('snapshots (SCD type 2)', () => {
+  it('timestamp strategy keeps price history, closes hard deletes, and changes nothing when nothing changed', async () => {
+    p = testProject({
+      'seeds/products.csv': products(jan),
+      'snapshots/price_history.sql': '{{config unique_key="product_id" strategy="timestamp" updated_at="updated_at" invalidate_hard_deletes=true}}\nselect product_id, price, updated_at from {{ref "products"}}',
+    });
+    const first = await p.run('build');
+    expect(first.stdout).toMatch(/OK created snapshot main\.price_history .*3 rows/);
+    p.write('seeds/products.csv', products(feb));
+    expect((await p.run('seed')).code).toBe(0);
+    const second = await p.run('snapshot');
+    expect(second.stdout).toMatch(/1 of 1 OK updated snapshot main\.price_history .*2 rows/);
+    const expected = [
+      { id: 1, price: 100, valid_from: '2024-01', closed: false, is_current: true },
+      { id: 2, price: 200, valid_from: '2024-01', closed: true, is_current: false },
+      { id: 2, price: 250, valid_from: '2024-02', closed: false, is_current: true },
+      { id: 3, price: 300, valid_from: '2024-01', closed: true, is_current: false },
+      { id: 4, price: 40, valid_from: '2024-02', closed: false, is_current: true },
+    ];
+    expect(await history()).toEqual(expected);
+    expect((await p.run('snapshot')).stdout).toMatch(/OK updated snapshot main\.price_history .*0 rows/);
+    expect(await history()).toEqual(expected);
+  });
+
+  it('check strategy: a new version when a checked column changes', async () => {
+    p = testProject({
+      'seeds/products.csv': products(jan),
+      'snapshots/price_history.sql': '{{config unique_key="product_id" strategy="check" check_cols="price"}}\nselect product_id, name, price from {{ref "products"}}',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    p.write('seeds/products.csv', products(['1,Tawa Pro,100,2024-03-01 00:00:00', '2,Kurta,250,2024-02-01 00:00:00', '3,Saree,300,2024-01-01 00:00:00']));
+    expect((await p.run('build')).code).toBe(0);
+    const rows = await p.query('select product_id::int as id, name, price::int as price, is_current from main.price_history order by 1, is_current');
+    expect(rows).toEqual([
+      { id: 1, name: 'Tawa', price: 100, is_current: true }, // the name is not checked: no new version
+      { id: 2, name: 'Kurta', price: 200, is_current: false },
+      { id: 2, name: 'Kurta', price: 250, is_current: true },
+      { id: 3, name: 'Saree', price: 300, is_current: true },
+    ]);
+  });
+
+  it('a snapshot without its strategy\'s columns is an error at its file', async () => {
+    p = testProject({ 'snapshots/s.sql': '{{config strategy="timestamp"}}\nselect 1 as id', 'snapshots/c.sql': '{{config unique_key="id" strategy="check"}}\nselect 1 as id' });
+    const r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^snapshots\/s\.sql:1: snapshot "s": needs a unique_key/m);
+    expect(r.stderr).toMatch(/^snapshots\/s\.sql:1: snapshot "s": the timestamp strategy needs updated_at/m);
+    expect(r.stderr).toMatch(/^snapshots\/c\.sql:1: snapshot "c": the check strategy needs check_cols/m);
+  });
+});

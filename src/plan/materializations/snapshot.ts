@@ -1,0 +1,42 @@
+import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
+import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
+import { swapIn } from './table.js';
+
+/**
+ * SCD type 2. The first run keeps every row as current. Later runs close the current version of each row
+ * that changed (timestamp: its updated_at moved on; check: a checked column differs), optionally close
+ * rows whose key vanished, and insert the new versions — in one transaction. valid_from / valid_to /
+ * is_current are added to the model's columns. Re-running on unchanged input changes nothing.
+ */
+export function snapshot(node: ModelNode, state: WarehouseState): string[] {
+  const snap = node.snapshot!;
+  const target = quoteRelation(node.relation);
+  const runAt = `${quoteLiteral(snap.runStartedAt)}::timestamptz::timestamp`;
+  const validFrom = (alias: string) => (snap.strategy === 'timestamp' ? `cast(${alias}.${quoteIdent(snap.updatedAt!)} as timestamp)` : runAt);
+  const existing = state.relations.get(relationKey(node.relation));
+  const previous = state.previous?.relations.get(relationKey(node.relation));
+  if (existing !== 'table' && previous !== 'table') {
+    return swapIn(node.relation, `select s.*, ${validFrom('s')} as valid_from, cast(null as timestamp) as valid_to, true as is_current\nfrom (\n${node.sql}\n) as s`, state);
+  }
+  const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_snapshot`);
+  const keys = snap.uniqueKey.map(quoteIdent);
+  const match = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
+  const changed =
+    snap.strategy === 'timestamp'
+      ? `${validFrom('i')} > t.valid_from`
+      : `(${snap.checkCols.map((c) => `t.${quoteIdent(c)} is distinct from i.${quoteIdent(c)}`).join(' or ')})`;
+  const carry = existing === 'table' ? [] : [`create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
+  return [
+    ...carry,
+    `create or replace temp table ${incoming} as\n${node.sql}`,
+    `select error(${quoteLiteral(`snapshot ${node.name}: `)} || n || ${quoteLiteral(` rows have a null unique_key (${snap.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
+    'begin transaction',
+    `update ${target} as t set valid_to = ${snap.strategy === 'timestamp' ? validFrom('i') : runAt}, is_current = false from ${incoming} as i where ${match} and t.is_current and ${changed}`,
+    ...(snap.invalidateHardDeletes
+      ? [`update ${target} as t set valid_to = ${runAt}, is_current = false where t.is_current and not exists (select 1 from ${incoming} as i where ${match})`]
+      : []),
+    `insert into ${target} by name select i.*, ${validFrom('i')} as valid_from, cast(null as timestamp) as valid_to, true as is_current from ${incoming} as i where not exists (select 1 from ${target} as t where ${match} and t.is_current)`,
+    'commit',
+    `drop table if exists ${incoming}`,
+  ];
+}
