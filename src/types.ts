@@ -29,7 +29,7 @@ export function displayRelation(r: Relation): string {
   return `${r.schema}.${r.name}`;
 }
 
-export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental', 'snapshot'] as const;
+export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental', 'snapshot', 'external'] as const;
 export const INCREMENTAL_STRATEGIES = ['append', 'delete+insert', 'merge'] as const;
 export const SCHEMA_CHANGES = ['ignore', 'append_new_columns', 'sync_all_columns', 'fail'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
@@ -80,6 +80,13 @@ export interface ModelNode extends NodeBase {
     readonly invalidateHardDeletes: boolean;
     /** The run's timestamp, the same for every row of one run. */
     readonly runStartedAt: string;
+  };
+  /** External models: files written with COPY, exposed as a view over them. */
+  readonly external?: {
+    /** Absolute path of the file (or folder, when partitioned), inside the project's output folder. */
+    readonly path: string;
+    readonly format: 'parquet' | 'csv' | 'json';
+    readonly partitionBy: readonly string[];
   };
   /** SQL run before and after the model's own statements, in the same step. */
   readonly preHooks: readonly string[];

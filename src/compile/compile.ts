@@ -1,4 +1,4 @@
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef, ProjectDef } from '../project/parse.js';
@@ -111,7 +111,12 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       disabled.add(model.name);
       continue;
     }
-    const node = { ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString()), contract: contractOf(model, config, diagnostics), freshness: model.props?.freshness };
+    const node = {
+      ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString()),
+      contract: contractOf(model, config, diagnostics),
+      freshness: model.props?.freshness,
+      external: externalOf(def, model, config, diagnostics),
+    };
     checkIncremental(node, diagnostics);
     nodes[node.id] = node;
     byName.set(model.name, node);
@@ -495,6 +500,18 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
           }
         : undefined,
   };
+}
+
+/** An external model's files: `location` (default `<model>.<format>`) under the project's output folder, never outside it. */
+function externalOf(def: ProjectDef, model: ModelDef, config: Record<string, unknown>, diagnostics: Diagnostic[]): ModelNode['external'] {
+  if (config.materialized !== 'external') return undefined;
+  const format = (config.format as 'parquet' | 'csv' | 'json') ?? 'parquet';
+  const outputDir = resolve(def.root, def.paths.output);
+  const path = resolve(outputDir, (config.location as string) ?? `${model.name}.${format}`);
+  if (path === outputDir || !path.startsWith(`${outputDir}${sep}`)) {
+    diagnostics.push({ severity: 'error', file: model.file.path, line: 1, message: `model "${model.name}": external location ${String(config.location)} is outside the project's output folder ${def.paths.output}/` });
+  }
+  return { path, format, partitionBy: list(config.partition_by) };
 }
 
 function list(v: unknown): string[] {

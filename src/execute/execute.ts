@@ -1,7 +1,8 @@
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
 import { quoteIdent, quoteRelation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
-import type { SchemaSync } from '../plan/materializations/index.js';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import type { FileOp, SchemaSync } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
 import type { UnitRunner } from './unit-tests.js';
@@ -141,7 +142,8 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     const sql = typeof statement === 'string' ? statement : '';
     try {
       if (typeof statement !== 'string') {
-        await syncSchema(session, statement);
+        if (statement.kind === 'file') fileOp(statement);
+        else await syncSchema(session, statement);
         continue;
       }
       const r = await session.exec(sql);
@@ -154,6 +156,22 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+/** External files: written beside the final path, then renamed into place (a folder via a second name, removed after). */
+function fileOp(f: FileOp): void {
+  if (f.op === 'prepare') {
+    mkdirSync(f.path, { recursive: true });
+    rmSync(f.staged, { recursive: true, force: true });
+    return;
+  }
+  if (existsSync(f.path) && statSync(f.path).isDirectory()) {
+    const old = `${f.path}.eider-old`;
+    rmSync(old, { recursive: true, force: true });
+    renameSync(f.path, old);
+    renameSync(f.staged, f.path);
+    rmSync(old, { recursive: true, force: true });
+  } else renameSync(f.staged, f.path);
 }
 
 /**

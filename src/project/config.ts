@@ -3,7 +3,7 @@ import { didYouMean } from '../errors.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes', 'location', 'format', 'partition_by'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
@@ -57,6 +57,12 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return (SCHEMA_CHANGES as readonly unknown[]).includes(value)
         ? undefined
         : `on_schema_change must be one of ${SCHEMA_CHANGES.join(', ')}, not "${String(value)}"${didYouMean(String(value), SCHEMA_CHANGES)}`;
+    case 'location':
+      return typeof value === 'string' && value !== '' ? undefined : 'location must be a path under the output folder';
+    case 'format':
+      return ['parquet', 'csv', 'json'].includes(value as string) ? undefined : `format must be parquet, csv or json, not "${String(value)}"${didYouMean(String(value), ['parquet', 'csv', 'json'])}`;
+    case 'partition_by':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string')) ? undefined : 'partition_by must be a column or a list of columns';
     case 'strategy':
       return value === 'timestamp' || value === 'check' ? undefined : `strategy must be timestamp or check, not "${String(value)}"${didYouMean(String(value), ['timestamp', 'check'])}`;
     case 'updated_at':

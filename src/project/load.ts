@@ -15,6 +15,8 @@ export interface ProjectPaths {
   readonly tests: string;
   readonly macros: string;
   readonly snapshots: string;
+  /** Where external models write their files; nothing is written outside it. */
+  readonly output: string;
   readonly target: string;
 }
 
@@ -42,7 +44,7 @@ export interface ProjectFiles {
   readonly seedFolders: readonly string[];
 }
 
-export const DEFAULT_PATHS: ProjectPaths = { models: 'models', seeds: 'seeds', tests: 'tests', macros: 'macros', snapshots: 'snapshots', target: 'target' };
+export const DEFAULT_PATHS: ProjectPaths = { models: 'models', seeds: 'seeds', tests: 'tests', macros: 'macros', snapshots: 'snapshots', output: 'output', target: 'target' };
 
 /** Finds project.yml in `start` or its parents. */
 export function findProjectRoot(start: string): string {
@@ -96,7 +98,7 @@ function readPaths(projectYaml: string): ProjectPaths {
   if (!paths || typeof paths !== 'object') return DEFAULT_PATHS;
   const p = paths as Record<string, unknown>;
   const pick = (k: keyof ProjectPaths) => (typeof p[k] === 'string' ? (p[k] as string) : DEFAULT_PATHS[k]);
-  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), target: pick('target') };
+  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), output: pick('output'), target: pick('target') };
 }
 
 function readSource(root: string, path: string): SourceFile {

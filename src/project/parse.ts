@@ -61,7 +61,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     if (!top.has('name')) y.error(y.root, 'project.yml needs a name');
     return undefined;
   }
-  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'target']);
+  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target']);
   const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
   const modelFolders = folderDefaults(y, top.get('models'), 'model', files.paths.models, files.modelFolders, name);
   const seedFolders = folderDefaults(y, top.get('seeds'), 'seed', files.paths.seeds, files.seedFolders, name);

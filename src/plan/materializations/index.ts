@@ -1,6 +1,7 @@
 import type { WarehouseState } from '../../adapter/adapter.js';
 import type { Materialization, ModelNode, Relation, SeedNode } from '../../types.js';
 import { ephemeral } from './ephemeral.js';
+import { external } from './external.js';
 import { incremental } from './incremental.js';
 import { seed } from './seed.js';
 import { snapshot } from './snapshot.js';
@@ -17,8 +18,16 @@ export interface SchemaSync {
   readonly model: string;
 }
 
-/** A SQL statement, or a step the executor works out from the columns it finds (only schema sync). */
-export type Statement = string | SchemaSync;
+/** File work around external models: make the folder and clear a stale staged copy; move the staged copy into place. */
+export interface FileOp {
+  readonly kind: 'file';
+  readonly op: 'prepare' | 'replace';
+  readonly path: string;
+  readonly staged: string;
+}
+
+/** A SQL statement, or a step the executor works out (schema sync) or does on files. */
+export type Statement = string | SchemaSync | FileOp;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */
@@ -35,5 +44,6 @@ export const MATERIALIZERS: { readonly [K in Materialization]: Materializer<Mode
   ephemeral,
   incremental,
   snapshot,
+  external,
   seed,
 };

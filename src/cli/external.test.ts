@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const daily = (n: number) => `select range as day, range * ${n} as revenue, range % 2 as shop from range(4)`;
+
+describe('external models', () => {
+  it('write Parquet under the output folder, replace it on a re-run, and expose a view over it', async () => {
+    p = testProject({ 'models/export.sql': `{{config materialized="external" location="exports/daily.parquet"}}\n${daily(10)}` });
+    const r = await p.run('run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created external main\.export .*4 rows/);
+    expect(existsSync(join(p.dir, 'output/exports/daily.parquet'))).toBe(true);
+    expect(await p.query('select sum(revenue)::int as s from main.export')).toEqual([{ s: 60 }]);
+    p.write('models/export.sql', `{{config materialized="external" location="exports/daily.parquet"}}\n${daily(100)}`);
+    expect((await p.run('run')).code).toBe(0);
+    expect(await p.query('select sum(revenue)::int as s from main.export')).toEqual([{ s: 600 }]);
+    expect(readdirSync(join(p.dir, 'output/exports'))).toEqual(['daily.parquet']); // nothing staged is left
+  });
+
+  it('partition_by writes a hive-partitioned folder; CSV and JSON work too', async () => {
+    p = testProject({
+      'models/parts.sql': `{{config materialized="external" partition_by="shop"}}\n${daily(1)}`,
+      'models/as_csv.sql': `{{config materialized="external" format="csv"}}\n${daily(2)}`,
+      'models/as_json.sql': `{{config materialized="external" format="json"}}\n${daily(3)}`,
+    });
+    expect((await p.run('run')).code).toBe(0);
+    expect(readdirSync(join(p.dir, 'output/parts.parquet')).sort()).toEqual(['shop=0', 'shop=1']);
+    expect(await p.query('select shop::int as shop, count(*)::int as n from main.parts group by 1 order by 1')).toEqual([
+      { shop: 0, n: 2 },
+      { shop: 1, n: 2 },
+    ]);
+    expect((await p.run('run', '-s', 'parts')).code).toBe(0);
+    expect(await p.query('select count(*)::int as n from main.parts')).toEqual([{ n: 4 }]);
+    expect(await p.query('select sum(revenue)::int as s from main.as_csv')).toEqual([{ s: 12 }]);
+    expect(await p.query('select sum(revenue)::int as s from main.as_json')).toEqual([{ s: 18 }]);
+  });
+
+  it('a location outside the output folder is an error, and nothing is written', async () => {
+    p = testProject({ 'models/export.sql': `{{config materialized="external" location="../../etc/x.parquet"}}\n${daily(1)}` });
+    const r = await p.run('run');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^models\/export\.sql:1: model "export": external location \.\.\/\.\.\/etc\/x\.parquet is outside the project's output folder output\//m);
+    expect(existsSync(p.db)).toBe(false);
+  });
+});
