@@ -30,7 +30,8 @@ export function displayRelation(r: Relation): string {
 }
 
 export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental', 'snapshot', 'external'] as const;
-export const INCREMENTAL_STRATEGIES = ['append', 'delete+insert', 'merge'] as const;
+export const INCREMENTAL_STRATEGIES = ['append', 'delete+insert', 'merge', 'microbatch'] as const;
+export const BATCH_SIZES = ['hour', 'day', 'month'] as const;
 export const SCHEMA_CHANGES = ['ignore', 'append_new_columns', 'sync_all_columns', 'fail'] as const;
 export type Materialization = (typeof MATERIALIZATIONS)[number];
 
@@ -69,6 +70,13 @@ export interface ModelNode extends NodeBase {
     readonly strategy: (typeof INCREMENTAL_STRATEGIES)[number];
     readonly uniqueKey: readonly string[];
     readonly onSchemaChange: (typeof SCHEMA_CHANGES)[number];
+    /** microbatch: the event-time column, window size, windows re-processed, and where history begins. */
+    readonly eventTime?: string;
+    readonly batchSize: (typeof BATCH_SIZES)[number];
+    readonly lookback: number;
+    readonly begin?: string;
+    /** The run's start: microbatch's upper bound when no end is given. */
+    readonly runStartedAt: string;
   };
   /** Snapshots (SCD type 2): how a change is detected, and whether vanished keys are closed. */
   readonly snapshot?: {

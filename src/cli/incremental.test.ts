@@ -104,7 +104,7 @@ describe('incremental models', () => {
     p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': '{{config materialized="incremental" incremental_strategy="upsert"}}\nselect 1 as id' });
     const r = await p.run('build');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^models\/inc\.sql:1: incremental_strategy must be one of append, delete\+insert, merge, not "upsert"/m);
+    expect(r.stderr).toMatch(/^models\/inc\.sql:1: incremental_strategy must be one of append, delete\+insert, merge, microbatch, not "upsert"/m);
     p.write('models/inc.sql', '{{config materialized="incremental" incremental_strategy="merge"}}\nselect 1 as id');
     const m = await p.run('build');
     expect(m.code).toBe(2);

@@ -36,7 +36,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   ] as const) {
     const cmd = threads(selecting(program.command(name).description(what)));
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
-    if (mode === 'build' || mode === 'run') cmd.option('--full-refresh', 'rebuild incremental models from scratch');
+    if (mode === 'build' || mode === 'run') {
+      cmd.option('--full-refresh', 'rebuild incremental models from scratch');
+      cmd.option('--event-time-start <time>', 'microbatch models: re-process batches from this time (e.g. 2024-01-01)');
+      cmd.option('--event-time-end <time>', 'microbatch models: … up to this time (exclusive; default: now)');
+    }
     cmd.action(
       run(async () => {
         const { buildCommand } = await import('../commands/build.js');

@@ -1,5 +1,5 @@
 import type { Adapter } from '../adapter/adapter.js';
-import { UsageError } from '../errors.js';
+import { UsageError, usageError } from '../errors.js';
 import { execute } from '../execute/execute.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
@@ -16,6 +16,9 @@ import { sourceFreshness } from './freshness.js';
 export interface BuildOptions extends GlobalOptions, SelectOptions {
   /** Rebuild incremental models from scratch. */
   readonly fullRefresh?: boolean;
+  /** microbatch backfill window. */
+  readonly eventTimeStart?: string;
+  readonly eventTimeEnd?: string;
   /** Check the selected sources' freshness first; build nothing when one is stale at error level. */
   readonly failOnStaleSources?: boolean;
 }
@@ -27,6 +30,9 @@ export interface BuildOptions extends GlobalOptions, SelectOptions {
 export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  for (const [flag, v] of [['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd]] as const) {
+    if (v !== undefined && Number.isNaN(Date.parse(v))) throw usageError(`${flag} must be a date or timestamp, like 2024-01-31 or 2024-01-31T06:00:00Z; got "${v}"`);
+  }
   const ctx = await compileContext(opts);
   const { manifest, dag, artifacts, reporter } = ctx;
   const target = manifest.target;
@@ -59,7 +65,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true });
+    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,

@@ -486,6 +486,11 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
             strategy: (config.incremental_strategy as NonNullable<ModelNode['incremental']>['strategy']) ?? (config.unique_key ? 'merge' : 'append'),
             uniqueKey: list(config.unique_key),
             onSchemaChange: (config.on_schema_change as NonNullable<ModelNode['incremental']>['onSchemaChange']) ?? 'ignore',
+            eventTime: config.event_time as string | undefined,
+            batchSize: (config.batch_size as NonNullable<ModelNode['incremental']>['batchSize']) ?? 'day',
+            lookback: (config.lookback as number | undefined) ?? 1,
+            begin: config.begin as string | undefined,
+            runStartedAt,
           }
         : undefined,
     snapshot:
@@ -527,6 +532,9 @@ function checkIncremental(model: ModelNode, diagnostics: Diagnostic[]): void {
   if (snap?.strategy === 'check' && snap.checkCols.length === 0) fail('the check strategy needs check_cols: the list of columns whose change makes a new version');
   const inc = model.incremental;
   if (!inc) return;
+  if (inc.strategy === 'microbatch' && !inc.eventTime) {
+    diagnostics.push({ severity: 'error', file: model.origin.file, line: model.origin.line, message: `model "${model.name}": incremental_strategy microbatch needs event_time (the column that places a row in a batch)` });
+  }
   if ((inc.strategy === 'merge' || inc.strategy === 'delete+insert') && inc.uniqueKey.length === 0) {
     diagnostics.push({ severity: 'error', file: model.origin.file, line: model.origin.line, message: `model "${model.name}": incremental_strategy ${inc.strategy} needs a unique_key (one column or a list)` });
   }

@@ -1,8 +1,8 @@
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
-import { quoteIdent, quoteRelation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
+import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import type { FileOp, SchemaSync } from '../plan/materializations/index.js';
+import type { FileOp, MicroBatch, SchemaSync } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { locateSqlError } from './sql-errors.js';
 import type { UnitRunner } from './unit-tests.js';
@@ -143,6 +143,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     try {
       if (typeof statement !== 'string') {
         if (statement.kind === 'file') fileOp(statement);
+        else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else await syncSchema(session, statement);
         continue;
       }
@@ -156,6 +157,58 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+/** Each batch window's rows are replaced in one transaction; the windows come from the table's newest event time or the window asked for. */
+async function microbatch(session: Session, m: MicroBatch): Promise<number> {
+  const target = quoteRelation(m.target);
+  const et = quoteIdent(m.eventTime);
+  let lo: Date;
+  if (m.start) lo = floorTo(new Date(m.start), m.batchSize);
+  else {
+    const [r] = await session.query(`select max(${et}) as newest from ${target}`);
+    const newest = r?.newest ? new Date(r.newest as Date) : m.begin ? new Date(m.begin) : undefined;
+    if (!newest) {
+      const [s] = await session.query(`select min(${et}) as oldest from (\n${m.sql}\n) as e`);
+      if (!s?.oldest) return 0;
+      lo = floorTo(new Date(s.oldest as Date), m.batchSize);
+    } else lo = step(floorTo(newest, m.batchSize), m.batchSize, -m.lookback);
+  }
+  // Up to now, but no further than the newest event the model returns: no empty batches for stale inputs.
+  let hi = m.end ? new Date(m.end) : step(floorTo(new Date(m.now), m.batchSize), m.batchSize, 1);
+  if (!m.end) {
+    const [r] = await session.query(`select max(${et}) as newest from (\n${m.sql}\n) as e`);
+    if (!r?.newest) return 0;
+    const last = step(floorTo(new Date(r.newest as Date), m.batchSize), m.batchSize, 1);
+    if (last < hi) hi = last;
+  }
+  let rows = 0;
+  for (let a = lo; a < hi; a = step(a, m.batchSize, 1)) {
+    const b = step(a, m.batchSize, 1) < hi ? step(a, m.batchSize, 1) : hi;
+    const window = `${et} >= ${quoteLiteral(a.toISOString())}::timestamptz::timestamp and ${et} < ${quoteLiteral(b.toISOString())}::timestamptz::timestamp`;
+    await session.exec('begin transaction');
+    try {
+      await session.exec(`delete from ${target} where ${window}`);
+      rows += (await session.exec(`insert into ${target} by name select * from (\n${m.sql}\n) as e where ${window}`)).rows ?? 0;
+      await session.exec('commit');
+    } catch (e) {
+      await session.exec('rollback').catch(() => undefined);
+      throw new Error(`batch ${a.toISOString()} .. ${b.toISOString()}: ${(e as Error).message}`);
+    }
+  }
+  return rows;
+}
+
+function floorTo(d: Date, size: MicroBatch['batchSize']): Date {
+  const x = new Date(d);
+  if (size === 'month') return new Date(Date.UTC(x.getUTCFullYear(), x.getUTCMonth(), 1));
+  if (size === 'day') return new Date(Date.UTC(x.getUTCFullYear(), x.getUTCMonth(), x.getUTCDate()));
+  return new Date(Date.UTC(x.getUTCFullYear(), x.getUTCMonth(), x.getUTCDate(), x.getUTCHours()));
+}
+
+function step(d: Date, size: MicroBatch['batchSize'], n: number): Date {
+  if (size === 'month') return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
+  return new Date(d.getTime() + n * (size === 'day' ? 86400e3 : 3600e3));
 }
 
 /** External files: written beside the final path, then renamed into place (a folder via a second name, removed after). */

@@ -1,9 +1,9 @@
-import { INCREMENTAL_STRATEGIES, MATERIALIZATIONS, SCHEMA_CHANGES, type Origin } from '../types.js';
+import { BATCH_SIZES, INCREMENTAL_STRATEGIES, MATERIALIZATIONS, SCHEMA_CHANGES, type Origin } from '../types.js';
 import { didYouMean } from '../errors.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes', 'location', 'format', 'partition_by'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes', 'location', 'format', 'partition_by', 'event_time', 'batch_size', 'lookback', 'begin'],
   seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
@@ -57,6 +57,14 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return (SCHEMA_CHANGES as readonly unknown[]).includes(value)
         ? undefined
         : `on_schema_change must be one of ${SCHEMA_CHANGES.join(', ')}, not "${String(value)}"${didYouMean(String(value), SCHEMA_CHANGES)}`;
+    case 'event_time':
+      return typeof value === 'string' && value !== '' ? undefined : 'event_time must be a column name';
+    case 'batch_size':
+      return (BATCH_SIZES as readonly unknown[]).includes(value) ? undefined : `batch_size must be one of ${BATCH_SIZES.join(', ')}, not "${String(value)}"${didYouMean(String(value), BATCH_SIZES)}`;
+    case 'lookback':
+      return Number.isInteger(value) && (value as number) >= 0 ? undefined : 'lookback must be a whole number of batches';
+    case 'begin':
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? undefined : `begin must be a date or timestamp, like '2024-01-01'`;
     case 'location':
       return typeof value === 'string' && value !== '' ? undefined : 'location must be a path under the output folder';
     case 'format':

@@ -14,14 +14,23 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   const inc = node.incremental!;
   const existing = state.relations.get(relationKey(node.relation));
   const previous = state.previous?.relations.get(relationKey(node.relation));
-  if (opts.fullRefresh || (existing !== 'table' && previous !== 'table')) return [...contractCheck(node), ...swapIn(node.relation, node.sql, state)];
-
+  const first = opts.fullRefresh || (existing !== 'table' && previous !== 'table');
   const target = quoteRelation(node.relation);
+  if (inc.strategy === 'microbatch') {
+    const begin = inc.begin ? `select * from (\n${node.sql}\n) as b where ${quoteIdent(inc.eventTime!)} >= ${quoteLiteral(inc.begin)}::timestamp` : node.sql;
+    if (first && !opts.eventTimeStart) return [...contractCheck(node), ...swapIn(node.relation, begin, state)];
+    const batches: Statement = { kind: 'microbatch', target: node.relation, sql: inc.sql, eventTime: inc.eventTime!, batchSize: inc.batchSize, lookback: inc.lookback, begin: inc.begin, start: opts.eventTimeStart, end: opts.eventTimeEnd, now: inc.runStartedAt };
+    if (first) return [...contractCheck(node), ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
+    const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
+    return [...carry, batches];
+  }
+  if (first) return [...contractCheck(node), ...swapIn(node.relation, node.sql, state)];
+
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_incoming`);
   const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
   const keys = inc.uniqueKey.map(quoteIdent);
   const on = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
-  const apply: Record<typeof inc.strategy, string[]> = {
+  const apply: Record<Exclude<typeof inc.strategy, 'microbatch'>, string[]> = {
     append: [`insert into ${target} by name select * from ${incoming}`],
     'delete+insert': [`delete from ${target} as t using ${incoming} as i where ${on}`, `insert into ${target} by name select * from ${incoming}`],
     merge: [`merge into ${target} as t using ${incoming} as i on (${on}) when matched then update by name when not matched then insert by name`],
@@ -36,7 +45,7 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
       : []),
     { kind: 'schema_sync', target: node.relation, incoming, mode: inc.onSchemaChange, model: node.name },
     'begin transaction',
-    ...apply[inc.strategy],
+    ...apply[inc.strategy as Exclude<typeof inc.strategy, 'microbatch'>],
     'commit',
     `drop table if exists ${incoming}`,
   ];

@@ -26,12 +26,33 @@ export interface FileOp {
   readonly staged: string;
 }
 
-/** A SQL statement, or a step the executor works out (schema sync) or does on files. */
-export type Statement = string | SchemaSync | FileOp;
+/**
+ * microbatch: the executor works out the windows (from the table's newest event time less `lookback`
+ * batches, or the window asked for) and replaces each window's rows in its own transaction.
+ */
+export interface MicroBatch {
+  readonly kind: 'microbatch';
+  readonly target: Relation;
+  readonly sql: string;
+  readonly eventTime: string;
+  readonly batchSize: 'hour' | 'day' | 'month';
+  readonly lookback: number;
+  readonly begin?: string;
+  readonly start?: string;
+  readonly end?: string;
+  /** The upper bound when no end is given: the run's start. */
+  readonly now: string;
+}
+
+/** A SQL statement, or a step the executor works out (schema sync, micro-batches) or does on files. */
+export type Statement = string | SchemaSync | FileOp | MicroBatch;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */
   readonly fullRefresh: boolean;
+  /** microbatch backfill window (ISO dates or timestamps; the end is exclusive). */
+  readonly eventTimeStart?: string;
+  readonly eventTimeEnd?: string;
 }
 
 /** The statements that build one node, in order. Pure: the same node, state and options give the same SQL. */
