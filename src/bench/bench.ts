@@ -13,6 +13,7 @@ import { select } from '../graph/select.js';
 import { planRun, type Plan } from '../plan/plan.js';
 import { ConsoleReporter } from '../report/console.js';
 import { generateProject, type BenchMaterialization } from './generate.js';
+import { benchIncremental } from './incremental-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -232,9 +233,15 @@ async function main(): Promise<void> {
   console.log(`  ${fmt(testRows.rawMs).padStart(10)}   ${fmt(testRows.eider1Ms).padStart(13)} (${(testRows.eider1Ms / testRows.rawMs).toFixed(2)}x)   ${fmt(testRows.eider4Ms).padStart(14)} (${(testRows.eider4Ms / testRows.rawMs).toFixed(2)}x)`);
   console.log('  target: within 1.2x of the same test queries run raw');
 
+  const incRows = await benchIncremental(work, BIN, quick ? 1_000_000 : 10_000_000, REPEAT);
+  console.log(`\nIncremental: a ${(quick ? 1_000_000 : 10_000_000).toLocaleString('en-US')}-row fact, 1% new or changed rows per run (whole CLI \`eider run\`)`);
+  console.log('  strategy        full refresh   incremental   incremental / full');
+  for (const r of incRows) console.log(`  ${r.strategy.padEnd(14)} ${fmt(r.fullMs).padStart(12)}   ${fmt(r.incrementalMs).padStart(11)}   ${(r.incrementalMs / r.fullMs).toFixed(2).padStart(8)}`);
+  console.log('  goal: under 0.1');
+
   const units = benchUnits(quick ? 50 : 500);
   console.log(`\nUnit tests: ${units.tests} unit tests of one model, whole CLI \`eider test -s test_type:unit\`: ${fmt(units.cliMs)} (target: under 5 s for 500)`);
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, units }, null, 2));
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, units }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 
