@@ -89,6 +89,8 @@ export interface ModelNode extends NodeBase {
     /** The run's timestamp, the same for every row of one run. */
     readonly runStartedAt: string;
   };
+  /** A JavaScript/TypeScript model: the module (absolute path) whose default export builds the table. */
+  readonly js?: { readonly path: string };
   /** External models: files written with COPY, exposed as a view over them. */
   readonly external?: {
     /** Absolute path of the file (or folder, when partitioned), inside the project's output folder. */

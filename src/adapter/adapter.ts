@@ -7,6 +7,10 @@ export interface Session {
   /** Runs one statement; `rows` is the count a CREATE TABLE AS / INSERT reports, when it reports one. */
   exec(sql: string): Promise<{ rows?: number }>;
   query(sql: string): Promise<Row[]>;
+  /** A result as columns of plain JS values, with each column's DuckDB type. */
+  queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }>;
+  /** Appends columns of plain JS values to a table, a data chunk (2,048 rows) at a time: columnar, not row by row. */
+  appendColumns(schema: string, table: string, columns: readonly (readonly unknown[])[]): Promise<number>;
   /** Rows with every value as DuckDB would print it (dates as 2024-01-31, decimals exact), for display. */
   queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }>;
 }

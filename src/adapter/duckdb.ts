@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBInstance, JSToDuckDBValueConverter, type DuckDBConnection, type JS } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Adapter, RelationKind, Row, Session, WarehouseState } from './adapter.js';
@@ -29,6 +29,33 @@ class DuckDbSession implements Session {
   async query(sql: string): Promise<Row[]> {
     const reader = await this.conn.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Row[];
+  }
+
+  async queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
+    const reader = await this.conn.runAndReadAll(sql);
+    return { names: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), columns: reader.getColumnsJS() as unknown[][] };
+  }
+
+  async appendColumns(schema: string, table: string, columns: readonly (readonly unknown[])[]): Promise<number> {
+    const types = (await this.conn.runAndReadAll(`select * from "${schema.replaceAll('"', '""')}"."${table.replaceAll('"', '""')}" limit 0`)).columnTypes();
+    const appender = await this.conn.createAppender(table, schema);
+    const rows = columns[0]?.length ?? 0;
+    const size = 2048;
+    try {
+      for (let start = 0; start < rows; start += size) {
+        const n = Math.min(size, rows - start);
+        const chunk = DuckDBDataChunk.create(types, n);
+        chunk.setColumnsConverted(
+          columns.map((c) => c.slice(start, start + n) as JS[]),
+          JSToDuckDBValueConverter,
+        );
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return rows;
   }
 
   async queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }> {

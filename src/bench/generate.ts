@@ -1,7 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type BenchMaterialization = 'view' | 'table';
+export type BenchMaterialization = 'view' | 'table' | 'mixed';
+
+/** Folder defaults of a mixed project: sources and marts as tables, the layers between as views. */
+const MIXED: Record<string, 'view' | 'table'> = { sources: 'table', staging: 'view', intermediate: 'view', marts: 'table', features: 'table' };
 
 const LAYERS = [
   { name: 'sources', share: 0.1 },
@@ -25,18 +28,21 @@ function prng(seed: number): () => number {
  * Writes a synthetic eider project of `n` models in layers (10% sources, 30% staging, 30% intermediate,
  * 20% marts, 10% features). Each model past the source layer joins 1–3 models of earlier layers in ~20
  * lines of SQL; every model has the same five columns, so any model can join any other. One model in ten
- * has `not_null` and `unique` tests on its key. `rows` is the size of each source model.
+ * has `not_null` and `unique` tests on its key. `rows` is the size of each source model (the default varies
+ * it between 1,000 and 10,000 by model). `mixed` sets tables and views by folder in project.yml and turns one
+ * view model in five into a table with an in-file `{{config}}`.
  */
-export function generateProject(dir: string, n: number, materialized: BenchMaterialization, rows = 2000): { models: number; tests: number } {
+export function generateProject(dir: string, n: number, materialized: BenchMaterialization, rows?: number): { models: number; tests: number } {
   rmSync(dir, { recursive: true, force: true });
-  const rand = prng(n * 7919 + (materialized === 'table' ? 1 : 0));
+  const rand = prng(n * 7919 + ['view', 'table', 'mixed'].indexOf(materialized));
   const layerOf: string[] = [];
   for (const l of LAYERS) for (let i = 0; i < Math.round(n * l.share); i++) layerOf.push(l.name);
   while (layerOf.length < n) layerOf.push('features');
   layerOf.length = n;
 
   mkdirSync(join(dir, 'profiles'), { recursive: true });
-  writeFileSync(join(dir, 'project.yml'), `name: bench\nmodels:\n${LAYERS.map((l) => `  ${l.name}:\n    materialized: ${materialized}\n    schema: ${l.name}\n    tags: [${l.name}]\n`).join('')}`);
+  const folderDefault = (layer: string) => (materialized === 'mixed' ? MIXED[layer] : materialized);
+  writeFileSync(join(dir, 'project.yml'), `name: bench\nmodels:\n${LAYERS.map((l) => `  ${l.name}: { materialized: ${folderDefault(l.name)}, schema: ${l.name}, tags: [${l.name}] }\n`).join('')}`);
   writeFileSync(join(dir, 'profiles/profiles.yml'), 'bench:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 4\n');
 
   const props = new Map<string, string[]>(LAYERS.map((l) => [l.name, ['models:']]));
@@ -44,7 +50,8 @@ export function generateProject(dir: string, n: number, materialized: BenchMater
   for (let i = 0; i < n; i++) {
     const layer = layerOf[i];
     const name = modelName(i, layerOf);
-    const sql = layer === 'sources' ? sourceSql(i, rows) : derivedSql(i, rand, layerOf);
+    const body = layer === 'sources' ? sourceSql(i, rows ?? 1000 + ((i * 7919) % 9001)) : derivedSql(i, rand, layerOf);
+    const sql = materialized === 'mixed' && folderDefault(layer) === 'view' && i % 5 === 0 ? `{{config materialized="table"}}\n${body}` : body;
     mkdirSync(join(dir, 'models', layer), { recursive: true });
     writeFileSync(join(dir, 'models', layer, `${name}.sql`), sql);
     const p = props.get(layer)!;

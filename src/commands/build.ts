@@ -149,6 +149,8 @@ const NO_WAREHOUSE: Adapter = {
       exec: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
       query: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
       queryDisplay: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
+      queryColumns: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
+      appendColumns: () => Promise.reject(new Error('internal: unit tests touched the warehouse')),
     },
   ],
   parseErrors: () => Promise.resolve([]),

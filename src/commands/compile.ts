@@ -16,7 +16,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   const diagnostics: Diagnostic[] = [];
   const checks = dag.order
     .map((id) => manifest.nodes[id])
-    .filter((n) => selected.has(n.id) && (n.kind === 'model' || n.kind === 'test'))
+    .filter((n) => selected.has(n.id) && ((n.kind === 'model' && !n.js) || n.kind === 'test'))
     .map((node) => ({ node, sql: node.kind === 'test' ? countQuery(node.sql) : (node as { sql: string }).sql }));
   // DuckDB parses on its own thread while this one writes the artifacts.
   const parsing = parser.parseErrors(checks.map((c) => c.sql));

@@ -24,6 +24,7 @@ import {
 } from '../types.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
+import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
 import { contextNames, extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
 
@@ -102,7 +103,25 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     nodes[node.id] = node;
     byName.set(seed.name, node);
   }
+  const jsFacts = new Map<NodeId, JsModelFacts>();
   for (const model of def.models) {
+    if (model.language === 'js') {
+      const facts = await readJsModel(def.root, model, diagnostics);
+      if (!facts) continue;
+      const config = mergeConfig([...model.layers, facts.config]);
+      if (config.enabled === false) {
+        disabled.add(model.name);
+        continue;
+      }
+      const node: ModelNode = {
+        ...modelSkeleton(model, { file: model.file, ast: { type: 'Program', body: [] } as unknown as hbs.AST.Program, facts: { refs: [], sources: [], config: [], partials: new Set() } }, { ...config, materialized: 'table' }, opts.runStartedAt.toISOString()),
+        js: { path: join(def.root, model.file.path) },
+      };
+      nodes[node.id] = node;
+      byName.set(model.name, node);
+      jsFacts.set(node.id, facts);
+      continue;
+    }
     const parsed = parse(model.file);
     if (!parsed) continue;
     const inFile = inFileConfig(parsed, diagnostics);
@@ -157,6 +176,11 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     return [...new Set(ids.filter((id): id is NodeId => id !== undefined))];
   };
   for (const [id, parsed] of parsedModels) nodes[id] = { ...(nodes[id] as ModelNode), dependsOn: edgesOf(parsed) };
+  for (const [id, f] of jsFacts) {
+    const file = (nodes[id] as ModelNode).origin.file;
+    const ids = [...f.refs.map((r) => resolveRef(r, file)?.id), ...f.sources.map(([s, t]) => resolveSource(s, t, file)?.id)];
+    nodes[id] = { ...(nodes[id] as ModelNode), dependsOn: [...new Set(ids.filter((x): x is NodeId => x !== undefined))] };
+  }
 
   // Render. Ephemeral models render on demand (memoized) so they can be inlined as CTEs.
   const vars = def.vars;

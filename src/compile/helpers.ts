@@ -26,10 +26,13 @@ export async function loadHelperModules(root: string, files: readonly string[], 
   return helpers;
 }
 
-async function importModule(abs: string): Promise<Record<string, unknown>> {
+export async function importModule(abs: string): Promise<Record<string, unknown>> {
   if (extname(abs) === '.ts') {
     const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+    const mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+    // A .ts file outside an ESM package loads as CommonJS: its exports arrive under `default`.
+    const inner = mod.default as Record<string, unknown> | undefined;
+    return inner && typeof inner === 'object' && ('default' in inner || Object.keys(mod).length === 1) ? inner : mod;
   }
   return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
 }

@@ -1,9 +1,10 @@
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
-import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
+import { quoteIdent, quoteLiteral, quoteRelation, type Relation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { FileOp, MicroBatch, SchemaSync } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
+import { JsModelError, runJsModel } from './js-model.js';
 import { locateSqlError } from './sql-errors.js';
 import type { UnitRunner } from './unit-tests.js';
 import { formatDiagnostic, isTransient } from '../errors.js';
@@ -143,6 +144,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     try {
       if (typeof statement !== 'string') {
         if (statement.kind === 'file') fileOp(statement);
+        else if (statement.kind === 'js') rows = await runJsModel(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else await syncSchema(session, statement);
         continue;
@@ -153,6 +155,11 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
       if (sql === 'commit') inTransaction = false;
     } catch (e) {
       if (inTransaction) await session.exec('rollback').catch(() => undefined);
+      if (e instanceof JsModelError) {
+        await session.exec(`drop table if exists ${quoteRelation((statement as { target: Relation }).target)}`).catch(() => undefined);
+        const error = redact(formatDiagnostic({ severity: 'error', file: node.origin.file, line: e.line, message: e.message }));
+        return { nodeId: node.id, status: 'error', startedAt, durationMs: elapsed(), message: 'error', error };
+      }
       return failed(node.id, startedAt, elapsed(), manifest, sql, e);
     }
   }

@@ -2,6 +2,7 @@ import type { WarehouseState } from '../adapter/adapter.js';
 import type { Dag } from '../graph/dag.js';
 import { quoteRelation, relation, type Manifest, type Node, type NodeId, type Severity } from '../types.js';
 import { MATERIALIZERS, type PlanOptions, type Statement } from './materializations/index.js';
+import { jsTable } from './materializations/js.js';
 
 /** What to do for one node. */
 export type StepAction =
@@ -92,7 +93,7 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   const schemas = new Set<string>();
   const steps = ids.map((id): PlanStep => {
     const node = manifest.nodes[id];
-    const action = stepFor(node, state, opts);
+    const action = stepFor(node, manifest, state, opts);
     if (action.kind === 'run' && (node.kind === 'model' || node.kind === 'seed')) schemas.add(node.relation.schema);
     if (action.kind === 'test' && action.prepare.length > 0) schemas.add(AUDIT_SCHEMA);
     return { nodeId: id, action, waitsFor: [...waits.get(id)!] };
@@ -101,10 +102,10 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   return { setup, steps };
 }
 
-function stepFor(node: Node, state: WarehouseState, opts: PlanOptions): StepAction {
+function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: PlanOptions): StepAction {
   switch (node.kind) {
     case 'model': {
-      const statements = MATERIALIZERS[node.materialized](node, state, opts);
+      const statements = node.js ? jsTable(node, manifest, state) : MATERIALIZERS[node.materialized](node, state, opts);
       if (statements.length === 0) return { kind: 'pass' };
       const updates = statements.some((s) => typeof s !== 'string');
       const verb =

@@ -27,6 +27,8 @@ export interface ProjectFiles {
   readonly project: SourceFile;
   readonly profiles?: SourceFile;
   readonly models: readonly SourceFile[];
+  /** `models/**.js|.mjs|.ts`: JavaScript/TypeScript models (project-relative paths). */
+  readonly jsModels: readonly string[];
   /** `snapshots/**.sql`: models whose default materialization is snapshot. */
   readonly snapshots: readonly SourceFile[];
   /** `*.yml` under models/ and seeds/: properties (docs, columns, tests, sources). */
@@ -75,6 +77,7 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
     project,
     profiles,
     models: modelFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
+    jsModels: modelFiles.filter((f) => /\.(m?js|ts)$/.test(f) && !f.endsWith('.d.ts')),
     snapshots: listFiles(root, paths.snapshots).filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
     properties: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots)].filter(isYaml).map((f) => readSource(root, f)),
     seeds: seedFiles.filter((f) => f.endsWith('.csv')),

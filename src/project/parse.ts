@@ -12,6 +12,8 @@ import { YamlFile, type YNode } from './yaml.js';
 export interface ModelDef {
   readonly name: string;
   readonly file: SourceFile;
+  /** sql: a Handlebars template; js: a JavaScript/TypeScript module exporting the model function. */
+  readonly language: 'sql' | 'js';
   /** Folder defaults from project.yml (outermost first), then the properties file's `config:`. */
   readonly layers: readonly ConfigLayer[];
   readonly props?: ResourceProps;
@@ -86,12 +88,17 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     ...files.models.map((file): ModelDef => {
       const modelName = basename(file.path, '.sql');
       const p = modelProps.get(modelName);
-      return { name: modelName, file, layers: layersFor(file.path, modelFolders, p), props: p };
+      return { name: modelName, file, language: 'sql', layers: layersFor(file.path, modelFolders, p), props: p };
+    }),
+    ...files.jsModels.map((path): ModelDef => {
+      const name = basename(path).replace(/\.(m?js|ts)$/, '');
+      const p = modelProps.get(name);
+      return { name, file: { path, text: '' }, language: 'js', layers: layersFor(path, modelFolders, p), props: p };
     }),
     ...files.snapshots.map((file): ModelDef => {
       const name = basename(file.path, '.sql');
       const p = modelProps.get(name);
-      return { name, file, layers: [snapshotDefault, ...(p?.config ? [p.config] : [])], props: p };
+      return { name, file, language: 'sql', layers: [snapshotDefault, ...(p?.config ? [p.config] : [])], props: p };
     }),
   ];
   const seeds = files.seeds.map((file): SeedDef => {

@@ -44,8 +44,17 @@ export interface MicroBatch {
   readonly now: string;
 }
 
-/** A SQL statement, or a step the executor works out (schema sync, micro-batches) or does on files. */
-export type Statement = string | SchemaSync | FileOp | MicroBatch;
+/** Runs a JavaScript/TypeScript model's function on its inputs (as Arquero tables) and appends the result to `target`. */
+export interface JsRun {
+  readonly kind: 'js';
+  readonly path: string;
+  readonly model: string;
+  readonly target: Relation;
+  readonly inputs: ReadonlyArray<{ readonly kind: 'ref' | 'source'; readonly name: string; readonly sql: string }>;
+}
+
+/** A SQL statement, or a step the executor works out (schema sync, micro-batches), does on files, or runs in JavaScript. */
+export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */

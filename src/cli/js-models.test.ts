@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const base = `{{config materialized="table"}}
+select range::integer as id, (range * 10.25)::decimal(18,2) as amount, range / 4 as ratio, 'c' || range as name,
+  date '2024-01-01' + range::integer as day, timestamp '2024-01-01 10:00:00' + range * interval 1 hour as at,
+  range % 2 = 0 as even, case when range = 2 then null else range::bigint end as maybe
+from range(5)`;
+
+const types = (t: TestProject, table: string) =>
+  t.query(`select column_name as c, data_type as t from information_schema.columns where table_name = '${table}' order by ordinal_position`);
+
+describe('JavaScript/TypeScript models', () => {
+  it('a .ts model receives its refs as Arquero tables and every column type survives the round trip', async () => {
+    p = testProject({
+      'models/base.sql': base,
+      'models/scored.ts': [
+        "export const refs = ['base'];",
+        "export const config = { schema: 'ml', tags: ['ml'] };",
+        'export default async function ({ ref }: { ref: (name: string) => any }) {',
+        "  return ref('base').derive({ twice: (d: any) => d.ratio * 2, label: (d: any) => d.name + '!' });",
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created table ml\.scored .*5 rows/);
+    expect(await types(p, 'scored')).toEqual([
+      { c: 'id', t: 'INTEGER' },
+      { c: 'amount', t: 'DECIMAL(18,2)' },
+      { c: 'ratio', t: 'DOUBLE' },
+      { c: 'name', t: 'VARCHAR' },
+      { c: 'day', t: 'DATE' },
+      { c: 'at', t: 'TIMESTAMP' },
+      { c: 'even', t: 'BOOLEAN' },
+      { c: 'maybe', t: 'BIGINT' },
+      { c: 'twice', t: 'DOUBLE' },
+      { c: 'label', t: 'VARCHAR' },
+    ]);
+    const rows = await p.query(`select id, amount::varchar as amount, strftime("day", '%Y-%m-%d') as day, strftime("at", '%Y-%m-%d %H:%M:%S') as at, even, maybe::int as maybe, twice, label from ml.scored where id in (1, 2) order by id`);
+    expect(rows).toEqual([
+      { id: 1, amount: '10.25', day: '2024-01-02', at: '2024-01-01 11:00:00', even: false, maybe: 1, twice: 0.5, label: 'c1!' },
+      { id: 2, amount: '20.50', day: '2024-01-03', at: '2024-01-01 12:00:00', even: true, maybe: null, twice: 1, label: 'c2!' },
+    ]);
+    expect((await p.run('ls', '-s', '+scored')).stdout.trim().split('\n').sort()).toEqual(['base', 'scored']);
+  });
+
+  it('a .js model may read sources and return rows', async () => {
+    p = testProject({
+      'data/events.csv': 'kind,n\na,1\nb,2\na,3\n',
+      'models/sources.yml': 'sources:\n  - name: files\n    tables:\n      - name: events\n        path: data/events.csv\n',
+      'models/counts.js': "export const sources = [['files', 'events']];\nexport default ({ source }) => {\n  const t = source('files', 'events');\n  const totals = {};\n  for (const r of t.objects()) totals[r.kind] = (totals[r.kind] ?? 0) + Number(r.n);\n  return Object.entries(totals).map(([kind, total]) => ({ kind, total }));\n};\n",
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(0);
+    expect(await p.query('select kind, total::int as total from main.counts order by 1')).toEqual([
+      { kind: 'a', total: 4 },
+      { kind: 'b', total: 2 },
+    ]);
+  });
+
+  it('an exception inside the function is reported at the model\'s file and line, and the existing table stays as it was', async () => {
+    // In an ES-module package (as this repository's example project is), TypeScript models keep their line numbers.
+    p = testProject({ 'package.json': '{"type": "module"}\n', 'models/base.sql': base, 'models/m.ts': "export const refs = ['base'];\nexport default ({ ref }: any) => ref('base').select('id');\n" });
+    expect((await p.run('build')).code).toBe(0);
+    p.write('models/m.ts', "export const refs = ['base'];\nexport default ({ ref }: any) => {\n  const t = ref('base');\n  throw new Error('k-means did not converge');\n};\n");
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ERROR table main\.m/);
+    expect(r.stdout).toMatch(/models\/m\.ts:4: Error: k-means did not converge/);
+    expect(await p.query('select count(*)::int as n from main.m')).toEqual([{ n: 5 }]);
+    expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name like '%eider_tmp%'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('the wrong shape, a column of mixed types, an undeclared ref, and a module without a default function', async () => {
+    p = testProject({
+      'models/base.sql': base,
+      'models/shape.js': "export const refs = ['base'];\nexport default () => 42;\n",
+      'models/mixed.js': "export default () => [{ v: 1 }, { v: 'two' }];\n",
+      'models/undeclared.js': "export default ({ ref }) => ref('base');\n",
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/shape\.js: the model returned a number; return an Arquero table or an array of row objects/);
+    expect(r.stdout).toMatch(/models\/mixed\.js: column "v" mixes integer and string values \(row 2 is string\)/);
+    expect(r.stdout).toMatch(/models\/undeclared\.js: ref\('base'\) is not declared in this model's refs\/sources exports/);
+    p.write('models/nodefault.js', 'export const refs = [];\n');
+    const c = await p.run('compile');
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/^models\/nodefault\.js: a JavaScript\/TypeScript model exports a default function/m);
+  });
+});

@@ -1,0 +1,120 @@
+import * as aq from 'arquero';
+import { pathToFileURL } from 'node:url';
+import type { Session } from '../adapter/adapter.js';
+import { importModule } from '../compile/helpers.js';
+import type { JsRun } from '../plan/materializations/index.js';
+import { quoteIdent, quoteRelation } from '../types.js';
+
+type Kind = 'null' | 'integer' | 'number' | 'bigint' | 'string' | 'boolean' | 'date' | 'other';
+
+/** Where a model's own code failed: its message, at its file and line. */
+export class JsModelError extends Error {
+  constructor(message: string, readonly line?: number) {
+    super(message);
+  }
+}
+
+/**
+ * Reads each input as columns (no row objects), hands the function Arquero tables, and appends the
+ * columns it returns to the target in data chunks. Column types survive: an output column named like an
+ * input column keeps that column's DuckDB type (DECIMAL, DATE, INTEGER…); others are inferred from the values.
+ */
+export async function runJsModel(session: Session, run: JsRun): Promise<number> {
+  const fn = (await importModule(run.path)).default as (ctx: unknown) => unknown;
+  const tables = new Map<string, aq.ColumnTable>();
+  const inputTypes = new Map<string, string>();
+  for (const input of run.inputs) {
+    const r = await session.queryColumns(`select * from ${input.sql} as eider_input`);
+    const data: Record<string, unknown[]> = {};
+    r.names.forEach((n, i) => {
+      data[n] = r.columns[i] ?? [];
+      if (!inputTypes.has(n)) inputTypes.set(n, r.types[i]);
+    });
+    tables.set(`${input.kind}:${input.name}`, aq.table(data));
+  }
+  const lookup = (key: string, label: string) => {
+    const t = tables.get(key);
+    if (!t) throw new JsModelError(`${label} is not declared in this model's refs/sources exports`);
+    return t;
+  };
+  let result: unknown;
+  try {
+    result = await fn({ ref: (name: string) => lookup(`ref:${name}`, `ref('${name}')`), source: (s: string, t: string) => lookup(`source:${s}.${t}`, `source('${s}', '${t}')`), aq });
+  } catch (e) {
+    if (e instanceof JsModelError) throw e;
+    throw new JsModelError(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, lineIn(e, run.path));
+  }
+  const { names, columns } = toColumns(result);
+  const types = names.map((n, i) => sqlType(n, columns[i], inputTypes.get(n)));
+  await session.exec(`create table ${quoteRelation(run.target)} (${names.map((n, i) => `${quoteIdent(n)} ${types[i]}`).join(', ')})`);
+  return session.appendColumns(run.target.schema, run.target.name, columns);
+}
+
+function lineIn(e: unknown, path: string): number | undefined {
+  const stack = String((e as Error)?.stack ?? '');
+  const url = pathToFileURL(path).href;
+  for (const l of stack.split('\n')) {
+    const m = /:(\d+):\d+\)?$/.exec(l);
+    if (m && (l.includes(url) || l.includes(path))) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** An Arquero table, or an array of row objects. */
+function toColumns(result: unknown): { names: string[]; columns: unknown[][] } {
+  const t = result as { columnNames?: () => string[]; array?: (name: string) => ArrayLike<unknown> };
+  if (t && typeof t.columnNames === 'function' && typeof t.array === 'function') {
+    const names = t.columnNames();
+    return { names, columns: names.map((n) => Array.from(t.array!(n))) };
+  }
+  if (Array.isArray(result) && result.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
+    const names = [...new Set(result.flatMap((r) => Object.keys(r as object)))];
+    return { names, columns: names.map((n) => result.map((r) => (r as Record<string, unknown>)[n] ?? null)) };
+  }
+  throw new JsModelError(`the model returned ${describe(result)}; return an Arquero table or an array of row objects`);
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array that is not of row objects';
+  return `a ${typeof v}${typeof v === 'object' ? ` (${(v as object).constructor?.name ?? 'object'})` : ''}`;
+}
+
+function kindOf(v: unknown): Kind {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  if (typeof v === 'bigint') return 'bigint';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v instanceof Date) return 'date';
+  return 'other';
+}
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
+
+/** The DuckDB type of one output column; a column that mixes kinds is the model's mistake. */
+function sqlType(name: string, values: readonly unknown[], inputType?: string): string {
+  const kinds = new Set(values.map(kindOf));
+  kinds.delete('null');
+  if (kinds.has('integer') && kinds.has('number')) kinds.delete('integer');
+  if (kinds.has('bigint') && kinds.has('integer')) kinds.delete('integer');
+  if (kinds.size > 1) {
+    const [a, b] = [...kinds];
+    const row = values.findIndex((v) => kindOf(v) === b);
+    throw new JsModelError(`column "${name}" mixes ${a} and ${b} values (row ${row + 1} is ${b}); a column has one type`);
+  }
+  const kind = [...kinds][0] ?? 'null';
+  if (kind === 'other') throw new JsModelError(`column "${name}" holds values eider cannot store (${describe(values.find((v) => kindOf(v) === 'other'))})`);
+  // Keep the input's type when it fits the values: DECIMAL stays DECIMAL, DATE stays DATE.
+  if (inputType) {
+    const fits =
+      kind === 'null' ||
+      ((kind === 'integer' || kind === 'bigint') && NUMERIC.test(inputType)) ||
+      (kind === 'number' && /^(FLOAT|DOUBLE|DECIMAL)/.test(inputType)) ||
+      (kind === 'string' && /^VARCHAR/.test(inputType)) ||
+      (kind === 'boolean' && inputType === 'BOOLEAN') ||
+      (kind === 'date' && /^(DATE|TIMESTAMP)/.test(inputType));
+    if (fits) return inputType;
+  }
+  return { null: 'VARCHAR', integer: 'BIGINT', number: 'DOUBLE', bigint: 'HUGEINT', string: 'VARCHAR', boolean: 'BOOLEAN', date: 'TIMESTAMP' }[kind];
+}

@@ -1,0 +1,19 @@
+import type { WarehouseState } from '../../adapter/adapter.js';
+import { quoteRelation, relation, type Manifest, type ModelNode } from '../../types.js';
+import type { JsRun, Statement } from './index.js';
+import { swapIn } from './table.js';
+
+/** A JavaScript/TypeScript model: the executor runs it into a temporary table, which is swapped in like a table's. */
+export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseState): Statement[] {
+  const tmp = relation(node.relation.schema, `${node.relation.name}__eider_tmp`);
+  const inputs = node.dependsOn.map((id) => {
+    const n = manifest.nodes[id];
+    if (n.kind === 'source') return { kind: 'source' as const, name: `${n.sourceName}.${n.tableName}`, sql: n.sql };
+    const m = n as ModelNode;
+    return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(m.relation) };
+  });
+  const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs };
+  // swapIn builds the temporary table from a SELECT; here the model's function fills it instead.
+  const [dropTmp, , ...swap] = swapIn(node.relation, 'select 1', state);
+  return [dropTmp, run, ...swap];
+}
