@@ -12,7 +12,7 @@ let build: CliResult;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'eider-example-'));
-  for (const part of ['project.yml', 'profiles', 'models', 'seeds', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+  for (const part of ['project.yml', 'package.json', 'profiles', 'models', 'seeds', 'snapshots', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
   build = await runCli(dir, ['build']);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +60,19 @@ describe('the VyaparBazaar example project', () => {
     expect(fresh.code).toBe(0);
     expect(fresh.stdout).toMatch(/^web\.web_sessions .* file mtime +PASS$/m);
     expect(fresh.stdout).toMatch(/^vyapar\.orders .* column +WARN$/m);
+  });
+
+  it('builds the ML layer: RFM features in SQL and k-means segments in TypeScript, the same on every build', async () => {
+    const db = join(dir, 'warehouse/dev.duckdb');
+    const segments = async () => queryFile(db, 'select segment_name, count(*)::int as n from ml.ml_customer_segments group by 1 order by 1');
+    const first = await segments();
+    expect(first.map((r) => r.segment_name)).toEqual(['at_risk', 'champions', 'dormant', 'loyal']);
+    expect(first.reduce((s, r) => s + Number(r.n), 0)).toBe(500);
+    expect((await runCli(dir, ['run', '-s', 'ml_customer_segments'])).code).toBe(0);
+    expect(await segments()).toEqual(first);
+    // The external Parquet export and the price-history snapshot.
+    expect(await queryFile(db, `select count(*)::int as n from marts.mart_daily_sales_export`)).toEqual([{ n: 366 }]);
+    expect(await queryFile(db, `select count(*)::int as n from snapshots.products_snapshot where is_current`)).toEqual([{ n: 120 }]);
   });
 
   it('selects by tag and by graph', async () => {
