@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { runJsModel } from '../execute/js-model.js';
+import { relation } from '../types.js';
+
+/**
+ * Load rate of a JavaScript model that returns its input unchanged (integers, doubles, decimals, strings,
+ * dates, timestamps, booleans, nulls): eider reads the columns, builds the Arquero table, and appends the
+ * result in data chunks. The baseline is DuckDB's own CREATE TABLE AS of the same rows.
+ */
+export async function benchJsLoad(rows: number, repeat: number): Promise<{ rows: number; jsMs: number; ctasMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'eider-js-bench-'));
+  const model = join(dir, 'identity.mjs');
+  writeFileSync(model, "export const refs = ['src'];\nexport default ({ ref }) => ref('src');\n");
+  const adapter = await DuckDbAdapter.open({ path: join(dir, 'db.duckdb'), threads: 1 });
+  const s = adapter.sessions[0];
+  await s.exec(
+    `create table src as select range::integer as id, range * 1.5 as score, (range % 100000 / 100)::decimal(18,2) as amount, 'name ' || (range % 1000) as name, date '2024-01-01' + (range % 365)::integer as day, timestamp '2024-01-01' + range * interval 1 second as at, range % 2 = 0 as flag, case when range % 10 = 0 then null else range end as maybe from range(${rows})`,
+  );
+  const js: number[] = [];
+  const ctas: number[] = [];
+  try {
+    for (let i = 0; i < repeat; i++) {
+      await s.exec('drop table if exists out_js');
+      let t0 = performance.now();
+      await runJsModel(s, { kind: 'js', path: model, model: 'identity', target: relation('main', 'out_js'), inputs: [{ kind: 'ref', name: 'src', sql: 'main.src' }] });
+      js.push(performance.now() - t0);
+      await s.exec('drop table if exists out_ctas');
+      t0 = performance.now();
+      await s.exec('create table out_ctas as select * from main.src');
+      ctas.push(performance.now() - t0);
+    }
+    const [check] = await s.query('select (select count(*) from out_js) = (select count(*) from out_ctas) as same');
+    if (!check.same) throw new Error('the JS model lost rows');
+  } finally {
+    await adapter.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { rows, jsMs: median(js), ctasMs: median(ctas) };
+}
