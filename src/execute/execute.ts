@@ -2,7 +2,7 @@ import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Relation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import type { FileOp, MicroBatch, SchemaSync } from '../plan/materializations/index.js';
+import type { FileOp, MicroBatch, SchemaSync, Upsert } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { JsModelError, runJsModel } from './js-model.js';
 import { locateSqlError } from './sql-errors.js';
@@ -145,6 +145,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
       if (typeof statement !== 'string') {
         if (statement.kind === 'file') fileOp(statement);
         else if (statement.kind === 'js') rows = await runJsModel(session, statement);
+        else if (statement.kind === 'upsert') rows = await upsert(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else await syncSchema(session, statement);
         continue;
@@ -164,6 +165,18 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+async function upsert(session: Session, u: Upsert): Promise<number | undefined> {
+  const target = quoteRelation(u.target);
+  const cols = async (rel: string) => new Set((await session.query(`select column_name as c from (describe ${rel})`)).map((r) => String(r.c).toLowerCase()));
+  const [have, incoming] = [await cols(target), await cols(u.incoming)];
+  const on = u.keys.map((k) => `t.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(' and ');
+  if (have.size === incoming.size && [...have].every((c) => incoming.has(c))) {
+    await session.exec(`delete from ${target} as t using ${u.incoming} as i where ${on}`);
+    return (await session.exec(`insert into ${target} by name select * from ${u.incoming}`)).rows;
+  }
+  return (await session.exec(`merge into ${target} as t using ${u.incoming} as i on (${on}) when matched then update by name when not matched then insert by name`)).rows;
 }
 
 /** Each batch window's rows are replaced in one transaction; the windows come from the table's newest event time or the window asked for. */

@@ -33,7 +33,7 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   const apply: Record<Exclude<typeof inc.strategy, 'microbatch'>, string[]> = {
     append: [`insert into ${target} by name select * from ${incoming}`],
     'delete+insert': [`delete from ${target} as t using ${incoming} as i where ${on}`, `insert into ${target} by name select * from ${incoming}`],
-    merge: [`merge into ${target} as t using ${incoming} as i on (${on}) when matched then update by name when not matched then insert by name`],
+    merge: [],
   };
   return [
     ...carry,
@@ -45,6 +45,7 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
       : []),
     { kind: 'schema_sync', target: node.relation, incoming, mode: inc.onSchemaChange, model: node.name },
     'begin transaction',
+    ...(inc.strategy === 'merge' ? [{ kind: 'upsert' as const, target: node.relation, incoming, keys: inc.uniqueKey }] : []),
     ...apply[inc.strategy as Exclude<typeof inc.strategy, 'microbatch'>],
     'commit',
     `drop table if exists ${incoming}`,

@@ -53,8 +53,20 @@ export interface JsRun {
   readonly inputs: ReadonlyArray<{ readonly kind: 'ref' | 'source'; readonly name: string; readonly sql: string }>;
 }
 
-/** A SQL statement, or a step the executor works out (schema sync, micro-batches), does on files, or runs in JavaScript. */
-export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun;
+/**
+ * merge: when the incoming rows carry every column of the table, replacing matched rows whole (DELETE … USING,
+ * then INSERT) gives MERGE's result several times faster in DuckDB; otherwise MERGE INTO … BY NAME keeps the
+ * columns the incoming rows lack. The executor decides from the columns it finds.
+ */
+export interface Upsert {
+  readonly kind: 'upsert';
+  readonly target: Relation;
+  readonly incoming: string;
+  readonly keys: readonly string[];
+}
+
+/** A SQL statement, or a step the executor works out (schema sync, micro-batches, upserts), does on files, or runs in JavaScript. */
+export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun | Upsert;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */
