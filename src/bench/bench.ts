@@ -229,16 +229,17 @@ async function main(): Promise<void> {
   const sizes = quick ? [100, 1000] : [100, 1000, 5000];
   const compileRows = sizes.map(benchCompile);
   console.log('Compile of a mixed views/tables project (parse + render + DuckDB parser check of every statement + target/ written), in-process, fresh child process per run');
-  console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI   peak memory');
+  console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI (unchanged)   peak memory');
   for (const r of compileRows) {
-    console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(9)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB`);
+    console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(21)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB`);
   }
   const big = compileRows[compileRows.length - 1];
   if (big.models === 5000) {
     console.log(`  targets: 5,000 models in about 1 s, peak under 250 MiB`);
     console.log(`  reference (given, not measured here): dbt parse 42 s, Dataform compile 61 s on a comparable project`);
-    console.log(`  speed-up at 5,000 models: whole CLI ${(42000 / big.cliMs).toFixed(0)}x dbt parse, ${(61000 / big.cliMs).toFixed(0)}x Dataform compile; in-process compile ${(42000 / big.coldMs).toFixed(0)}x and ${(61000 / big.coldMs).toFixed(0)}x`);
-    console.log(`  verdict: time ${big.coldMs <= 1200 ? 'MET' : 'MISSED'} (${fmt(big.coldMs)}; counted as met up to 1.2 s), memory ${big.peakMiB < 250 ? 'MET' : 'MISSED'} (${big.peakMiB.toFixed(0)} MiB)`);
+    console.log(`  speed-up at 5,000 models: whole CLI ${(42000 / big.cliMs).toFixed(0)}x dbt parse, ${(61000 / big.cliMs).toFixed(0)}x Dataform compile; in-process compile with files written ${(42000 / big.coldMs).toFixed(0)}x and ${(61000 / big.coldMs).toFixed(0)}x`);
+    const met = (ms: number) => (ms <= 1200 ? 'MET' : 'MISSED');
+    console.log(`  verdict (about 1 s counted as up to 1.2 s): files unchanged ${met(big.warmMs)} (${fmt(big.warmMs)}), files written ${met(big.coldMs)} (${fmt(big.coldMs)}); memory ${big.peakMiB < 250 ? 'MET' : 'MISSED'} (${big.peakMiB.toFixed(0)} MiB)`);
   }
 
   const n = quick ? 100 : 500;

@@ -29,7 +29,7 @@ function prng(seed: number): () => number {
  * 20% marts, 10% features). Each model past the source layer joins 1–3 models of earlier layers in ~20
  * lines of SQL; every model has the same five columns, so any model can join any other. One model in ten
  * has `not_null` and `unique` tests on its key. `rows` is the size of each source model (the default varies
- * it between 1,000 and 10,000 by model). `mixed` sets tables and views by folder in project.yml and turns one
+ * it between 1,000 and 5,000 by model). `mixed` sets tables and views by folder in project.yml and turns one
  * view model in five into a table with an in-file `{{config}}`.
  */
 export function generateProject(dir: string, n: number, materialized: BenchMaterialization, rows?: number): { models: number; tests: number } {
@@ -50,7 +50,7 @@ export function generateProject(dir: string, n: number, materialized: BenchMater
   for (let i = 0; i < n; i++) {
     const layer = layerOf[i];
     const name = modelName(i, layerOf);
-    const body = layer === 'sources' ? sourceSql(i, rows ?? 1000 + ((i * 7919) % 9001)) : derivedSql(i, rand, layerOf);
+    const body = layer === 'sources' ? sourceSql(i, rows ?? 1000 + ((i * 7919) % 4001)) : derivedSql(i, rand, layerOf);
     const sql = materialized === 'mixed' && folderDefault(layer) === 'view' && i % 5 === 0 ? `{{config materialized="table"}}\n${body}` : body;
     mkdirSync(join(dir, 'models', layer), { recursive: true });
     writeFileSync(join(dir, 'models', layer, `${name}.sql`), sql);
