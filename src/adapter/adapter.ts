@@ -1,4 +1,5 @@
 import type { Relation } from '../types.js';
+import type { Column, ColumnLike } from './columns.js';
 
 export type Row = Record<string, unknown>;
 
@@ -8,9 +9,9 @@ export interface Session {
   exec(sql: string): Promise<{ rows?: number }>;
   query(sql: string): Promise<Row[]>;
   /** A result as columns of plain JS values, with each column's DuckDB type. */
-  queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }>;
+  queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: Column[] }>;
   /** Appends columns of plain JS values to a table, a data chunk (2,048 rows) at a time: columnar, not row by row. */
-  appendColumns(schema: string, table: string, columns: readonly (readonly unknown[])[]): Promise<number>;
+  appendColumns(schema: string, table: string, columns: readonly ColumnLike[]): Promise<number>;
   /** Rows with every value as DuckDB would print it (dates as 2024-01-31, decimals exact), for display. */
   queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }>;
 }

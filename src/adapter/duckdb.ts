@@ -1,6 +1,7 @@
-import { DuckDBDataChunk, DuckDBInstance, JSToDuckDBValueConverter, type DuckDBConnection, type JS } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
 import type { Adapter, RelationKind, Row, Session, WarehouseState } from './adapter.js';
 
 export interface OpenOptions {
@@ -31,31 +32,13 @@ class DuckDbSession implements Session {
     return reader.getRowObjectsJS() as Row[];
   }
 
-  async queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
-    const reader = await this.conn.runAndReadAll(sql);
-    return { names: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), columns: reader.getColumnsJS() as unknown[][] };
+  async queryColumns(sql: string): Promise<{ names: string[]; types: string[]; columns: Column[] }> {
+    const r = await readColumns(this.conn, sql);
+    return { names: r.names, types: r.types.map((t) => t.toString()), columns: r.columns };
   }
 
-  async appendColumns(schema: string, table: string, columns: readonly (readonly unknown[])[]): Promise<number> {
-    const types = (await this.conn.runAndReadAll(`select * from "${schema.replaceAll('"', '""')}"."${table.replaceAll('"', '""')}" limit 0`)).columnTypes();
-    const appender = await this.conn.createAppender(table, schema);
-    const rows = columns[0]?.length ?? 0;
-    const size = 2048;
-    try {
-      for (let start = 0; start < rows; start += size) {
-        const n = Math.min(size, rows - start);
-        const chunk = DuckDBDataChunk.create(types, n);
-        chunk.setColumnsConverted(
-          columns.map((c) => c.slice(start, start + n) as JS[]),
-          JSToDuckDBValueConverter,
-        );
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    return rows;
+  appendColumns(schema: string, table: string, columns: readonly ColumnLike[]): Promise<number> {
+    return appendColumns(this.conn, schema, table, columns);
   }
 
   async queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }> {

@@ -1,6 +1,7 @@
 import * as aq from 'arquero';
 import { pathToFileURL } from 'node:url';
 import type { Session } from '../adapter/adapter.js';
+import { DuckColumn, type Column, type ColumnLike } from '../adapter/columns.js';
 import { importModule } from '../compile/helpers.js';
 import type { JsRun } from '../plan/materializations/index.js';
 import { quoteIdent, quoteRelation } from '../types.js';
@@ -25,7 +26,7 @@ export async function runJsModel(session: Session, run: JsRun): Promise<number> 
   const inputTypes = new Map<string, string>();
   for (const input of run.inputs) {
     const r = await session.queryColumns(`select * from ${input.sql} as eider_input`);
-    const data: Record<string, unknown[]> = {};
+    const data: Record<string, Column> = {};
     r.names.forEach((n, i) => {
       data[n] = r.columns[i] ?? [];
       if (!inputTypes.has(n)) inputTypes.set(n, r.types[i]);
@@ -45,7 +46,11 @@ export async function runJsModel(session: Session, run: JsRun): Promise<number> 
     throw new JsModelError(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, lineIn(e, run.path));
   }
   const { names, columns } = toColumns(result);
-  const types = names.map((n, i) => sqlType(n, columns[i], inputTypes.get(n)));
+  const types = names.map((n, i) => {
+    const c = columns[i];
+    // A column read from the warehouse and returned as it was keeps its own type.
+    return c instanceof DuckColumn ? c.type.toString() : sqlType(n, c, inputTypes.get(n));
+  });
   await session.exec(`create table ${quoteRelation(run.target)} (${names.map((n, i) => `${quoteIdent(n)} ${types[i]}`).join(', ')})`);
   return session.appendColumns(run.target.schema, run.target.name, columns);
 }
@@ -61,11 +66,21 @@ function lineIn(e: unknown, path: string): number | undefined {
 }
 
 /** An Arquero table, or an array of row objects. */
-function toColumns(result: unknown): { names: string[]; columns: unknown[][] } {
-  const t = result as { columnNames?: () => string[]; array?: (name: string) => ArrayLike<unknown> };
+function toColumns(result: unknown): { names: string[]; columns: Array<ArrayLike<unknown> | DuckColumn> } {
+  const t = result as Partial<aq.ColumnTable>;
   if (t && typeof t.columnNames === 'function' && typeof t.array === 'function') {
-    const names = t.columnNames();
-    return { names, columns: names.map((n) => Array.from(t.array!(n))) };
+    const table = t as aq.ColumnTable;
+    const names = table.columnNames();
+    // An unfiltered, unordered table's columns are its data as stored (arrays or typed arrays): no copy.
+    const whole = !table.isFiltered() && !table.isOrdered();
+    return {
+      names,
+      columns: names.map((n) => {
+        const c = table.column(n) as unknown as ColumnLike;
+        if (whole && (c instanceof DuckColumn || Array.isArray(c) || ArrayBuffer.isView(c))) return c as ArrayLike<unknown> | DuckColumn;
+        return table.array(n) as ArrayLike<unknown>;
+      }),
+    };
   }
   if (Array.isArray(result) && result.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
     const names = [...new Set(result.flatMap((r) => Object.keys(r as object)))];
@@ -93,18 +108,29 @@ function kindOf(v: unknown): Kind {
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
 
 /** The DuckDB type of one output column; a column that mixes kinds is the model's mistake. */
-function sqlType(name: string, values: readonly unknown[], inputType?: string): string {
-  const kinds = new Set(values.map(kindOf));
+function sqlType(name: string, values: ArrayLike<unknown>, inputType?: string): string {
+  const kinds = new Set<Kind>();
+  if (ArrayBuffer.isView(values)) kinds.add(values instanceof BigInt64Array || values instanceof BigUint64Array ? 'bigint' : values instanceof Float32Array || values instanceof Float64Array ? 'number' : 'integer');
+  else {
+    let last: Kind = 'null';
+    for (let i = 0; i < values.length; i++) {
+      const k = kindOf(values[i]);
+      if (k !== last) {
+        kinds.add(k);
+        last = k;
+      }
+    }
+  }
   kinds.delete('null');
   if (kinds.has('integer') && kinds.has('number')) kinds.delete('integer');
   if (kinds.has('bigint') && kinds.has('integer')) kinds.delete('integer');
   if (kinds.size > 1) {
     const [a, b] = [...kinds];
-    const row = values.findIndex((v) => kindOf(v) === b);
+    const row = Array.prototype.findIndex.call(values, (v: unknown) => kindOf(v) === b);
     throw new JsModelError(`column "${name}" mixes ${a} and ${b} values (row ${row + 1} is ${b}); a column has one type`);
   }
   const kind = [...kinds][0] ?? 'null';
-  if (kind === 'other') throw new JsModelError(`column "${name}" holds values eider cannot store (${describe(values.find((v) => kindOf(v) === 'other'))})`);
+  if (kind === 'other') throw new JsModelError(`column "${name}" holds values eider cannot store (${describe(Array.prototype.find.call(values, (v: unknown) => kindOf(v) === 'other'))})`);
   // Keep the input's type when it fits the values: DECIMAL stays DECIMAL, DATE stays DATE.
   if (inputType) {
     const fits =

@@ -1,0 +1,444 @@
+import duckdb from '@duckdb/node-bindings';
+import {
+  DuckDBDataChunk,
+  DuckDBDecimalType,
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  JSToDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBType,
+  type JS,
+} from '@duckdb/node-api';
+
+/**
+ * Columnar transfer between DuckDB and JavaScript for JS/TS models.
+ *
+ * The values are the ones @duckdb/node-api's JS converter gives (numbers; bigint for BIGINT; Date for DATE and
+ * TIMESTAMP; numbers for DECIMAL; strings; booleans; null), but the common types move by reading and writing the
+ * vectors' memory directly: a typed-array copy per vector for numbers, one bit test per value for NULLs. The
+ * library's per-value path tests validity with BigInt arithmetic and converts through a generic value object,
+ * which made a 1M-row model spend seconds in conversion. Any other type goes through the library, unchanged.
+ */
+
+/** A column as a model may return it: an array, a typed array, or an Arquero/Arrow-style column. */
+export type ColumnLike = ArrayLike<unknown> | { readonly length: number; at(row: number): unknown; toArray?(): ArrayLike<unknown>; [Symbol.iterator](): Iterator<unknown> };
+
+/** A column as a JS model sees it: a typed array when it is numeric without NULLs, otherwise an array. */
+export type Column = unknown[] | DuckColumn | Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | BigInt64Array;
+
+const DAY_MS = 86_400_000;
+const TWO_32 = 4_294_967_296;
+const textDecoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+type Typed = Exclude<Column, unknown[]>;
+type TypedCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; new (length: number): Typed; BYTES_PER_ELEMENT: number };
+
+/** Plain numeric types: copied as typed arrays. */
+const NUMERIC: Partial<Record<DuckDBTypeId, TypedCtor>> = {
+  [DuckDBTypeId.TINYINT]: Int8Array as unknown as TypedCtor,
+  [DuckDBTypeId.SMALLINT]: Int16Array as unknown as TypedCtor,
+  [DuckDBTypeId.INTEGER]: Int32Array as unknown as TypedCtor,
+  [DuckDBTypeId.UTINYINT]: Uint8Array as unknown as TypedCtor,
+  [DuckDBTypeId.USMALLINT]: Uint16Array as unknown as TypedCtor,
+  [DuckDBTypeId.UINTEGER]: Uint32Array as unknown as TypedCtor,
+  [DuckDBTypeId.FLOAT]: Float32Array as unknown as TypedCtor,
+  [DuckDBTypeId.DOUBLE]: Float64Array as unknown as TypedCtor,
+};
+
+function decimalBytes(t: DuckDBType): number {
+  const w = (t as DuckDBDecimalType).width;
+  return w <= 4 ? 2 : w <= 9 ? 4 : w <= 18 ? 8 : 16;
+}
+
+/** Whether this type has a direct path (both directions). */
+function direct(t: DuckDBType): boolean {
+  const id = t.typeId;
+  if (NUMERIC[id]) return true;
+  if (id === DuckDBTypeId.DECIMAL) return true;
+  return (
+    id === DuckDBTypeId.BIGINT ||
+    id === DuckDBTypeId.BOOLEAN ||
+    id === DuckDBTypeId.VARCHAR ||
+    id === DuckDBTypeId.DATE ||
+    id === DuckDBTypeId.TIMESTAMP ||
+    id === DuckDBTypeId.TIMESTAMP_TZ
+  );
+}
+
+function byteWidth(t: DuckDBType): number {
+  const id = t.typeId;
+  const ctor = NUMERIC[id];
+  if (ctor) return ctor.BYTES_PER_ELEMENT;
+  if (id === DuckDBTypeId.DECIMAL) return decimalBytes(t);
+  if (id === DuckDBTypeId.BOOLEAN) return 1;
+  if (id === DuckDBTypeId.DATE) return 4;
+  if (id === DuckDBTypeId.VARCHAR) return 16;
+  return 8; // BIGINT, TIMESTAMP, TIMESTAMP_TZ
+}
+
+/**
+ * A column kept in DuckDB's own layout, its values made on access: Arquero's column interface (length, at,
+ * iteration, toArray), as Arquero's own Arrow columns are. A model that passes a column through never turns
+ * its dates into Date objects, and eider writes it back with one copy per vector.
+ */
+export class DuckColumn {
+  private readonly get: (i: number) => unknown;
+
+  constructor(
+    /** DuckDB's type of the values, e.g. DATE or DECIMAL(18,2). */
+    readonly type: DuckDBType,
+    /** The values, `byteWidth(type)` bytes each, as in a DuckDB vector. */
+    readonly raw: Uint8Array,
+    /** One byte per row, 0 for NULL; null when no value is NULL. */
+    readonly valid: Uint8Array | null,
+    readonly length: number,
+  ) {
+    this.get = decoder(type, raw, length);
+  }
+
+  at(row: number): unknown {
+    if (row < 0) row += this.length;
+    if (row < 0 || row >= this.length) return undefined;
+    return this.valid && this.valid[row] === 0 ? null : this.get(row);
+  }
+
+  *[Symbol.iterator](): Iterator<unknown> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  toArray(): unknown[] {
+    const out = new Array<unknown>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.at(i);
+    return out;
+  }
+}
+
+/** How one value of a type is read from the raw bytes: the values @duckdb/node-api's JS converter gives. */
+function decoder(t: DuckDBType, raw: Uint8Array, n: number): (i: number) => unknown {
+  const id = t.typeId;
+  const ctor = NUMERIC[id];
+  if (ctor) {
+    const v = new ctor(raw.buffer, raw.byteOffset, n) as unknown as ArrayLike<number>;
+    return (i) => v[i];
+  }
+  if (id === DuckDBTypeId.BIGINT) {
+    const v = new BigInt64Array(raw.buffer, raw.byteOffset, n);
+    return (i) => v[i];
+  }
+  if (id === DuckDBTypeId.BOOLEAN) return (i) => raw[i] !== 0;
+  if (id === DuckDBTypeId.DATE) {
+    const days = new Int32Array(raw.buffer, raw.byteOffset, n);
+    return (i) => new Date(days[i] * DAY_MS);
+  }
+  if (id === DuckDBTypeId.TIMESTAMP || id === DuckDBTypeId.TIMESTAMP_TZ) {
+    const w = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
+    return (i) => new Date(Math.trunc((w[2 * i + 1] * TWO_32 + (w[2 * i] >>> 0)) / 1000));
+  }
+  // DECIMAL: the value as a double.
+  const scale = 10 ** (t as DuckDBDecimalType).scale;
+  const width = decimalBytes(t);
+  if (width === 2) {
+    const v = new Int16Array(raw.buffer, raw.byteOffset, n);
+    return (i) => v[i] / scale;
+  }
+  if (width === 4) {
+    const v = new Int32Array(raw.buffer, raw.byteOffset, n);
+    return (i) => v[i] / scale;
+  }
+  if (width === 8) {
+    const w = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
+    return (i) => (w[2 * i + 1] * TWO_32 + (w[2 * i] >>> 0)) / scale;
+  }
+  const w = new Int32Array(raw.buffer, raw.byteOffset, n * 4);
+  return (i) => {
+    const hi = w[4 * i + 3] * TWO_32 + (w[4 * i + 2] >>> 0);
+    if (hi === 0 || hi === -1) return (hi * TWO_32 * TWO_32 + (w[4 * i + 1] >>> 0) * TWO_32 + (w[4 * i] >>> 0)) / scale;
+    return Number(BigInt.asIntN(128, (BigInt(hi) << 64n) | (BigInt(w[4 * i + 1] >>> 0) << 32n) | BigInt(w[4 * i] >>> 0))) / scale;
+  };
+}
+
+/** One result column being read, a vector at a time. */
+interface Reading {
+  readonly type: DuckDBType;
+  readonly width: number;
+  /** The whole column in DuckDB's layout (direct types other than VARCHAR). */
+  readonly raw: Uint8Array | null;
+  /** Validity bytes, once some value was NULL. */
+  valid: Uint8Array | null;
+  /** Values (VARCHAR and types without a direct path). */
+  readonly values: unknown[];
+  readonly strings?: StringCache;
+}
+
+/** Reads a whole result as columns. */
+export async function readColumns(conn: DuckDBConnection, sql: string): Promise<{ names: string[]; types: DuckDBType[]; columns: Column[] }> {
+  const result = await conn.run(sql);
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const rows = result.rowCount;
+  const reading: Reading[] = types.map((type) => {
+    const fixed = direct(type) && type.typeId !== DuckDBTypeId.VARCHAR;
+    const width = fixed ? byteWidth(type) : 0;
+    return { type, width, raw: fixed ? new Uint8Array(rows * width) : null, valid: null, values: type.typeId === DuckDBTypeId.VARCHAR ? new Array<unknown>(rows) : [], strings: type.typeId === DuckDBTypeId.VARCHAR ? new StringCache() : undefined };
+  });
+  let at = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    reading.forEach((r, c) => {
+      const t = r.type;
+      if (!direct(t)) {
+        for (const v of chunk.convertColumnValues(c, JSDuckDBValueConverter)) r.values.push(v);
+        return;
+      }
+      const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
+      const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
+      if (!r.raw) {
+        readStrings(duckdb.vector_get_data(vector, n * 16), mask, n, r.values, at, r.strings!);
+        return;
+      }
+      r.raw.set(duckdb.vector_get_data(vector, n * r.width), at * r.width);
+      if (mask) {
+        for (let b = 0; b * 8 < n; b++) {
+          if (mask[b] === 255) continue;
+          for (let i = b * 8; i < Math.min(n, b * 8 + 8); i++) {
+            if (!(mask[b] & (1 << (i & 7)))) {
+              r.valid ??= new Uint8Array(rows).fill(1);
+              r.valid[at + i] = 0;
+            }
+          }
+        }
+      }
+    });
+    at += n;
+  }
+  return { names, types, columns: reading.map((r) => finish(r, at)) };
+}
+
+function finish(r: Reading, rows: number): Column {
+  if (!r.raw) return r.values;
+  const ctor = NUMERIC[r.type.typeId];
+  if (!r.valid && ctor) return new ctor(r.raw.buffer, 0, rows);
+  if (!r.valid && r.type.typeId === DuckDBTypeId.BIGINT) return new BigInt64Array(r.raw.buffer, 0, rows);
+  return new DuckColumn(r.type, r.raw, r.valid, rows);
+}
+
+/** Recently made short strings of one column, by their 16 inline bytes: a column of repeated values makes each once. */
+class StringCache {
+  static readonly SIZE = 4096;
+  readonly words = new Int32Array(StringCache.SIZE * 4);
+  readonly strings: Array<string | undefined> = new Array(StringCache.SIZE);
+}
+
+/**
+ * VARCHAR: a 16-byte string_t per value, its length and then up to 12 bytes inline, or a prefix and a pointer for
+ * a longer one. A short value is looked up by its 16 bytes (zero padded, so they are the value) in a direct-mapped
+ * cache before a string is made; ASCII is made with a latin1 slice, anything else with the UTF-8 decoder.
+ */
+function readStrings(bytes: Uint8Array, mask: Uint8Array | null, n: number, out: unknown[], base: number, cache: StringCache): void {
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, n * 4);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n * 16);
+  const { words, strings } = cache;
+  for (let i = 0; i < n; i++) {
+    if (mask && !(mask[i >> 3] & (1 << (i & 7)))) {
+      out[base + i] = null;
+      continue;
+    }
+    const len = w[4 * i] >>> 0;
+    const at = 16 * i;
+    if (len > 12) {
+      out[base + i] = textDecoder.decode(duckdb.get_data_from_pointer(bytes.buffer as ArrayBuffer, bytes.byteOffset + at + 8, len));
+      continue;
+    }
+    const w1 = w[4 * i + 1];
+    const w2 = w[4 * i + 2];
+    const w3 = w[4 * i + 3];
+    const slot = (Math.imul(w1 ^ Math.imul(w2, 0x9e3779b1) ^ Math.imul(w3, 0x85ebca6b), 0x27d4eb2d) ^ len) >>> 20;
+    const k = slot * 4;
+    let str = strings[slot];
+    if (str === undefined || words[k] !== len || words[k + 1] !== w1 || words[k + 2] !== w2 || words[k + 3] !== w3) {
+      str = ((w1 | w2 | w3) & 0x80808080) === 0 ? buf.toString('latin1', at + 4, at + 4 + len) : textDecoder.decode(bytes.subarray(at + 4, at + 4 + len));
+      strings[slot] = str;
+      words[k] = len;
+      words[k + 1] = w1;
+      words[k + 2] = w2;
+      words[k + 3] = w3;
+    }
+    out[base + i] = str;
+  }
+}
+
+/** Appends columns to an existing table in data chunks; column i goes to the table's column i. */
+export async function appendColumns(conn: DuckDBConnection, schema: string, table: string, columns: readonly ColumnLike[]): Promise<number> {
+  const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
+  const types = (await conn.runAndReadAll(`select * from ${q(schema)}.${q(table)} limit 0`)).columnTypes();
+  const appender = await conn.createAppender(table, schema);
+  const rows = columns[0]?.length ?? 0;
+  const size = duckdb.vector_size();
+  // A DuckColumn of the target's type is copied as it is; any other column that is not an array is read into one.
+  const plain = columns.map((col, c): ArrayLike<unknown> | DuckColumn =>
+    Array.isArray(col) || (ArrayBuffer.isView(col) && !(col instanceof DataView)) || (col instanceof DuckColumn && col.type.toString() === types[c].toString())
+      ? (col as ArrayLike<unknown> | DuckColumn)
+      : 'toArray' in col && typeof col.toArray === 'function'
+        ? Array.from(col.toArray())
+        : Array.from(col as Iterable<unknown>),
+  );
+  try {
+    for (let start = 0; start < rows; start += size) {
+      const n = Math.min(size, rows - start);
+      const chunk = DuckDBDataChunk.create(types, n);
+      types.forEach((t, c) => {
+        const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
+        if (direct(t)) writeVector(vector, t, plain[c], start, n);
+        else chunk.setColumnValuesConverted(c, Array.prototype.slice.call(columns[c], start, start + n) as (JS | null)[], JSToDuckDBValueConverter);
+      });
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  return rows;
+}
+
+/** Writes rows [start, start+n) of one column into a chunk's vector. */
+export function writeVector(vector: duckdb.Vector, t: DuckDBType, column: ArrayLike<unknown> | DuckColumn, start: number, n: number): void {
+  const id = t.typeId;
+  const width = byteWidth(t);
+  const validity = new Uint8Array(Math.ceil(n / 64) * 8).fill(255);
+  let nulls = false;
+  const ctor = NUMERIC[id];
+  if (column instanceof DuckColumn || (ctor && column instanceof ctor) || (id === DuckDBTypeId.BIGINT && column instanceof BigInt64Array)) {
+    // Already in DuckDB's layout: one copy.
+    const typed = column instanceof DuckColumn ? column.raw : (column as Uint8Array);
+    duckdb.copy_data_to_vector(vector, 0, typed.buffer as ArrayBuffer, typed.byteOffset + start * width, n * width);
+    const valid = column instanceof DuckColumn ? column.valid : null;
+    if (valid) {
+      for (let i = 0; i < n; i++) {
+        if (valid[start + i] === 0) {
+          validity[i >> 3] &= ~(1 << (i & 7));
+          nulls = true;
+        }
+      }
+      if (nulls) {
+        duckdb.vector_ensure_validity_writable(vector);
+        duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, validity.byteLength);
+      }
+    }
+    return;
+  }
+  const buffer = new ArrayBuffer(n * width);
+  const isNull = (i: number, x: unknown) => {
+    if (x !== null && x !== undefined) return false;
+    validity[i >> 3] &= ~(1 << (i & 7));
+    nulls = true;
+    return true;
+  };
+  if (ctor) {
+    const out = new ctor(buffer, 0, n) as unknown as number[];
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (!isNull(i, x)) out[i] = Number(x);
+    }
+  } else if (id === DuckDBTypeId.BIGINT || id === DuckDBTypeId.TIMESTAMP || id === DuckDBTypeId.TIMESTAMP_TZ || (id === DuckDBTypeId.DECIMAL && width === 8)) {
+    {
+      const halves = new Int32Array(buffer);
+      const big = new BigInt64Array(buffer);
+      const scale = id === DuckDBTypeId.DECIMAL ? 10 ** (t as DuckDBDecimalType).scale : 1;
+      for (let i = 0; i < n; i++) {
+        const x = column[start + i];
+        if (isNull(i, x)) continue;
+        if (typeof x === 'bigint') {
+          big[i] = id === DuckDBTypeId.DECIMAL ? x * 10n ** BigInt((t as DuckDBDecimalType).scale) : x;
+          continue;
+        }
+        const v = x instanceof Date ? x.getTime() * 1000 : id === DuckDBTypeId.DECIMAL ? Math.round(Number(x) * scale) : Number(x);
+        if (Number.isSafeInteger(v)) {
+          halves[2 * i] = v >>> 0;
+          halves[2 * i + 1] = Math.floor(v / TWO_32);
+        } else big[i] = BigInt(Math.round(v));
+      }
+    }
+  } else if (id === DuckDBTypeId.DECIMAL && width === 16) {
+    const scale = 10 ** (t as DuckDBDecimalType).scale;
+    const words = new Int32Array(buffer);
+    const big = new BigInt64Array(buffer);
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (isNull(i, x)) continue;
+      const v = typeof x === 'bigint' ? x * 10n ** BigInt((t as DuckDBDecimalType).scale) : Math.round(Number(x) * scale);
+      if (typeof v === 'number' && Number.isSafeInteger(v)) {
+        words[4 * i] = v >>> 0;
+        words[4 * i + 1] = Math.floor(v / TWO_32);
+        words[4 * i + 2] = words[4 * i + 3] = v < 0 ? -1 : 0;
+      } else {
+        const b = typeof v === 'bigint' ? v : BigInt(v);
+        big[2 * i] = BigInt.asIntN(64, b);
+        big[2 * i + 1] = BigInt.asIntN(64, b >> 64n);
+      }
+    }
+  } else if (id === DuckDBTypeId.DECIMAL) {
+    const scale = 10 ** (t as DuckDBDecimalType).scale;
+    const out = width === 2 ? new Int16Array(buffer) : new Int32Array(buffer);
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (!isNull(i, x)) out[i] = Math.round(Number(x) * scale);
+    }
+  } else if (id === DuckDBTypeId.BOOLEAN) {
+    const out = new Uint8Array(buffer);
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (!isNull(i, x)) out[i] = x ? 1 : 0;
+    }
+  } else if (id === DuckDBTypeId.DATE) {
+    const out = new Int32Array(buffer);
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (!isNull(i, x)) out[i] = Math.floor((x instanceof Date ? x.getTime() : Number(x)) / DAY_MS);
+    }
+  } else {
+    // VARCHAR: a string of up to 12 UTF-8 bytes is written inline into its 16-byte string_t (zero padded, as
+    // DuckDB compares them); a longer one is handed to DuckDB, which copies it into the vector's own heap.
+    const bytes = new Uint8Array(buffer);
+    const lengths = new Uint32Array(buffer);
+    const long: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (isNull(i, x)) continue;
+      const str = typeof x === 'string' ? x : String(x);
+      if (str.length > 12) {
+        long.push(i);
+        continue;
+      }
+      let k = 0;
+      for (; k < str.length; k++) {
+        const code = str.charCodeAt(k);
+        if (code > 127) break;
+        bytes[i * 16 + 4 + k] = code;
+      }
+      if (k === str.length) lengths[i * 4] = k;
+      else {
+        const { written, read } = encoder.encodeInto(str, bytes.subarray(i * 16 + 4, i * 16 + 16));
+        if (read === str.length) {
+          bytes.fill(0, i * 16 + 4 + written, i * 16 + 16);
+          lengths[i * 4] = written;
+        } else {
+          bytes.fill(0, i * 16 + 4, i * 16 + 16);
+          long.push(i);
+        }
+      }
+    }
+    duckdb.copy_data_to_vector(vector, 0, buffer, 0, buffer.byteLength);
+    for (const i of long) {
+      const x = column[start + i];
+      duckdb.vector_assign_string_element(vector, i, typeof x === 'string' ? x : String(x));
+    }
+  }
+  if (id !== DuckDBTypeId.VARCHAR) duckdb.copy_data_to_vector(vector, 0, buffer, 0, buffer.byteLength);
+  if (nulls) {
+    duckdb.vector_ensure_validity_writable(vector);
+    duckdb.copy_data_to_vector_validity(vector, 0, validity.buffer, 0, validity.byteLength);
+  }
+}
