@@ -1,14 +1,8 @@
-import duckdb from '@duckdb/node-bindings';
-import {
-  DuckDBDataChunk,
-  DuckDBDecimalType,
-  DuckDBTypeId,
-  JSDuckDBValueConverter,
-  JSToDuckDBValueConverter,
-  type DuckDBConnection,
-  type DuckDBType,
-  type JS,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDecimalType, DuckDBType, DuckDBTypeId as TypeId, JS } from '@duckdb/node-api';
+import type { Vector } from '@duckdb/node-bindings';
+import { duckdbApi, duckdbBindings as duckdb } from './load.js';
+
+const { DuckDBDataChunk, DuckDBTypeId, JSDuckDBValueConverter, JSToDuckDBValueConverter } = duckdbApi;
 
 /**
  * Columnar transfer between DuckDB and JavaScript for JS/TS models.
@@ -35,7 +29,7 @@ type Typed = Exclude<Column, unknown[]>;
 type TypedCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Typed; new (length: number): Typed; BYTES_PER_ELEMENT: number };
 
 /** Plain numeric types: copied as typed arrays. */
-const NUMERIC: Partial<Record<DuckDBTypeId, TypedCtor>> = {
+const NUMERIC: Partial<Record<TypeId, TypedCtor>> = {
   [DuckDBTypeId.TINYINT]: Int8Array as unknown as TypedCtor,
   [DuckDBTypeId.SMALLINT]: Int16Array as unknown as TypedCtor,
   [DuckDBTypeId.INTEGER]: Int32Array as unknown as TypedCtor,
@@ -304,7 +298,7 @@ export async function appendColumns(conn: DuckDBConnection, schema: string, tabl
 }
 
 /** Writes rows [start, start+n) of one column into a chunk's vector. */
-export function writeVector(vector: duckdb.Vector, t: DuckDBType, column: ArrayLike<unknown> | DuckColumn, start: number, n: number): void {
+export function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unknown> | DuckColumn, start: number, n: number): void {
   const id = t.typeId;
   const width = byteWidth(t);
   const validity = new Uint8Array(Math.ceil(n / 64) * 8).fill(255);

@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbApi } from './load.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
@@ -55,7 +56,7 @@ class DuckDbSession implements Session {
 
 export class DuckDbAdapter implements Adapter {
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly instance: import('@duckdb/node-api').DuckDBInstance,
     readonly sessions: DuckDbSession[],
     private readonly key: string | undefined,
   ) {}
@@ -67,7 +68,7 @@ export class DuckDbAdapter implements Adapter {
     if (key) mkdirSync(dirname(key), { recursive: true });
     const config: Record<string, string> = { ...opts.settings };
     if (opts.readOnly) config.access_mode = 'READ_ONLY';
-    const instance = await DuckDBInstance.create(opts.path, config);
+    const instance = await duckdbApi.DuckDBInstance.create(opts.path, config);
     if (key) openFiles.add(key);
     const sessions: DuckDbSession[] = [];
     for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));

@@ -1,4 +1,4 @@
-import * as aq from 'arquero';
+import type * as Arquero from 'arquero';
 import { pathToFileURL } from 'node:url';
 import type { Session } from '../adapter/adapter.js';
 import { DuckColumn, type Column, type ColumnLike } from '../adapter/columns.js';
@@ -22,7 +22,9 @@ export class JsModelError extends Error {
  */
 export async function runJsModel(session: Session, run: JsRun): Promise<number> {
   const fn = (await importModule(run.path)).default as (ctx: unknown) => unknown;
-  const tables = new Map<string, aq.ColumnTable>();
+  // Loaded here, not at startup: Arquero takes a tenth of a second to import and most runs have no JS model.
+  const aq = await import('arquero');
+  const tables = new Map<string, Arquero.ColumnTable>();
   const inputTypes = new Map<string, string>();
   for (const input of run.inputs) {
     const r = await session.queryColumns(`select * from ${input.sql} as eider_input`);
@@ -67,9 +69,9 @@ function lineIn(e: unknown, path: string): number | undefined {
 
 /** An Arquero table, or an array of row objects. */
 function toColumns(result: unknown): { names: string[]; columns: Array<ArrayLike<unknown> | DuckColumn> } {
-  const t = result as Partial<aq.ColumnTable>;
+  const t = result as Partial<Arquero.ColumnTable>;
   if (t && typeof t.columnNames === 'function' && typeof t.array === 'function') {
-    const table = t as aq.ColumnTable;
+    const table = t as Arquero.ColumnTable;
     const names = table.columnNames();
     // An unfiltered, unordered table's columns are its data as stored (arrays or typed arrays): no copy.
     const whole = !table.isFiltered() && !table.isOrdered();
