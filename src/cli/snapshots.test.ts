@@ -52,6 +52,37 @@ describe('snapshots (SCD type 2)', () => {
     ]);
   });
 
+  it('check_cols as a comma-separated list, and check_cols="all" over a composite unique_key, NULLs equal to NULLs', async () => {
+    const stock = (rows: string[]) => `shop,product_id,name,price,note\n${rows.join('\n')}\n`;
+    p = testProject({
+      'seeds/stock.csv': stock(['s1,1,Tawa,100,', 's1,2,Kurta,200,sale', 's2,1,Tawa,110,']),
+      'snapshots/listed.sql': '{{config unique_key="product_id" strategy="check" check_cols="price, name"}}\nselect product_id, name, price from {{ref "stock"}} where shop = \'s1\'',
+      'snapshots/every.sql': '{{config unique_key="shop, product_id" strategy="check" check_cols="all"}}\nselect shop, product_id, name, price, note from {{ref "stock"}}',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    // s1/1 renamed, s2/1 unchanged (its note is still NULL), s1/2 only its note changed.
+    p.write('seeds/stock.csv', stock(['s1,1,Tawa Pro,100,', 's1,2,Kurta,200,', 's2,1,Tawa,110,']));
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const versions = (table: string, key: string) => p!.query(`select ${key}, name, is_current from main.${table} order by all`);
+    expect(await versions('listed', 'product_id::int as id')).toEqual([
+      { id: 1, name: 'Tawa', is_current: false },
+      { id: 1, name: 'Tawa Pro', is_current: true },
+      { id: 2, name: 'Kurta', is_current: true }, // only the unchecked note changed
+    ]);
+    expect(await p.query('select shop, product_id::int as id, name, note, is_current from main.every order by all')).toEqual([
+      { shop: 's1', id: 1, name: 'Tawa', note: null, is_current: false },
+      { shop: 's1', id: 1, name: 'Tawa Pro', note: null, is_current: true },
+      { shop: 's1', id: 2, name: 'Kurta', note: 'sale', is_current: false },
+      { shop: 's1', id: 2, name: 'Kurta', note: null, is_current: true },
+      { shop: 's2', id: 1, name: 'Tawa', note: null, is_current: true },
+    ]);
+    // Unchanged input: no new versions anywhere.
+    expect((await p.run('snapshot')).stdout).toMatch(/OK updated snapshot main\.every .*0 rows/);
+    expect(await p.query('select count(*)::int as n from main.every')).toEqual([{ n: 5 }]);
+  });
+
   it('a snapshot without its strategy\'s columns is an error at its file', async () => {
     p = testProject({ 'snapshots/s.sql': '{{config strategy="timestamp"}}\nselect 1 as id', 'snapshots/c.sql': '{{config unique_key="id" strategy="check"}}\nselect 1 as id' });
     const r = await p.run('build');

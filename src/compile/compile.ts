@@ -508,7 +508,7 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
         ? {
             sql: '',
             strategy: (config.incremental_strategy as NonNullable<ModelNode['incremental']>['strategy']) ?? (config.unique_key ? 'merge' : 'append'),
-            uniqueKey: list(config.unique_key),
+            uniqueKey: columns(config.unique_key),
             onSchemaChange: (config.on_schema_change as NonNullable<ModelNode['incremental']>['onSchemaChange']) ?? 'ignore',
             eventTime: config.event_time as string | undefined,
             batchSize: (config.batch_size as NonNullable<ModelNode['incremental']>['batchSize']) ?? 'day',
@@ -521,9 +521,9 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
       config.materialized === 'snapshot'
         ? {
             strategy: (config.strategy as 'timestamp' | 'check') ?? 'timestamp',
-            uniqueKey: list(config.unique_key),
+            uniqueKey: columns(config.unique_key),
             updatedAt: config.updated_at as string | undefined,
-            checkCols: list(config.check_cols),
+            checkCols: columns(config.check_cols),
             invalidateHardDeletes: config.invalidate_hard_deletes === true,
             runStartedAt,
           }
@@ -540,11 +540,16 @@ function externalOf(def: ProjectDef, model: ModelDef, config: Record<string, unk
   if (path === outputDir || !path.startsWith(`${outputDir}${sep}`)) {
     diagnostics.push({ severity: 'error', file: model.file.path, line: 1, message: `model "${model.name}": external location ${String(config.location)} is outside the project's output folder ${def.paths.output}/` });
   }
-  return { path, format, partitionBy: list(config.partition_by) };
+  return { path, format, partitionBy: columns(config.partition_by) };
 }
 
 function list(v: unknown): string[] {
   return v === undefined ? [] : typeof v === 'string' ? [v] : (v as string[]);
+}
+
+/** A list of columns: a YAML list, or a string of comma-separated names as a template's config gives it. */
+function columns(v: unknown): string[] {
+  return list(v).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c !== '');
 }
 
 /** Strategy rules that need the merged config: merge and delete+insert match rows by a unique key. */

@@ -2,7 +2,7 @@ import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Relation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import type { FileOp, MicroBatch, SchemaSync, Upsert } from '../plan/materializations/index.js';
+import type { ChangedRows, FileOp, MicroBatch, SchemaSync, Upsert } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { JsModelError, runJsModel } from './js-model.js';
 import { locateSqlError } from './sql-errors.js';
@@ -147,6 +147,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
         else if (statement.kind === 'js') rows = await runJsModel(session, statement);
         else if (statement.kind === 'upsert') rows = await upsert(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
+        else if (statement.kind === 'changed_rows') await changedRows(session, statement);
         else await syncSchema(session, statement);
         continue;
       }
@@ -165,6 +166,15 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+}
+
+async function changedRows(session: Session, c: ChangedRows): Promise<void> {
+  const target = quoteRelation(c.target);
+  const names = async (rel: string) => (await session.query(`select column_name as c from (describe ${rel})`)).map((r) => String(r.c));
+  const have = new Set((await names(target)).map((n) => n.toLowerCase()));
+  const shared = (await names(c.incoming)).filter((n) => have.has(n.toLowerCase())).map(quoteIdent).join(', ');
+  const keys = c.keys.map(quoteIdent).join(', ');
+  await session.exec(`create or replace temp table ${c.into} as select ${keys} from (select ${shared} from ${c.incoming} except select ${shared} from ${target} where is_current)`);
 }
 
 async function upsert(session: Session, u: Upsert): Promise<number | undefined> {

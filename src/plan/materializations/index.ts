@@ -65,8 +65,20 @@ export interface Upsert {
   readonly keys: readonly string[];
 }
 
+/**
+ * snapshot check_cols: all — the keys of incoming rows that differ from the current version in any column they
+ * share with the snapshot (NULLs compare equal), into a temporary table. The executor reads the columns.
+ */
+export interface ChangedRows {
+  readonly kind: 'changed_rows';
+  readonly target: Relation;
+  readonly incoming: string;
+  readonly keys: readonly string[];
+  readonly into: string;
+}
+
 /** A SQL statement, or a step the executor works out (schema sync, micro-batches, upserts), does on files, or runs in JavaScript. */
-export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun | Upsert;
+export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun | Upsert | ChangedRows;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */

@@ -1,5 +1,6 @@
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
+import type { Statement } from './index.js';
 import { swapIn } from './table.js';
 
 /**
@@ -8,7 +9,7 @@ import { swapIn } from './table.js';
  * rows whose key vanished, and insert the new versions — in one transaction. valid_from / valid_to /
  * is_current are added to the model's columns. Re-running on unchanged input changes nothing.
  */
-export function snapshot(node: ModelNode, state: WarehouseState): string[] {
+export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
   const snap = node.snapshot!;
   const target = quoteRelation(node.relation);
   const runAt = `${quoteLiteral(snap.runStartedAt)}::timestamptz::timestamp`;
@@ -21,15 +22,21 @@ export function snapshot(node: ModelNode, state: WarehouseState): string[] {
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_snapshot`);
   const keys = snap.uniqueKey.map(quoteIdent);
   const match = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
+  // check_cols: all — a row changed when its columns, all of them, differ from the current version's.
+  const checkAll = snap.strategy === 'check' && snap.checkCols.length === 1 && snap.checkCols[0].toLowerCase() === 'all';
+  const changedKeys = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_changed`);
   const changed =
     snap.strategy === 'timestamp'
       ? `${validFrom('i')} > t.valid_from`
-      : `(${snap.checkCols.map((c) => `t.${quoteIdent(c)} is distinct from i.${quoteIdent(c)}`).join(' or ')})`;
+      : checkAll
+        ? `(${keys.map((k) => `t.${k}`).join(', ')}) in (select ${keys.join(', ')} from ${changedKeys})`
+        : `(${snap.checkCols.map((c) => `t.${quoteIdent(c)} is distinct from i.${quoteIdent(c)}`).join(' or ')})`;
   const carry = existing === 'table' ? [] : [`create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
   return [
     ...carry,
     `create or replace temp table ${incoming} as\n${node.sql}`,
     `select error(${quoteLiteral(`snapshot ${node.name}: `)} || n || ${quoteLiteral(` rows have a null unique_key (${snap.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
+    ...(checkAll ? [{ kind: 'changed_rows' as const, target: node.relation, incoming, keys: snap.uniqueKey, into: changedKeys }] : []),
     'begin transaction',
     `update ${target} as t set valid_to = ${snap.strategy === 'timestamp' ? validFrom('i') : runAt}, is_current = false from ${incoming} as i where ${match} and t.is_current and ${changed}`,
     ...(snap.invalidateHardDeletes
@@ -38,5 +45,6 @@ export function snapshot(node: ModelNode, state: WarehouseState): string[] {
     `insert into ${target} by name select i.*, ${validFrom('i')} as valid_from, cast(null as timestamp) as valid_to, true as is_current from ${incoming} as i where not exists (select 1 from ${target} as t where ${match} and t.is_current)`,
     'commit',
     `drop table if exists ${incoming}`,
+    ...(checkAll ? [`drop table if exists ${changedKeys}`] : []),
   ];
 }
