@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { queryFile, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
@@ -38,6 +38,33 @@ describe('external models', () => {
     expect(await p.query('select count(*)::int as n from main.parts')).toEqual([{ n: 4 }]);
     expect(await p.query('select sum(revenue)::int as s from main.as_csv')).toEqual([{ s: 12 }]);
     expect(await p.query('select sum(revenue)::int as s from main.as_json')).toEqual([{ s: 18 }]);
+  });
+
+  it('in a swap build the files move into place only when the release is published', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: prod\n  targets:\n    prod:\n      path: warehouse/prod.duckdb\n',
+      'models/export.sql': `{{config materialized="external" location="daily.parquet"}}\n${daily(10)}`,
+      // A data test that reads the model: it must see this build's rows, not the published ones.
+      'tests/small_revenue.sql': 'select * from {{ref "export"}} where revenue > 100',
+    });
+    const prod = join(p.dir, 'warehouse/prod.duckdb');
+    const file = join(p.dir, 'output/daily.parquet');
+    const published = async () => ({
+      file: (await queryFile(prod, `select sum(revenue)::int as s from read_parquet('${file}')`))[0].s,
+      view: (await queryFile(prod, 'select sum(revenue)::int as s from main.export'))[0].s,
+      staged: readdirSync(join(p!.dir, 'output')).filter((f) => f !== 'daily.parquet'),
+    });
+    expect((await p.run('build')).code).toBe(0);
+    expect(await published()).toEqual({ file: 60, view: 60, staged: [] });
+    p.write('models/export.sql', `{{config materialized="external" location="daily.parquet"}}\n${daily(100)}`);
+    const failed = await p.run('build');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/FAIL .*small_revenue/);
+    expect(failed.stderr).toMatch(/Nothing was published/);
+    expect(await published()).toEqual({ file: 60, view: 60, staged: [] });
+    p.write('models/export.sql', `{{config materialized="external" location="daily.parquet"}}\n${daily(20)}`);
+    expect((await p.run('build')).code).toBe(0);
+    expect(await published()).toEqual({ file: 120, view: 120, staged: [] });
   });
 
   it('a location outside the output folder is an error, and nothing is written', async () => {

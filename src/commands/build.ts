@@ -4,6 +4,7 @@ import { execute } from '../execute/execute.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
 import { planRun, type PlanMode } from '../plan/plan.js';
+import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
 import { openInPlace } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
@@ -65,7 +66,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd });
+    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,
@@ -96,11 +97,13 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       const status = swap ? (ok ? 'published' : 'failed') : 'in_place';
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
       if (!swap || ok) for (const sql of [...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root))]) await adapter.sessions[0].exec(sql);
+      // External models' files, staged beside their final paths until the release is published.
+      const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && ok) {
-        await release.publish();
+        await release.publish(files);
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
       } else if (release) {
-        await release.discard();
+        await release.discard(files);
         const why = interrupt.signal.aborted ? 'the build was interrupted' : 'a node or an error-severity test failed';
         reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
       }

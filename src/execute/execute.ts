@@ -1,7 +1,7 @@
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Relation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { prepareStaged, replaceWithStaged } from './files.js';
 import type { ChangedRows, FileOp, MicroBatch, SchemaSync, Upsert } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { JsModelError, runJsModel } from './js-model.js';
@@ -243,18 +243,9 @@ function step(d: Date, size: MicroBatch['batchSize'], n: number): Date {
 
 /** External files: written beside the final path, then renamed into place (a folder via a second name, removed after). */
 function fileOp(f: FileOp): void {
-  if (f.op === 'prepare') {
-    mkdirSync(f.path, { recursive: true });
-    rmSync(f.staged, { recursive: true, force: true });
-    return;
-  }
-  if (existsSync(f.path) && statSync(f.path).isDirectory()) {
-    const old = `${f.path}.eider-old`;
-    rmSync(old, { recursive: true, force: true });
-    renameSync(f.path, old);
-    renameSync(f.staged, f.path);
-    rmSync(old, { recursive: true, force: true });
-  } else renameSync(f.staged, f.path);
+  if (f.op === 'prepare') prepareStaged(f.path, f.staged);
+  else if (f.op === 'replace') replaceWithStaged(f.path, f.staged);
+  // 'publish': moved into place by the release's publish, once every node and test passed.
 }
 
 /**

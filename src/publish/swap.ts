@@ -2,6 +2,8 @@ import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdi
 import { basename, dirname, join } from 'node:path';
 import type { Adapter, WarehouseState } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { replaceWithStaged } from '../execute/files.js';
+import type { FileOp } from '../plan/materializations/index.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type TargetDef } from '../types.js';
 import { HISTORY_SCHEMA, HISTORY_TABLES } from './history.js';
 
@@ -69,9 +71,17 @@ export class SwapRelease {
     return { catalog: CURRENT, relations: new Map(rows.map((r) => [`${r.s}.${r.n}`.toLowerCase(), r.t === 'VIEW' ? 'view' : 'table'] as const)) };
   }
 
-  /** Checkpoint, close, check, fsync, keep the current release, and rename the new file over the target. */
-  async publish(): Promise<void> {
+  /**
+   * Moves the external models' staged files into place and points the release's views at them (a view is bound
+   * to files that exist); checkpoint, close, check, fsync; keep the current release; rename the new file over
+   * the target.
+   */
+  async publish(files: readonly FileOp[] = []): Promise<void> {
     const s = this.adapter.sessions[0];
+    for (const f of files) {
+      replaceWithStaged(f.path, f.staged);
+      if (f.view) await s.exec(f.view);
+    }
     await s.exec(`detach database if exists ${CURRENT}`);
     await s.exec('checkpoint');
     await this.adapter.close();
@@ -96,10 +106,11 @@ export class SwapRelease {
     pruneReleases(target, this.target.keepReleases);
   }
 
-  /** Nothing is published: the build file goes away. */
-  async discard(): Promise<void> {
+  /** Nothing is published: the build file and any staged external files go away. */
+  async discard(files: readonly FileOp[] = []): Promise<void> {
     if (this.open) await this.adapter.close();
     this.open = false;
+    for (const f of files) rmSync(f.staged, { recursive: true, force: true });
     rmSync(this.buildPath, { force: true });
     rmSync(`${this.buildPath}.wal`, { force: true });
   }

@@ -18,12 +18,17 @@ export interface SchemaSync {
   readonly model: string;
 }
 
-/** File work around external models: make the folder and clear a stale staged copy; move the staged copy into place. */
+/**
+ * File work around external models: make the folder and clear a stale staged copy; move the staged copy into
+ * place. In a swap build the move waits for the publish (`publish`: the step only marks it, with the view
+ * that points the release at the final path), so a failed build leaves the published files as they were.
+ */
 export interface FileOp {
   readonly kind: 'file';
-  readonly op: 'prepare' | 'replace';
+  readonly op: 'prepare' | 'replace' | 'publish';
   readonly path: string;
   readonly staged: string;
+  readonly view?: string;
 }
 
 /**
@@ -86,6 +91,8 @@ export interface PlanOptions {
   /** microbatch backfill window (ISO dates or timestamps; the end is exclusive). */
   readonly eventTimeStart?: string;
   readonly eventTimeEnd?: string;
+  /** A swap build: files (external models) move into place when the release is published, not before. */
+  readonly deferFiles?: boolean;
 }
 
 /** The statements that build one node, in order. Pure: the same node, state and options give the same SQL. */
