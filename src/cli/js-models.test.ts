@@ -77,6 +77,16 @@ describe('JavaScript/TypeScript models', () => {
     expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name like '%eider_tmp%'`)).toEqual([{ n: 0 }]);
   });
 
+  it('a TypeScript model outside an ES-module package loads as CommonJS and still reports its line', async () => {
+    p = testProject({
+      'models/base.sql': base,
+      'models/m.ts': "import { basename } from 'node:path';\nexport const refs = ['base'];\n\nexport default ({ ref, aq }: any) => {\n  const n: number = aq.table({ x: [1, 2] }).numRows();\n  throw new Error(`only ${n} centroids in ${basename('a/b')}`);\n};\n",
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/m\.ts:6: Error: only 2 centroids in b/);
+  });
+
   it('the wrong shape, a column of mixed types, an undeclared ref, and a module without a default function', async () => {
     p = testProject({
       'models/base.sql': base,

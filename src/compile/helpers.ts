@@ -1,4 +1,6 @@
-import { basename, extname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../errors.js';
 
@@ -26,13 +28,41 @@ export async function loadHelperModules(root: string, files: readonly string[], 
   return helpers;
 }
 
+/**
+ * Imports a .js/.mjs module, or a .ts one without a build step (tsx). A .ts file in an ES-module package
+ * (`"type": "module"`) loads as ESM; elsewhere it loads as CommonJS through tsx's require hook, which keeps
+ * the file's own path and line numbers in stack traces (tsx's ESM API would run it from a data: URL).
+ */
 export async function importModule(abs: string): Promise<Record<string, unknown>> {
   if (extname(abs) === '.ts') {
-    const { tsImport } = await import('tsx/esm/api');
-    const mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
-    // A .ts file outside an ESM package loads as CommonJS: its exports arrive under `default`.
-    const inner = mod.default as Record<string, unknown> | undefined;
-    return inner && typeof inner === 'object' && ('default' in inner || Object.keys(mod).length === 1) ? inner : mod;
+    if (packageType(dirname(abs)) === 'module') {
+      const { tsImport } = await import('tsx/esm/api');
+      return (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
+    }
+    if (!cjsHook) {
+      const { register } = require('tsx/cjs/api') as typeof import('tsx/cjs/api');
+      register();
+      cjsHook = true;
+    }
+    return require(abs) as Record<string, unknown>;
   }
   return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+}
+
+const require = createRequire(import.meta.url);
+let cjsHook = false;
+
+/** The "type" of the nearest package.json above a folder. */
+function packageType(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const file = join(d, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { type?: string }).type;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(d) === d) return undefined;
+  }
 }
