@@ -35,6 +35,23 @@ describe('incremental models', () => {
     });
   }
 
+  for (const strategy of ['delete+insert', 'merge']) {
+    it(`${strategy} with a unique_key of two columns, given as "shop, id"`, async () => {
+      const stock = (r: string[]) => `shop,id,amount,updated_at\n${r.join('\n')}\n`;
+      const sql = `{{config materialized="incremental" incremental_strategy="${strategy}" unique_key="shop, id"}}\nselect shop, id, amount, updated_at from {{ref "src"}}\n{{#if is_incremental}}where updated_at > (select max(updated_at) from {{this}}){{/if}}\n`;
+      p = testProject({ 'seeds/src.csv': stock(['a,1,10,2024-01-01 00:00:00', 'b,1,20,2024-01-01 00:00:00']), 'models/inc.sql': sql });
+      expect((await p.run('build')).code).toBe(0);
+      // Only shop b's row 1 changed: shop a's row 1 (same id) must stay.
+      p.write('seeds/src.csv', stock(['a,1,10,2024-01-01 00:00:00', 'b,1,25,2024-01-03 00:00:00']));
+      const r = await p.run('build');
+      expect(r.stdout).toMatch(/OK updated incremental main\.inc .*1 rows?/);
+      expect(await p.query('select shop, id::int as id, amount::int as amount from main.inc order by all')).toEqual([
+        { shop: 'a', id: 1, amount: 10 },
+        { shop: 'b', id: 1, amount: 25 },
+      ]);
+    });
+  }
+
   it('a null in the unique key is an error naming the model; nothing is applied, and a re-run adds no duplicates', async () => {
     p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model('merge') });
     expect((await p.run('build')).code).toBe(0);
