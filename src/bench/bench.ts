@@ -22,6 +22,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units'] as const;
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
+for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+const want = (s: (typeof SECTIONS)[number]) => !only || only.has(s);
 const REPEAT = quick ? 1 : 3;
 const work = mkdtempSync(join(tmpdir(), 'eider-bench-'));
 const silent = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WriteStream;
@@ -226,60 +232,79 @@ function benchUnits(n: number): { tests: number; cliMs: number } {
 
 async function main(): Promise<void> {
   console.log(`eider benchmark${quick ? ' (quick)' : ''}: node ${process.version}, median of ${REPEAT}\n`);
-  const sizes = quick ? [100, 1000] : [100, 1000, 5000];
-  const compileRows = sizes.map(benchCompile);
-  console.log('Compile of a mixed views/tables project (parse + render + DuckDB parser check of every statement + target/ written), in-process, fresh child process per run');
-  console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI (unchanged)   peak memory');
-  for (const r of compileRows) {
-    console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(21)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB`);
+  let compileRows: CompileRow[] | undefined;
+  let buildRows: Awaited<ReturnType<typeof benchBuild>>[] | undefined;
+  let testRows: Awaited<ReturnType<typeof benchTests>> | undefined;
+  let incRows: Awaited<ReturnType<typeof benchIncremental>> | undefined;
+  let jsLoad: Awaited<ReturnType<typeof benchJsLoad>> | undefined;
+  let units: ReturnType<typeof benchUnits> | undefined;
+  if (want('compile')) {
+    const sizes = quick ? [100, 1000] : [100, 1000, 5000];
+    compileRows = sizes.map(benchCompile);
+    console.log('Compile of a mixed views/tables project (parse + render + DuckDB parser check of every statement + target/ written), in-process, fresh child process per run');
+    console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI (unchanged)   peak memory');
+    for (const r of compileRows) {
+      console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(21)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB`);
+    }
+    const big = compileRows[compileRows.length - 1];
+    if (big.models === 5000) {
+      console.log(`  targets: 5,000 models in about 1 s, peak under 250 MiB`);
+      console.log(`  reference (given, not measured here): dbt parse 42 s, Dataform compile 61 s on a comparable project`);
+      console.log(`  speed-up at 5,000 models: whole CLI ${(42000 / big.cliMs).toFixed(0)}x dbt parse, ${(61000 / big.cliMs).toFixed(0)}x Dataform compile; in-process compile with files written ${(42000 / big.coldMs).toFixed(0)}x and ${(61000 / big.coldMs).toFixed(0)}x`);
+      const met = (ms: number) => (ms <= 1200 ? 'MET' : 'MISSED');
+      console.log(`  verdict (about 1 s counted as up to 1.2 s): files unchanged ${met(big.warmMs)} (${fmt(big.warmMs)}), files written ${met(big.coldMs)} (${fmt(big.coldMs)}); memory ${big.peakMiB < 250 ? 'MET' : 'MISSED'} (${big.peakMiB.toFixed(0)} MiB)`);
+    }
   }
-  const big = compileRows[compileRows.length - 1];
-  if (big.models === 5000) {
-    console.log(`  targets: 5,000 models in about 1 s, peak under 250 MiB`);
-    console.log(`  reference (given, not measured here): dbt parse 42 s, Dataform compile 61 s on a comparable project`);
-    console.log(`  speed-up at 5,000 models: whole CLI ${(42000 / big.cliMs).toFixed(0)}x dbt parse, ${(61000 / big.cliMs).toFixed(0)}x Dataform compile; in-process compile with files written ${(42000 / big.coldMs).toFixed(0)}x and ${(61000 / big.coldMs).toFixed(0)}x`);
-    const met = (ms: number) => (ms <= 1200 ? 'MET' : 'MISSED');
-    console.log(`  verdict (about 1 s counted as up to 1.2 s): files unchanged ${met(big.warmMs)} (${fmt(big.warmMs)}), files written ${met(big.coldMs)} (${fmt(big.coldMs)}); memory ${big.peakMiB < 250 ? 'MET' : 'MISSED'} (${big.peakMiB.toFixed(0)} MiB)`);
+
+  if (want('build')) {
+    const n = quick ? 100 : 500;
+    buildRows = [await benchBuild('view', n), await benchBuild('table', n)];
+    console.log(`\nBuild of ${n}-model DAGs (plan + execute, tests included) against raw @duckdb/node-api running the same statements in order`);
+    const tt = buildRows[0].threads;
+    console.log(`  DAG      nodes   raw DuckDB   eider 1 thread (ratio)   eider ${tt} threads (ratio)   whole CLI build`);
+    for (const r of buildRows) {
+      console.log(
+        `  ${r.kind.padEnd(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.rawMs).padStart(10)}   ${fmt(r.eider1Ms).padStart(13)} (${(r.eider1Ms / r.rawMs).toFixed(2)}x)   ${fmt(r.eider4Ms).padStart(14)} (${(r.eider4Ms / r.rawMs).toFixed(2)}x)   ${fmt(r.cliMs).padStart(15)}`,
+      );
+    }
+    console.log('  target: eider within 1.15x of raw DuckDB (dbt-duckdb is about 15x)');
+    for (const r of buildRows) console.log(`  verdict ${r.kind}: 1 thread ${r.eider1Ms / r.rawMs <= 1.15 ? 'MET' : 'MISSED'}, ${r.threads} threads ${r.eider4Ms / r.rawMs <= 1.15 ? 'MET' : 'MISSED'}`);
   }
 
-  const n = quick ? 100 : 500;
-  const buildRows = [await benchBuild('view', n), await benchBuild('table', n)];
-  console.log(`\nBuild of ${n}-model DAGs (plan + execute, tests included) against raw @duckdb/node-api running the same statements in order`);
-  const tt = buildRows[0].threads;
-  console.log(`  DAG      nodes   raw DuckDB   eider 1 thread (ratio)   eider ${tt} threads (ratio)   whole CLI build`);
-  for (const r of buildRows) {
-    console.log(
-      `  ${r.kind.padEnd(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.rawMs).padStart(10)}   ${fmt(r.eider1Ms).padStart(13)} (${(r.eider1Ms / r.rawMs).toFixed(2)}x)   ${fmt(r.eider4Ms).padStart(14)} (${(r.eider4Ms / r.rawMs).toFixed(2)}x)   ${fmt(r.cliMs).padStart(15)}`,
-    );
+  if (want('tests')) {
+    testRows = await benchTests(quick ? 1_000_000 : 10_000_000);
+    console.log(`\nData tests: not_null, unique, accepted_values, relationships on each of 4 columns of a ${testRows.rows.toLocaleString('en-US')}-row table (${testRows.tests} tests)`);
+    console.log('  raw DuckDB   eider 1 thread (ratio)   eider 4 threads (ratio)');
+    console.log(`  ${fmt(testRows.rawMs).padStart(10)}   ${fmt(testRows.eider1Ms).padStart(13)} (${(testRows.eider1Ms / testRows.rawMs).toFixed(2)}x)   ${fmt(testRows.eider4Ms).padStart(14)} (${(testRows.eider4Ms / testRows.rawMs).toFixed(2)}x)`);
+    console.log('  target: within 1.2x of the same test queries run raw');
   }
-  console.log('  target: eider within 1.15x of raw DuckDB (dbt-duckdb is about 15x)');
-  for (const r of buildRows) console.log(`  verdict ${r.kind}: 1 thread ${r.eider1Ms / r.rawMs <= 1.15 ? 'MET' : 'MISSED'}, ${r.threads} threads ${r.eider4Ms / r.rawMs <= 1.15 ? 'MET' : 'MISSED'}`);
 
-  const testRows = await benchTests(quick ? 1_000_000 : 10_000_000);
-  console.log(`\nData tests: not_null, unique, accepted_values, relationships on each of 4 columns of a ${testRows.rows.toLocaleString('en-US')}-row table (${testRows.tests} tests)`);
-  console.log('  raw DuckDB   eider 1 thread (ratio)   eider 4 threads (ratio)');
-  console.log(`  ${fmt(testRows.rawMs).padStart(10)}   ${fmt(testRows.eider1Ms).padStart(13)} (${(testRows.eider1Ms / testRows.rawMs).toFixed(2)}x)   ${fmt(testRows.eider4Ms).padStart(14)} (${(testRows.eider4Ms / testRows.rawMs).toFixed(2)}x)`);
-  console.log('  target: within 1.2x of the same test queries run raw');
+  if (want('incremental')) {
+    incRows = await benchIncremental(work, BIN, quick ? 1_000_000 : 10_000_000, REPEAT);
+    console.log(`\nIncremental: a ${(quick ? 1_000_000 : 10_000_000).toLocaleString('en-US')}-row fact, 1% new or changed rows per run`);
+    console.log('                  whole CLI `eider run`                      the model step (run_results.json)');
+    console.log('  strategy        full refresh   incremental   ratio        full refresh   incremental   ratio');
+    for (const r of incRows)
+      console.log(
+        `  ${r.strategy.padEnd(14)} ${fmt(r.fullMs).padStart(12)}   ${fmt(r.incrementalMs).padStart(11)}   ${(r.incrementalMs / r.fullMs).toFixed(2).padStart(5)}        ${fmt(r.fullStepMs).padStart(12)}   ${fmt(r.incrementalStepMs).padStart(11)}   ${(r.incrementalStepMs / r.fullStepMs).toFixed(2).padStart(5)}`,
+      );
+    console.log('  goal: under 0.1');
+  }
 
-  const incRows = await benchIncremental(work, BIN, quick ? 1_000_000 : 10_000_000, REPEAT);
-  console.log(`\nIncremental: a ${(quick ? 1_000_000 : 10_000_000).toLocaleString('en-US')}-row fact, 1% new or changed rows per run`);
-  console.log('                  whole CLI `eider run`                      the model step (run_results.json)');
-  console.log('  strategy        full refresh   incremental   ratio        full refresh   incremental   ratio');
-  for (const r of incRows)
-    console.log(
-      `  ${r.strategy.padEnd(14)} ${fmt(r.fullMs).padStart(12)}   ${fmt(r.incrementalMs).padStart(11)}   ${(r.incrementalMs / r.fullMs).toFixed(2).padStart(5)}        ${fmt(r.fullStepMs).padStart(12)}   ${fmt(r.incrementalStepMs).padStart(11)}   ${(r.incrementalStepMs / r.fullStepMs).toFixed(2).padStart(5)}`,
-    );
-  console.log('  goal: under 0.1');
+  if (want('js')) {
+    const js = (jsLoad = await benchJsLoad(quick ? 100_000 : 1_000_000, REPEAT));
+    const rate = (ms: number) => `${Math.round(js.rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
+    console.log(`\nJavaScript model load rate: ${jsLoad.rows.toLocaleString('en-US')} rows × 8 typed columns, read into Arquero and written back`);
+    console.log(`  DuckDB CREATE TABLE AS (baseline)      ${fmt(jsLoad.ctasMs).padStart(9)}  ${rate(jsLoad.ctasMs).padStart(20)}`);
+    console.log(`  identity model (columns pass through)  ${fmt(jsLoad.jsMs).padStart(9)}  ${rate(jsLoad.jsMs).padStart(20)}  ${(jsLoad.jsMs / jsLoad.ctasMs).toFixed(1)}x (goal: within 3x)`);
+    console.log(`  every value made a JS value            ${fmt(jsLoad.touchedMs).padStart(9)}  ${rate(jsLoad.touchedMs).padStart(20)}  ${(jsLoad.touchedMs / jsLoad.ctasMs).toFixed(1)}x`);
+  }
 
-  const jsLoad = await benchJsLoad(quick ? 100_000 : 1_000_000, REPEAT);
-  const rate = (ms: number) => `${Math.round(jsLoad.rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
-  console.log(`\nJavaScript model load rate: ${jsLoad.rows.toLocaleString('en-US')} rows × 8 typed columns, read into Arquero and written back`);
-  console.log(`  DuckDB CREATE TABLE AS (baseline)      ${fmt(jsLoad.ctasMs).padStart(9)}  ${rate(jsLoad.ctasMs).padStart(20)}`);
-  console.log(`  identity model (columns pass through)  ${fmt(jsLoad.jsMs).padStart(9)}  ${rate(jsLoad.jsMs).padStart(20)}  ${(jsLoad.jsMs / jsLoad.ctasMs).toFixed(1)}x (goal: within 3x)`);
-  console.log(`  every value made a JS value            ${fmt(jsLoad.touchedMs).padStart(9)}  ${rate(jsLoad.touchedMs).padStart(20)}  ${(jsLoad.touchedMs / jsLoad.ctasMs).toFixed(1)}x`);
+  if (want('units')) {
+    units = benchUnits(quick ? 50 : 500);
+    console.log(`\nUnit tests: ${units.tests} unit tests of one model, whole CLI \`eider test -s test_type:unit\`: ${fmt(units.cliMs)} (target: under 5 s for 500)`);
+  }
 
-  const units = benchUnits(quick ? 50 : 500);
-  console.log(`\nUnit tests: ${units.tests} unit tests of one model, whole CLI \`eider test -s test_type:unit\`: ${fmt(units.cliMs)} (target: under 5 s for 500)`);
   writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, jsLoad, units }, null, 2));
   console.log('\nwrote bench-results.json');
 }
