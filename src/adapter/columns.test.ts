@@ -89,6 +89,11 @@ describe('columnar transfer for JS models', () => {
       `select count(*) filter (where v in ('', 'a', 'exactly12chr', 'thirteen char', 'é', 'ü12345678901', '日本語テキスト', repeat('x', 5000), '\u{1F986} duck')) as found, count(distinct v) as distinct_values, count(*) filter (where v is null) as nulls from s`,
     );
     expect(r.getRowObjectsJS()[0]).toEqual({ found: 9n, distinct_values: 9n, nulls: 1n });
-    expect((await readColumns(conn, 'select v from s')).columns[0]).toEqual(values);
+    const read = (await readColumns(conn, 'select v from s')).columns[0] as DuckColumn;
+    expect(read.toArray()).toEqual(values);
+    // Written back as it was read (short ones copied, long ones handed to DuckDB again), the strings are the same.
+    await conn.run('create or replace table s2 (v varchar)');
+    await appendColumns(conn, 'main', 's2', [read]);
+    expect(await same('s', 's2')).toEqual({ diff: 0n, n: 10n });
   });
 });

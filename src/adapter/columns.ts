@@ -87,8 +87,13 @@ export class DuckColumn {
     /** One byte per row, 0 for NULL; null when no value is NULL. */
     readonly valid: Uint8Array | null,
     readonly length: number,
+    /**
+     * VARCHAR: the strings longer than 12 bytes, by row. Their entries in `raw` are zeroed: the pointers they
+     * held lived only as long as the query's result.
+     */
+    readonly long?: ReadonlyArray<string | undefined>,
   ) {
-    this.get = decoder(type, raw, length);
+    this.get = decoder(type, raw, length, long);
   }
 
   at(row: number): unknown {
@@ -109,8 +114,12 @@ export class DuckColumn {
 }
 
 /** How one value of a type is read from the raw bytes: the values @duckdb/node-api's JS converter gives. */
-function decoder(t: DuckDBType, raw: Uint8Array, n: number): (i: number) => unknown {
+function decoder(t: DuckDBType, raw: Uint8Array, n: number, long?: ReadonlyArray<string | undefined>): (i: number) => unknown {
   const id = t.typeId;
+  if (id === DuckDBTypeId.VARCHAR) {
+    const strings = new InlineStrings(raw, n);
+    return long ? (i) => long[i] ?? strings.get(i) : (i) => strings.get(i);
+  }
   const ctor = NUMERIC[id];
   if (ctor) {
     const v = new ctor(raw.buffer, raw.byteOffset, n) as unknown as ArrayLike<number>;
@@ -156,13 +165,14 @@ function decoder(t: DuckDBType, raw: Uint8Array, n: number): (i: number) => unkn
 interface Reading {
   readonly type: DuckDBType;
   readonly width: number;
-  /** The whole column in DuckDB's layout (direct types other than VARCHAR). */
+  /** The whole column in DuckDB's layout (types with a direct path). */
   readonly raw: Uint8Array | null;
   /** Validity bytes, once some value was NULL. */
   valid: Uint8Array | null;
-  /** Values (VARCHAR and types without a direct path). */
+  /** VARCHAR: strings longer than 12 bytes, by row, once there is one. */
+  long: Array<string | undefined> | null;
+  /** Values (types without a direct path). */
   readonly values: unknown[];
-  readonly strings?: StringCache;
 }
 
 /** Reads a whole result as columns. */
@@ -172,9 +182,8 @@ export async function readColumns(conn: DuckDBConnection, sql: string): Promise<
   const types = result.columnTypes();
   const rows = result.rowCount;
   const reading: Reading[] = types.map((type) => {
-    const fixed = direct(type) && type.typeId !== DuckDBTypeId.VARCHAR;
-    const width = fixed ? byteWidth(type) : 0;
-    return { type, width, raw: fixed ? new Uint8Array(rows * width) : null, valid: null, values: type.typeId === DuckDBTypeId.VARCHAR ? new Array<unknown>(rows) : [], strings: type.typeId === DuckDBTypeId.VARCHAR ? new StringCache() : undefined };
+    const width = direct(type) ? byteWidth(type) : 0;
+    return { type, width, raw: width > 0 ? new Uint8Array(rows * width) : null, valid: null, long: null, values: [] };
   });
   let at = 0;
   for (;;) {
@@ -189,11 +198,9 @@ export async function readColumns(conn: DuckDBConnection, sql: string): Promise<
       }
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
       const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
-      if (!r.raw) {
-        readStrings(duckdb.vector_get_data(vector, n * 16), mask, n, r.values, at, r.strings!);
-        return;
-      }
-      r.raw.set(duckdb.vector_get_data(vector, n * r.width), at * r.width);
+      const bytes = duckdb.vector_get_data(vector, n * r.width);
+      r.raw!.set(bytes, at * r.width);
+      if (t.typeId === DuckDBTypeId.VARCHAR) keepLongStrings(r, bytes, mask, n, at, rows);
       if (mask) {
         for (let b = 0; b * 8 < n; b++) {
           if (mask[b] === 255) continue;
@@ -216,36 +223,49 @@ function finish(r: Reading, rows: number): Column {
   const ctor = NUMERIC[r.type.typeId];
   if (!r.valid && ctor) return new ctor(r.raw.buffer, 0, rows);
   if (!r.valid && r.type.typeId === DuckDBTypeId.BIGINT) return new BigInt64Array(r.raw.buffer, 0, rows);
-  return new DuckColumn(r.type, r.raw, r.valid, rows);
-}
-
-/** Recently made short strings of one column, by their 16 inline bytes: a column of repeated values makes each once. */
-class StringCache {
-  static readonly SIZE = 4096;
-  readonly words = new Int32Array(StringCache.SIZE * 4);
-  readonly strings: Array<string | undefined> = new Array(StringCache.SIZE);
+  return new DuckColumn(r.type, r.raw, r.valid, rows, r.long ?? undefined);
 }
 
 /**
- * VARCHAR: a 16-byte string_t per value, its length and then up to 12 bytes inline, or a prefix and a pointer for
- * a longer one. A short value is looked up by its 16 bytes (zero padded, so they are the value) in a direct-mapped
- * cache before a string is made; ASCII is made with a latin1 slice, anything else with the UTF-8 decoder.
+ * VARCHAR: a 16-byte string_t per value — its length, then up to 12 bytes inline, or a prefix and a pointer into
+ * the result's memory for a longer one. The longer ones are made into strings now and their entries zeroed (as
+ * are NULLs' entries, which may hold anything), so the raw column holds only self-contained values.
  */
-function readStrings(bytes: Uint8Array, mask: Uint8Array | null, n: number, out: unknown[], base: number, cache: StringCache): void {
-  const w = new Int32Array(bytes.buffer, bytes.byteOffset, n * 4);
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n * 16);
-  const { words, strings } = cache;
+function keepLongStrings(r: Reading, bytes: Uint8Array, mask: Uint8Array | null, n: number, base: number, rows: number): void {
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 4);
+  const raw = r.raw!;
   for (let i = 0; i < n; i++) {
-    if (mask && !(mask[i >> 3] & (1 << (i & 7)))) {
-      out[base + i] = null;
-      continue;
+    const isNull = mask !== null && !(mask[i >> 3] & (1 << (i & 7)));
+    const len = w[4 * i];
+    if (!isNull && len <= 12) continue;
+    if (!isNull) {
+      r.long ??= new Array<string | undefined>(rows);
+      r.long[base + i] = textDecoder.decode(duckdb.get_data_from_pointer(bytes.buffer as ArrayBuffer, bytes.byteOffset + i * 16 + 8, len));
     }
-    const len = w[4 * i] >>> 0;
-    const at = 16 * i;
-    if (len > 12) {
-      out[base + i] = textDecoder.decode(duckdb.get_data_from_pointer(bytes.buffer as ArrayBuffer, bytes.byteOffset + at + 8, len));
-      continue;
-    }
+    raw.fill(0, (base + i) * 16, (base + i + 1) * 16);
+  }
+}
+
+/**
+ * The short (inline) strings of a raw VARCHAR column, made on access. A direct-mapped cache keyed by the 16 bytes
+ * (zero padded, so they are the value) makes a column of repeated values create each string once; ASCII is made
+ * with a latin1 slice, anything else with the UTF-8 decoder.
+ */
+class InlineStrings {
+  private static readonly SIZE = 4096;
+  private readonly words = new Int32Array(InlineStrings.SIZE * 4);
+  private readonly strings: Array<string | undefined> = new Array(InlineStrings.SIZE);
+  private readonly w: Int32Array;
+  private readonly buf: Buffer;
+
+  constructor(private readonly raw: Uint8Array, n: number) {
+    this.w = new Int32Array(raw.buffer, raw.byteOffset, n * 4);
+    this.buf = Buffer.from(raw.buffer, raw.byteOffset, n * 16);
+  }
+
+  get(i: number): string {
+    const { w, words, strings } = this;
+    const len = w[4 * i];
     const w1 = w[4 * i + 1];
     const w2 = w[4 * i + 2];
     const w3 = w[4 * i + 3];
@@ -253,14 +273,15 @@ function readStrings(bytes: Uint8Array, mask: Uint8Array | null, n: number, out:
     const k = slot * 4;
     let str = strings[slot];
     if (str === undefined || words[k] !== len || words[k + 1] !== w1 || words[k + 2] !== w2 || words[k + 3] !== w3) {
-      str = ((w1 | w2 | w3) & 0x80808080) === 0 ? buf.toString('latin1', at + 4, at + 4 + len) : textDecoder.decode(bytes.subarray(at + 4, at + 4 + len));
+      const at = 16 * i + 4;
+      str = ((w1 | w2 | w3) & 0x80808080) === 0 ? this.buf.toString('latin1', at, at + len) : textDecoder.decode(this.raw.subarray(at, at + len));
       strings[slot] = str;
       words[k] = len;
       words[k + 1] = w1;
       words[k + 2] = w2;
       words[k + 3] = w3;
     }
-    out[base + i] = str;
+    return str;
   }
 }
 
@@ -308,6 +329,13 @@ export function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unk
     // Already in DuckDB's layout: one copy.
     const typed = column instanceof DuckColumn ? column.raw : (column as Uint8Array);
     duckdb.copy_data_to_vector(vector, 0, typed.buffer as ArrayBuffer, typed.byteOffset + start * width, n * width);
+    const long = column instanceof DuckColumn ? column.long : undefined;
+    if (long) {
+      for (let i = 0; i < n; i++) {
+        const str = long[start + i];
+        if (str !== undefined) duckdb.vector_assign_string_element(vector, i, str);
+      }
+    }
     const valid = column instanceof DuckColumn ? column.valid : null;
     if (valid) {
       for (let i = 0; i < n; i++) {
