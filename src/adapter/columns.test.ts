@@ -1,6 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendColumns, DuckColumn, readColumns } from './columns.js';
+import { appendColumns, DuckColumn, readColumns, ValueError } from './columns.js';
 
 /** Every type with a direct path, a NULL in each, over several vectors (5,000 rows), plus types that take the library's path. */
 const SOURCE = `
@@ -95,5 +95,50 @@ describe('columnar transfer for JS models', () => {
     await conn.run('create or replace table s2 (v varchar)');
     await appendColumns(conn, 'main', 's2', [read]);
     expect(await same('s', 's2')).toEqual({ diff: 0n, n: 10n });
+  });
+
+  it('reads values beyond doubles\' exact range as the library does: far timestamps, wide decimals', async () => {
+    const sql = `select * from (values
+      (timestamp '9999-12-31 23:59:59.999999', timestamp '1600-01-01 00:00:00.001999', -123456789012345.678::decimal(18,3), 12345678901234567890123.45::decimal(38,2), 123456789012345.678::decimal(38,3)),
+      (timestamp '2500-01-01 00:00:00.001999', timestamp '1969-12-31 23:59:59.9995', 0.001::decimal(18,3), -0.01::decimal(38,2), -123456789012345.678::decimal(38,3))
+    ) as t(far, old, d18, d38, d38b)`;
+    const mine = await readColumns(conn, sql);
+    const theirs = (await conn.runAndReadAll(sql)).getColumnsJS();
+    mine.columns.forEach((col, c) => expect((col as DuckColumn).toArray()).toEqual(theirs[c]));
+  });
+
+  it('refuses a value its column cannot hold, naming the column and the row, instead of storing another', async () => {
+    const attempt = async (type: string, values: unknown[]) => {
+      await conn.run(`create or replace table w (v ${type})`);
+      try {
+        await appendColumns(conn, 'main', 'w', [values]);
+        return 'stored';
+      } catch (e) {
+        expect(e).toBeInstanceOf(ValueError);
+        return (e as Error).message;
+      }
+    };
+    expect(await attempt('tinyint', [1, 300])).toBe('column "v", row 2: 300 does not fit TINYINT');
+    expect(await attempt('integer', [1.5])).toBe('column "v", row 1: 1.5 does not fit INTEGER');
+    expect(await attempt('bigint', [1e20])).toBe('column "v", row 1: 100000000000000000000 does not fit BIGINT');
+    expect(await attempt('bigint', [2n ** 64n])).toBe('column "v", row 1: 18446744073709551616n does not fit BIGINT');
+    expect(await attempt('decimal(4,1)', [999.9, 5000])).toBe('column "v", row 2: 5000 does not fit DECIMAL(4,1)');
+    expect(await attempt('date', [new Date('x')])).toBe('column "v", row 1: Invalid Date is not a valid Date, for DATE');
+    expect(await attempt('timestamp', [new Date(0), 'soon'])).toBe('column "v", row 2: "soon" is not a valid Date, for TIMESTAMP');
+    // What fits is stored exactly: halves of DECIMAL round away from zero, as DuckDB's cast does; far timestamps keep their microseconds.
+    expect(await attempt('decimal(9,2)', [-0.125, 0.125])).toBe('stored');
+    expect((await conn.runAndReadAll('select v::varchar as v from w')).getRowObjectsJS()).toEqual([{ v: '-0.13' }, { v: '0.13' }]);
+    expect(await attempt('timestamp', [new Date('5000-01-01T00:00:00.001Z')])).toBe('stored');
+    expect((await conn.runAndReadAll('select v::varchar as v from w')).getRowObjectsJS()).toEqual([{ v: '5000-01-01 00:00:00.001' }]);
+  });
+
+  it('reads DATE and TIMESTAMP values a JS Date cannot hold with an error, as the library does', async () => {
+    const r = await readColumns(conn, "select 'infinity'::date as d, 'infinity'::timestamp as t");
+    expect(() => (r.columns[0] as DuckColumn).at(0)).toThrow(/DATE value out of range for JS Date/);
+    expect(() => (r.columns[1] as DuckColumn).at(0)).toThrow(/TIMESTAMP value out of range for JS Date/);
+    // Passed through unchanged, they are copied as they are.
+    await conn.run('create or replace table inf (d date, t timestamp)');
+    await appendColumns(conn, 'main', 'inf', r.columns);
+    expect((await conn.runAndReadAll('select d::varchar as d, t::varchar as t from inf')).getRowObjectsJS()).toEqual([{ d: 'infinity', t: 'infinity' }]);
   });
 });

@@ -22,6 +22,11 @@ export type Column = unknown[] | DuckColumn | Float64Array | Float32Array | Int3
 
 const DAY_MS = 86_400_000;
 const TWO_32 = 4_294_967_296;
+/** The high 32-bit word of an int64 within ±2^53: [-2^21, 2^21). */
+const SAFE_HI = 2 ** 21;
+/** The range of a JS Date, as @duckdb/node-api checks it. */
+const MAX_DATE_DAYS = 100_000_000;
+const MAX_DATE_MS = 8_640_000_000_000_000;
 const textDecoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -132,14 +137,26 @@ function decoder(t: DuckDBType, raw: Uint8Array, n: number, long?: ReadonlyArray
   if (id === DuckDBTypeId.BOOLEAN) return (i) => raw[i] !== 0;
   if (id === DuckDBTypeId.DATE) {
     const days = new Int32Array(raw.buffer, raw.byteOffset, n);
-    return (i) => new Date(days[i] * DAY_MS);
+    return (i) => {
+      const d = days[i];
+      if (d < -MAX_DATE_DAYS || d > MAX_DATE_DAYS) throw new RangeError(`DATE value out of range for JS Date: ${d} days`);
+      return new Date(d * DAY_MS);
+    };
   }
   if (id === DuckDBTypeId.TIMESTAMP || id === DuckDBTypeId.TIMESTAMP_TZ) {
     const w = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
-    return (i) => new Date(Math.trunc((w[2 * i + 1] * TWO_32 + (w[2 * i] >>> 0)) / 1000));
+    const big = new BigInt64Array(raw.buffer, raw.byteOffset, n);
+    return (i) => {
+      const hi = w[2 * i + 1];
+      // Within ±2^53 µs (years 1685–2255) doubles are exact; beyond, divide as the library does, in bigints.
+      const ms = hi >= -SAFE_HI && hi < SAFE_HI ? Math.trunc((hi * TWO_32 + (w[2 * i] >>> 0)) / 1000) : Number(big[i] / 1000n);
+      if (ms < -MAX_DATE_MS || ms > MAX_DATE_MS) throw new RangeError(`TIMESTAMP value out of range for JS Date: ${big[i]} micros`);
+      return new Date(ms);
+    };
   }
-  // DECIMAL: the value as a double.
-  const scale = 10 ** (t as DuckDBDecimalType).scale;
+  // DECIMAL: the value as a double — divided here while the unscaled value is within ±2^53, by DuckDB beyond.
+  const dec = t as DuckDBDecimalType;
+  const scale = 10 ** dec.scale;
   const width = decimalBytes(t);
   if (width === 2) {
     const v = new Int16Array(raw.buffer, raw.byteOffset, n);
@@ -149,15 +166,21 @@ function decoder(t: DuckDBType, raw: Uint8Array, n: number, long?: ReadonlyArray
     const v = new Int32Array(raw.buffer, raw.byteOffset, n);
     return (i) => v[i] / scale;
   }
+  const toDouble = (value: bigint) => duckdb.decimal_to_double({ width: dec.width, scale: dec.scale, value });
   if (width === 8) {
     const w = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
-    return (i) => (w[2 * i + 1] * TWO_32 + (w[2 * i] >>> 0)) / scale;
+    const big = new BigInt64Array(raw.buffer, raw.byteOffset, n);
+    return (i) => {
+      const hi = w[2 * i + 1];
+      return hi >= -SAFE_HI && hi < SAFE_HI ? (hi * TWO_32 + (w[2 * i] >>> 0)) / scale : toDouble(big[i]);
+    };
   }
   const w = new Int32Array(raw.buffer, raw.byteOffset, n * 4);
+  const big = new BigUint64Array(raw.buffer, raw.byteOffset, n * 2);
   return (i) => {
-    const hi = w[4 * i + 3] * TWO_32 + (w[4 * i + 2] >>> 0);
-    if (hi === 0 || hi === -1) return (hi * TWO_32 * TWO_32 + (w[4 * i + 1] >>> 0) * TWO_32 + (w[4 * i] >>> 0)) / scale;
-    return Number(BigInt.asIntN(128, (BigInt(hi) << 64n) | (BigInt(w[4 * i + 1] >>> 0) << 32n) | BigInt(w[4 * i] >>> 0))) / scale;
+    const [w1, w2, w3] = [w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]];
+    if ((w3 === 0 && w2 === 0 && w1 >= 0 && w1 < SAFE_HI) || (w3 === -1 && w2 === -1 && w1 < 0 && w1 >= -SAFE_HI)) return (w1 * TWO_32 + (w[4 * i] >>> 0)) / scale;
+    return toDouble(BigInt.asIntN(128, (big[2 * i + 1] << 64n) | big[2 * i]));
   };
 }
 
@@ -285,10 +308,52 @@ class InlineStrings {
   }
 }
 
+/** A value that does not fit its column; `row` counts from 0. */
+export class ValueError extends Error {
+  constructor(
+    readonly row: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INTEGER_RANGE: Partial<Record<TypeId, readonly [number, number]>> = {
+  [DuckDBTypeId.TINYINT]: [-128, 127],
+  [DuckDBTypeId.SMALLINT]: [-32_768, 32_767],
+  [DuckDBTypeId.INTEGER]: [-2_147_483_648, 2_147_483_647],
+  [DuckDBTypeId.UTINYINT]: [0, 255],
+  [DuckDBTypeId.USMALLINT]: [0, 65_535],
+  [DuckDBTypeId.UINTEGER]: [0, 4_294_967_295],
+};
+
+/** A number or bigint as DECIMAL(width, scale)'s unscaled integer, rounded half away from zero as DuckDB casts. */
+function scaledDecimal(x: unknown, t: DuckDBDecimalType, bad: () => Error): number | bigint {
+  if (typeof x === 'bigint') {
+    const v = x * 10n ** BigInt(t.scale);
+    if ((v < 0n ? -v : v) >= 10n ** BigInt(t.width)) throw bad();
+    return v;
+  }
+  if (typeof x !== 'number') throw bad();
+  const scaled = x * 10 ** t.scale;
+  const v = Math.sign(scaled) * Math.round(Math.abs(scaled));
+  if (!Number.isFinite(v) || Math.abs(v) >= 10 ** t.width) throw bad();
+  return v === 0 ? 0 : v;
+}
+
+function describeValue(x: unknown): string {
+  if (x instanceof Date) return Number.isNaN(x.getTime()) ? 'Invalid Date' : x.toISOString();
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  if (typeof x === 'bigint') return `${x}n`;
+  return String(x);
+}
+
 /** Appends columns to an existing table in data chunks; column i goes to the table's column i. */
 export async function appendColumns(conn: DuckDBConnection, schema: string, table: string, columns: readonly ColumnLike[]): Promise<number> {
   const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  const types = (await conn.runAndReadAll(`select * from ${q(schema)}.${q(table)} limit 0`)).columnTypes();
+  const shape = await conn.runAndReadAll(`select * from ${q(schema)}.${q(table)} limit 0`);
+  const types = shape.columnTypes();
+  const names = shape.columnNames();
   const appender = await conn.createAppender(table, schema);
   const rows = columns[0]?.length ?? 0;
   const size = duckdb.vector_size();
@@ -306,8 +371,13 @@ export async function appendColumns(conn: DuckDBConnection, schema: string, tabl
       const chunk = DuckDBDataChunk.create(types, n);
       types.forEach((t, c) => {
         const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
-        if (direct(t)) writeVector(vector, t, plain[c], start, n);
-        else chunk.setColumnValuesConverted(c, Array.prototype.slice.call(columns[c], start, start + n) as (JS | null)[], JSToDuckDBValueConverter);
+        try {
+          if (direct(t)) writeVector(vector, t, plain[c], start, n);
+          else chunk.setColumnValuesConverted(c, Array.prototype.slice.call(plain[c], start, start + n) as (JS | null)[], JSToDuckDBValueConverter);
+        } catch (e) {
+          const at = e instanceof ValueError ? `, row ${e.row + 1}` : '';
+          throw new ValueError(e instanceof ValueError ? e.row : start, `column "${names[c]}"${at}: ${(e as Error).message}`);
+        }
       });
       appender.appendDataChunk(chunk);
     }
@@ -358,39 +428,53 @@ export function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unk
     nulls = true;
     return true;
   };
+  const bad = (i: number, x: unknown, why: string) => new ValueError(start + i, `${describeValue(x)} ${why} ${t.toString()}`);
   if (ctor) {
     const out = new ctor(buffer, 0, n) as unknown as number[];
+    const range = INTEGER_RANGE[id];
     for (let i = 0; i < n; i++) {
       const x = column[start + i];
-      if (!isNull(i, x)) out[i] = Number(x);
+      if (isNull(i, x)) continue;
+      if (typeof x !== 'number' && typeof x !== 'bigint') throw bad(i, x, 'is not a number, for');
+      const v = Number(x);
+      if (range && !(Number.isInteger(v) && v >= range[0] && v <= range[1])) throw bad(i, x, 'does not fit');
+      out[i] = v;
     }
   } else if (id === DuckDBTypeId.BIGINT || id === DuckDBTypeId.TIMESTAMP || id === DuckDBTypeId.TIMESTAMP_TZ || (id === DuckDBTypeId.DECIMAL && width === 8)) {
-    {
-      const halves = new Int32Array(buffer);
-      const big = new BigInt64Array(buffer);
-      const scale = id === DuckDBTypeId.DECIMAL ? 10 ** (t as DuckDBDecimalType).scale : 1;
-      for (let i = 0; i < n; i++) {
-        const x = column[start + i];
-        if (isNull(i, x)) continue;
-        if (typeof x === 'bigint') {
-          big[i] = id === DuckDBTypeId.DECIMAL ? x * 10n ** BigInt((t as DuckDBDecimalType).scale) : x;
-          continue;
-        }
-        const v = x instanceof Date ? x.getTime() * 1000 : id === DuckDBTypeId.DECIMAL ? Math.round(Number(x) * scale) : Number(x);
-        if (Number.isSafeInteger(v)) {
-          halves[2 * i] = v >>> 0;
-          halves[2 * i + 1] = Math.floor(v / TWO_32);
-        } else big[i] = BigInt(Math.round(v));
+    const halves = new Int32Array(buffer);
+    const big = new BigInt64Array(buffer);
+    const dec = id === DuckDBTypeId.DECIMAL ? (t as DuckDBDecimalType) : undefined;
+    for (let i = 0; i < n; i++) {
+      const x = column[start + i];
+      if (isNull(i, x)) continue;
+      let v: number | bigint;
+      if (id === DuckDBTypeId.BIGINT) {
+        if (typeof x !== 'number' && typeof x !== 'bigint') throw bad(i, x, 'is not a number, for');
+        v = x;
+        if (typeof v === 'number' && !(Number.isInteger(v) && Math.abs(v) < 2 ** 63)) throw bad(i, x, 'does not fit');
+      } else if (dec) v = scaledDecimal(x, dec, () => bad(i, x, 'does not fit'));
+      else {
+        if (!(x instanceof Date) || Number.isNaN(x.getTime())) throw bad(i, x, 'is not a valid Date, for');
+        const ms = x.getTime();
+        v = Number.isSafeInteger(ms * 1000) ? ms * 1000 : BigInt(ms) * 1000n;
+      }
+      if (typeof v === 'number' && Number.isSafeInteger(v)) {
+        halves[2 * i] = v >>> 0;
+        halves[2 * i + 1] = Math.floor(v / TWO_32);
+      } else {
+        const b = typeof v === 'bigint' ? v : BigInt(v);
+        if (BigInt.asIntN(64, b) !== b) throw bad(i, x, 'does not fit');
+        big[i] = b;
       }
     }
   } else if (id === DuckDBTypeId.DECIMAL && width === 16) {
-    const scale = 10 ** (t as DuckDBDecimalType).scale;
+    const dec = t as DuckDBDecimalType;
     const words = new Int32Array(buffer);
     const big = new BigInt64Array(buffer);
     for (let i = 0; i < n; i++) {
       const x = column[start + i];
       if (isNull(i, x)) continue;
-      const v = typeof x === 'bigint' ? x * 10n ** BigInt((t as DuckDBDecimalType).scale) : Math.round(Number(x) * scale);
+      const v = scaledDecimal(x, dec, () => bad(i, x, 'does not fit'));
       if (typeof v === 'number' && Number.isSafeInteger(v)) {
         words[4 * i] = v >>> 0;
         words[4 * i + 1] = Math.floor(v / TWO_32);
@@ -402,23 +486,27 @@ export function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unk
       }
     }
   } else if (id === DuckDBTypeId.DECIMAL) {
-    const scale = 10 ** (t as DuckDBDecimalType).scale;
+    const dec = t as DuckDBDecimalType;
     const out = width === 2 ? new Int16Array(buffer) : new Int32Array(buffer);
     for (let i = 0; i < n; i++) {
       const x = column[start + i];
-      if (!isNull(i, x)) out[i] = Math.round(Number(x) * scale);
+      if (!isNull(i, x)) out[i] = Number(scaledDecimal(x, dec, () => bad(i, x, 'does not fit')));
     }
   } else if (id === DuckDBTypeId.BOOLEAN) {
     const out = new Uint8Array(buffer);
     for (let i = 0; i < n; i++) {
       const x = column[start + i];
-      if (!isNull(i, x)) out[i] = x ? 1 : 0;
+      if (isNull(i, x)) continue;
+      if (typeof x !== 'boolean') throw bad(i, x, 'is not a boolean, for');
+      out[i] = x ? 1 : 0;
     }
   } else if (id === DuckDBTypeId.DATE) {
     const out = new Int32Array(buffer);
     for (let i = 0; i < n; i++) {
       const x = column[start + i];
-      if (!isNull(i, x)) out[i] = Math.floor((x instanceof Date ? x.getTime() : Number(x)) / DAY_MS);
+      if (isNull(i, x)) continue;
+      if (!(x instanceof Date) || Number.isNaN(x.getTime())) throw bad(i, x, 'is not a valid Date, for');
+      out[i] = Math.floor(x.getTime() / DAY_MS);
     }
   } else {
     // VARCHAR: a string of up to 12 UTF-8 bytes is written inline into its 16-byte string_t (zero padded, as

@@ -77,6 +77,29 @@ describe('JavaScript/TypeScript models', () => {
     expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name like '%eider_tmp%'`)).toEqual([{ n: 0 }]);
   });
 
+  it('an output column named like an input keeps its type only where the values fit it; a value no type holds is an error', async () => {
+    p = testProject({
+      'models/narrow.sql': "{{config materialized=\"table\"}}\nselect 100::tinyint as small, 999.9::decimal(4,1) as price, date '2024-03-01' as day, 7::tinyint as kept",
+      'models/grown.js': "export const refs = ['narrow'];\nexport default ({ ref, aq }) => ref('narrow').derive({ small: (d) => d.small * 10, price: (d) => d.price * 2.5, day: aq.escape((d) => new Date(d.day.getTime() + 3600000)) });\n",
+    });
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await types(p, 'grown')).toEqual([
+      { c: 'small', t: 'BIGINT' },
+      { c: 'price', t: 'DOUBLE' },
+      { c: 'day', t: 'TIMESTAMP' },
+      { c: 'kept', t: 'TINYINT' },
+    ]);
+    expect(await p.query(`select small::int as small, price, strftime(day, '%Y-%m-%d %H:%M') as day from main.grown`)).toEqual([{ small: 1000, price: 2499.75, day: '2024-03-01 01:00' }]);
+    p.write('models/grown.js', "export const refs = ['narrow'];\nexport default ({ ref, aq }) => ref('narrow').derive({ day: aq.escape(() => new Date('not a date')) });\n");
+    const bad = await p.run('build');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/models\/grown\.js: column "day", row 1: Invalid Date is not a valid Date, for DATE/);
+    expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name like '%eider_tmp%'`)).toEqual([{ n: 0 }]);
+    expect(await p.query('select small::int as small from main.grown')).toEqual([{ small: 1000 }]);
+  });
+
   it('a TypeScript model outside an ES-module package loads as CommonJS and still reports its line', async () => {
     p = testProject({
       'models/base.sql': base,

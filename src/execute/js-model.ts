@@ -1,7 +1,7 @@
 import type * as Arquero from 'arquero';
 import { pathToFileURL } from 'node:url';
 import type { Session } from '../adapter/adapter.js';
-import { DuckColumn, type Column, type ColumnLike } from '../adapter/columns.js';
+import { DuckColumn, ValueError, type Column, type ColumnLike } from '../adapter/columns.js';
 import { importModule } from '../compile/helpers.js';
 import type { JsRun } from '../plan/materializations/index.js';
 import { quoteIdent, quoteRelation } from '../types.js';
@@ -54,7 +54,13 @@ export async function runJsModel(session: Session, run: JsRun): Promise<number> 
     return c instanceof DuckColumn ? c.type.toString() : sqlType(n, c, inputTypes.get(n));
   });
   await session.exec(`create table ${quoteRelation(run.target)} (${names.map((n, i) => `${quoteIdent(n)} ${types[i]}`).join(', ')})`);
-  return session.appendColumns(run.target.schema, run.target.name, columns);
+  try {
+    return await session.appendColumns(run.target.schema, run.target.name, columns);
+  } catch (e) {
+    // A value the column cannot hold is the model's mistake: reported at its file, and the half-written table dropped.
+    if (e instanceof ValueError) throw new JsModelError(e.message);
+    throw e;
+  }
 }
 
 function lineIn(e: unknown, path: string): number | undefined {
@@ -107,20 +113,41 @@ function kindOf(v: unknown): Kind {
   return 'other';
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/;
+/** Integer types and the numbers they hold (BIGINT and wider: up to where doubles stop being exact does not matter here). */
+const INTEGER_TYPES: Record<string, readonly [number, number]> = {
+  TINYINT: [-128, 127],
+  SMALLINT: [-32_768, 32_767],
+  INTEGER: [-2_147_483_648, 2_147_483_647],
+  BIGINT: [-(2 ** 63), 2 ** 63 - 1],
+  HUGEINT: [-(2 ** 127), 2 ** 127 - 1],
+  UTINYINT: [0, 255],
+  USMALLINT: [0, 65_535],
+  UINTEGER: [0, 4_294_967_295],
+  UBIGINT: [0, 2 ** 64 - 1],
+  UHUGEINT: [0, 2 ** 128 - 1],
+};
 
 /** The DuckDB type of one output column; a column that mixes kinds is the model's mistake. */
 function sqlType(name: string, values: ArrayLike<unknown>, inputType?: string): string {
   const kinds = new Set<Kind>();
+  // The range of the numbers, and whether a Date has a time of day: the input's type is kept only if they fit it.
+  let lo = Infinity;
+  let hi = -Infinity;
+  let timeOfDay = false;
   if (ArrayBuffer.isView(values)) kinds.add(values instanceof BigInt64Array || values instanceof BigUint64Array ? 'bigint' : values instanceof Float32Array || values instanceof Float64Array ? 'number' : 'integer');
-  else {
-    let last: Kind = 'null';
-    for (let i = 0; i < values.length; i++) {
-      const k = kindOf(values[i]);
-      if (k !== last) {
-        kinds.add(k);
-        last = k;
-      }
+  let last: Kind = 'null';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      const x = Number(v);
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    } else if (v instanceof Date && v.getTime() % 86_400_000 !== 0 && !Number.isNaN(v.getTime())) timeOfDay = true;
+    if (ArrayBuffer.isView(values)) continue;
+    const k = kindOf(v);
+    if (k !== last) {
+      kinds.add(k);
+      last = k;
     }
   }
   kinds.delete('null');
@@ -131,18 +158,27 @@ function sqlType(name: string, values: ArrayLike<unknown>, inputType?: string): 
     const row = Array.prototype.findIndex.call(values, (v: unknown) => kindOf(v) === b);
     throw new JsModelError(`column "${name}" mixes ${a} and ${b} values (row ${row + 1} is ${b}); a column has one type`);
   }
-  const kind = [...kinds][0] ?? 'null';
+  let kind = [...kinds][0] ?? 'null';
   if (kind === 'other') throw new JsModelError(`column "${name}" holds values eider cannot store (${describe(Array.prototype.find.call(values, (v: unknown) => kindOf(v) === 'other'))})`);
-  // Keep the input's type when it fits the values: DECIMAL stays DECIMAL, DATE stays DATE.
+  const within = (range: readonly [number, number]) => lo >= range[0] && hi <= range[1];
+  // Keep the input's type when it fits the values: DECIMAL stays DECIMAL, DATE stays DATE — unless a value would
+  // not fit it (a TINYINT times ten, a DECIMAL(4,1) grown past 999.9, a DATE given a time of day).
   if (inputType) {
+    const decimal = /^DECIMAL\((\d+),(\d+)\)$/.exec(inputType);
+    const integerRange = INTEGER_TYPES[inputType];
+    // DECIMAL(w,s) holds |v| below 10^(w-s), less half a unit of its last digit (the value is rounded to s digits).
+    const limit = decimal ? 10 ** (Number(decimal[1]) - Number(decimal[2])) - 0.5 / 10 ** Number(decimal[2]) : undefined;
+    const fitsNumbers = limit !== undefined ? lo > -limit && hi < limit : /^(FLOAT|DOUBLE)$/.test(inputType);
     const fits =
       kind === 'null' ||
-      ((kind === 'integer' || kind === 'bigint') && NUMERIC.test(inputType)) ||
-      (kind === 'number' && /^(FLOAT|DOUBLE|DECIMAL)/.test(inputType)) ||
+      ((kind === 'integer' || kind === 'bigint') && ((integerRange !== undefined && within(integerRange)) || fitsNumbers)) ||
+      (kind === 'number' && fitsNumbers) ||
       (kind === 'string' && /^VARCHAR/.test(inputType)) ||
       (kind === 'boolean' && inputType === 'BOOLEAN') ||
-      (kind === 'date' && /^(DATE|TIMESTAMP)/.test(inputType));
+      (kind === 'date' && (/^TIMESTAMP/.test(inputType) || (inputType === 'DATE' && !timeOfDay)));
     if (fits) return inputType;
   }
+  // Integers beyond BIGINT's range are stored as doubles (as numbers they are not exact there anyway).
+  if (kind === 'integer' && !within([-(2 ** 63), 2 ** 63 - 1])) kind = 'number';
   return { null: 'VARCHAR', integer: 'BIGINT', number: 'DOUBLE', bigint: 'HUGEINT', string: 'VARCHAR', boolean: 'BOOLEAN', date: 'TIMESTAMP' }[kind];
 }
