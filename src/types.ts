@@ -212,6 +212,11 @@ export interface TargetDef {
   readonly keepReleases: number;
   /** Transient failures (a lock held by a reader, an I/O hiccup) are tried again; SQL errors never are. */
   readonly retries: { readonly attempts: number; readonly backoffMs: number };
+  /**
+   * The folder external models write into, relative to the project (profile key `output`); by default
+   * `<paths.output>/<target name>`, so a dev build never replaces the files a prod release published.
+   */
+  readonly output?: string;
 }
 
 /** The compiled project: every node with its rendered SQL and its edges. */

@@ -14,12 +14,12 @@ describe('external models', () => {
     const r = await p.run('run');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/OK created external main\.export .*4 rows/);
-    expect(existsSync(join(p.dir, 'output/exports/daily.parquet'))).toBe(true);
+    expect(existsSync(join(p.dir, 'output/dev/exports/daily.parquet'))).toBe(true);
     expect(await p.query('select sum(revenue)::int as s from main.export')).toEqual([{ s: 60 }]);
     p.write('models/export.sql', `{{config materialized="external" location="exports/daily.parquet"}}\n${daily(100)}`);
     expect((await p.run('run')).code).toBe(0);
     expect(await p.query('select sum(revenue)::int as s from main.export')).toEqual([{ s: 600 }]);
-    expect(readdirSync(join(p.dir, 'output/exports'))).toEqual(['daily.parquet']); // nothing staged is left
+    expect(readdirSync(join(p.dir, 'output/dev/exports'))).toEqual(['daily.parquet']); // nothing staged is left
   });
 
   it('partition_by writes a hive-partitioned folder; CSV and JSON work too', async () => {
@@ -29,7 +29,7 @@ describe('external models', () => {
       'models/as_json.sql': `{{config materialized="external" format="json"}}\n${daily(3)}`,
     });
     expect((await p.run('run')).code).toBe(0);
-    expect(readdirSync(join(p.dir, 'output/parts.parquet')).sort()).toEqual(['shop=0', 'shop=1']);
+    expect(readdirSync(join(p.dir, 'output/dev/parts.parquet')).sort()).toEqual(['shop=0', 'shop=1']);
     expect(await p.query('select shop::int as shop, count(*)::int as n from main.parts group by 1 order by 1')).toEqual([
       { shop: 0, n: 2 },
       { shop: 1, n: 2 },
@@ -48,11 +48,11 @@ describe('external models', () => {
       'tests/small_revenue.sql': 'select * from {{ref "export"}} where revenue > 100',
     });
     const prod = join(p.dir, 'warehouse/prod.duckdb');
-    const file = join(p.dir, 'output/daily.parquet');
+    const file = join(p.dir, 'output/prod/daily.parquet');
     const published = async () => ({
       file: (await queryFile(prod, `select sum(revenue)::int as s from read_parquet('${file}')`))[0].s,
       view: (await queryFile(prod, 'select sum(revenue)::int as s from main.export'))[0].s,
-      staged: readdirSync(join(p!.dir, 'output')).filter((f) => f !== 'daily.parquet'),
+      staged: readdirSync(join(p!.dir, 'output/prod')).filter((f) => f !== 'daily.parquet'),
     });
     expect((await p.run('build')).code).toBe(0);
     expect(await published()).toEqual({ file: 60, view: 60, staged: [] });
@@ -71,7 +71,27 @@ describe('external models', () => {
     p = testProject({ 'models/export.sql': `{{config materialized="external" location="../../etc/x.parquet"}}\n${daily(1)}` });
     const r = await p.run('run');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^models\/export\.sql:1: model "export": external location \.\.\/\.\.\/etc\/x\.parquet is outside the project's output folder output\//m);
+    expect(r.stderr).toMatch(/^models\/export\.sql:1: model "export": external location \.\.\/\.\.\/etc\/x\.parquet is outside the target's output folder output\/dev\//m);
     expect(existsSync(p.db)).toBe(false);
+  });
+
+  it('each target writes its own files: a dev build never replaces what prod published', async () => {
+    const profile = (prodOutput: string) =>
+      `t:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n${prodOutput}`;
+    p = testProject({ 'profiles/profiles.yml': profile(''), 'models/export.sql': `{{config materialized="external"}}\n${daily(1)}` });
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    p.write('models/export.sql', `{{config materialized="external"}}\n${daily(2)}`);
+    expect((await p.run('build')).code).toBe(0);
+    const sum = async (file: string) => (await queryFile(join(p!.dir, 'warehouse/dev.duckdb'), `select sum(revenue)::int as s from read_parquet('${join(p!.dir, file)}')`))[0].s;
+    expect(await sum('output/prod/export.parquet')).toBe(6);
+    expect(await sum('output/dev/export.parquet')).toBe(12);
+    // A target may name its folder; it must stay inside the project.
+    p.write('profiles/profiles.yml', profile('      output: exports/bi\n'));
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    expect(await sum('exports/bi/export.parquet')).toBe(12);
+    p.write('profiles/profiles.yml', profile('      output: ../elsewhere\n'));
+    const bad = await p.run('build', '--target', 'prod');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^profiles\/profiles\.yml:8: output must be a folder inside the project/m);
   });
 });

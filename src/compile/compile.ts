@@ -531,14 +531,18 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
   };
 }
 
-/** An external model's files: `location` (default `<model>.<format>`) under the project's output folder, never outside it. */
+/**
+ * An external model's files: `location` (default `<model>.<format>`) under the target's output folder (the
+ * profile's `output`, or `<paths.output>/<target>`), never outside it.
+ */
 function externalOf(def: ProjectDef, model: ModelDef, config: Record<string, unknown>, diagnostics: Diagnostic[]): ModelNode['external'] {
   if (config.materialized !== 'external') return undefined;
   const format = (config.format as 'parquet' | 'csv' | 'json') ?? 'parquet';
-  const outputDir = resolve(def.root, def.paths.output);
+  const folder = def.target.output ?? join(def.paths.output, def.target.name);
+  const outputDir = resolve(def.root, folder);
   const path = resolve(outputDir, (config.location as string) ?? `${model.name}.${format}`);
   if (path === outputDir || !path.startsWith(`${outputDir}${sep}`)) {
-    diagnostics.push({ severity: 'error', file: model.file.path, line: 1, message: `model "${model.name}": external location ${String(config.location)} is outside the project's output folder ${def.paths.output}/` });
+    diagnostics.push({ severity: 'error', file: model.file.path, line: 1, message: `model "${model.name}": external location ${String(config.location)} is outside the target's output folder ${folder.split(sep).join('/')}/` });
   }
   return { path, format, partitionBy: columns(config.partition_by) };
 }

@@ -7,7 +7,7 @@ import type { TargetDef } from '../types.js';
 import type { SourceFile } from './load.js';
 import { YamlFile } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output'] as const;
 
 export interface ProfileRequest {
   readonly profile: string;
@@ -84,7 +84,12 @@ export function parseProfiles(
   const backoffMs = y.number(r.get('backoff_ms'), 'retries.backoff_ms') ?? 250;
   if (!Number.isInteger(attempts) || attempts < 1) y.error(r.get('attempts'), 'retries.attempts must be a whole number, at least 1');
   if (!(backoffMs >= 0)) y.error(r.get('backoff_ms'), 'retries.backoff_ms must be a number of milliseconds');
+  const output = y.string(v.get('output'), 'output');
+  if (output !== undefined && (output.trim() === '' || isAbsolute(output) || output.split(/[\\/]/).includes('..'))) {
+    y.error(v.get('output'), 'output must be a folder inside the project (a relative path without ..)');
+  }
   return {
+    output,
     profile: req.profile,
     name: targetName,
     retries: { attempts, backoffMs },
