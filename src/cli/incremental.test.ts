@@ -126,6 +126,14 @@ describe('incremental models', () => {
     const m = await p.run('build');
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/^models\/inc\.sql:1: model "inc": incremental_strategy merge needs a unique_key/m);
+    // A unique_key or event_time the query does not return fails on the first build, before anything is created.
+    p.write('models/inc.sql', '{{config materialized="incremental" incremental_strategy="merge" unique_key="order_id"}}\nselect 1 as id');
+    const k = await p.run('build');
+    expect(k.code).toBe(1);
+    expect(k.stdout).toMatch(/models\/inc\.sql:1: model inc: unique_key order_id not among the columns its query returns/);
+    p.write('models/inc.sql', '{{config materialized="incremental" incremental_strategy="microbatch" event_time="placed_at"}}\nselect 1 as id');
+    expect((await p.run('build')).stdout).toMatch(/models\/inc\.sql:1: model inc: event_time placed_at not among the columns its query returns/);
+    expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name = 'inc'`)).toEqual([{ n: 0 }]);
   });
 });
 

@@ -116,12 +116,14 @@ describe('JavaScript/TypeScript models', () => {
       'models/shape.js': "export const refs = ['base'];\nexport default () => 42;\n",
       'models/mixed.js': "export default () => [{ v: 1 }, { v: 'two' }];\n",
       'models/undeclared.js': "export default ({ ref }) => ref('base');\n",
+      'models/nocols.js': 'export default () => [];\n',
     });
     const r = await p.run('build');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/models\/shape\.js: the model returned a number; return an Arquero table or an array of row objects/);
     expect(r.stdout).toMatch(/models\/mixed\.js: column "v" mixes integer and string values \(row 2 is string\)/);
     expect(r.stdout).toMatch(/models\/undeclared\.js: ref\('base'\) is not declared in this model's refs\/sources exports/);
+    expect(r.stdout).toMatch(/models\/nocols\.js: the model returned no columns \(an empty array of rows names none\)/);
     p.write('models/nodefault.js', 'export const refs = [];\n');
     const c = await p.run('compile');
     expect(c.code).toBe(2);

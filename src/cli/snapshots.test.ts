@@ -90,5 +90,11 @@ describe('snapshots (SCD type 2)', () => {
     expect(r.stderr).toMatch(/^snapshots\/s\.sql:1: snapshot "s": needs a unique_key/m);
     expect(r.stderr).toMatch(/^snapshots\/s\.sql:1: snapshot "s": the timestamp strategy needs updated_at/m);
     expect(r.stderr).toMatch(/^snapshots\/c\.sql:1: snapshot "c": the check strategy needs check_cols/m);
+    // Columns the query does not return fail on the first build (not only once there is history to compare).
+    p.remove();
+    p = testProject({ 'snapshots/s.sql': '{{config unique_key="id" strategy="check" check_cols="price, nmae"}}\nselect 1 as id, 2 as price, 3 as name' });
+    const c = await p.run('snapshot');
+    expect(c.code).toBe(1);
+    expect(c.stdout).toMatch(/snapshots\/s\.sql:1: snapshot s: check_cols nmae not among the columns its query returns/);
   });
 });

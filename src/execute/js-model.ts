@@ -48,6 +48,7 @@ export async function runJsModel(session: Session, run: JsRun): Promise<number> 
     throw new JsModelError(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, lineIn(e, run.path));
   }
   const { names, columns } = toColumns(result);
+  if (names.length === 0) throw new JsModelError(`the model returned no columns${Array.isArray(result) ? ' (an empty array of rows names none)' : ''}; a table needs at least one`);
   const types = names.map((n, i) => {
     const c = columns[i];
     // A column read from the warehouse and returned as it was keeps its own type.

@@ -14,7 +14,10 @@ export interface LocatedError {
  */
 export function locateSqlError(root: string, node: Node, statement: string, error: string): LocatedError {
   const [head] = error.split(/\n\s*\nLINE \d+:/);
-  const message = head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
+  let message = head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
+  // eider's own checks (contracts, unique keys, the columns a config names) raise their message with error():
+  // it is the whole message, not an "Invalid Input Error".
+  if (statement.includes('select error(') && message.startsWith('Invalid Input Error: ')) message = message.slice('Invalid Input Error: '.length);
   if (node.kind === 'seed') {
     const csv = csvError(node.path, error, node.delimiter ?? ',');
     return { message: csv?.detail ?? message, file: node.origin.file, line: csv?.line };

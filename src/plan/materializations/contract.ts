@@ -25,3 +25,20 @@ export function contractCheck(node: ModelNode): string[] {
     ].join('\n'),
   ];
 }
+
+/**
+ * A statement that fails with one clear message when the model's query does not return the columns its config
+ * names (unique_key, updated_at, check_cols, event_time) — checked by binding the query (DESCRIBE), before
+ * anything is built, instead of a binder error on some later run.
+ */
+export function requireColumns(node: ModelNode, query: string, needs: ReadonlyArray<readonly [role: string, column: string]>): string[] {
+  if (needs.length === 0) return [];
+  const values = needs.map(([role, column]) => `(${quoteLiteral(role)}, ${quoteLiteral(column)})`).join(', ');
+  return [
+    [
+      `with actual as (select lower(column_name) as name from (describe ${query}))`,
+      `select error(${quoteLiteral(`${node.materialized === 'snapshot' ? 'snapshot' : 'model'} ${node.name}: `)} || string_agg(role || ' ' || col, '; ' order by role, col) || ${quoteLiteral(' not among the columns its query returns')})`,
+      `from (values ${values}) as needed(role, col) where lower(col) not in (select name from actual) having count(*) > 0`,
+    ].join('\n'),
+  ];
+}

@@ -1,6 +1,6 @@
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
-import { contractCheck } from './contract.js';
+import { contractCheck, requireColumns } from './contract.js';
 import type { PlanOptions, Statement } from './index.js';
 import { swapIn } from './table.js';
 
@@ -16,15 +16,17 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   const previous = state.previous?.relations.get(relationKey(node.relation));
   const first = opts.fullRefresh || (existing !== 'table' && previous !== 'table');
   const target = quoteRelation(node.relation);
+  const needs = [...inc.uniqueKey.map((k) => ['unique_key', k] as const), ...(inc.eventTime ? [['event_time', inc.eventTime] as const] : [])];
+  const check = requireColumns(node, `select * from (\n${node.sql}\n) as eider_columns`, needs);
   if (inc.strategy === 'microbatch') {
     const begin = inc.begin ? `select * from (\n${node.sql}\n) as b where ${quoteIdent(inc.eventTime!)} >= ${quoteLiteral(inc.begin)}::timestamp` : node.sql;
-    if (first && !opts.eventTimeStart) return [...contractCheck(node), ...swapIn(node.relation, begin, state)];
+    if (first && !opts.eventTimeStart) return [...contractCheck(node), ...check, ...swapIn(node.relation, begin, state)];
     const batches: Statement = { kind: 'microbatch', target: node.relation, sql: inc.sql, eventTime: inc.eventTime!, batchSize: inc.batchSize, lookback: inc.lookback, begin: inc.begin, start: opts.eventTimeStart, end: opts.eventTimeEnd, now: inc.runStartedAt };
-    if (first) return [...contractCheck(node), ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
+    if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
     const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
     return [...carry, batches];
   }
-  if (first) return [...contractCheck(node), ...swapIn(node.relation, node.sql, state)];
+  if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, node.sql, state)];
 
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_incoming`);
   const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
@@ -38,6 +40,7 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   return [
     ...carry,
     `create or replace temp table ${incoming} as\n${inc.sql}`,
+    ...requireColumns(node, incoming, needs),
     ...(keys.length > 0
       ? [
           `select error(${quoteLiteral(`model ${node.name}: `)} || n || ${quoteLiteral(` incoming rows have a null unique_key (${inc.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,

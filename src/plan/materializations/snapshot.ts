@@ -1,6 +1,7 @@
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
 import type { Statement } from './index.js';
+import { requireColumns } from './contract.js';
 import { swapIn } from './table.js';
 
 /**
@@ -16,14 +17,20 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
   const validFrom = (alias: string) => (snap.strategy === 'timestamp' ? `cast(${alias}.${quoteIdent(snap.updatedAt!)} as timestamp)` : runAt);
   const existing = state.relations.get(relationKey(node.relation));
   const previous = state.previous?.relations.get(relationKey(node.relation));
+  const checkAll = snap.strategy === 'check' && snap.checkCols.length === 1 && snap.checkCols[0].toLowerCase() === 'all';
+  const needs = [
+    ...snap.uniqueKey.map((k) => ['unique_key', k] as const),
+    ...(snap.strategy === 'timestamp' && snap.updatedAt ? [['updated_at', snap.updatedAt] as const] : []),
+    ...(snap.strategy === 'check' && !checkAll ? snap.checkCols.map((c) => ['check_cols', c] as const) : []),
+  ];
+  const check = requireColumns(node, `select * from (\n${node.sql}\n) as eider_columns`, needs);
   if (existing !== 'table' && previous !== 'table') {
-    return swapIn(node.relation, `select s.*, ${validFrom('s')} as valid_from, cast(null as timestamp) as valid_to, true as is_current\nfrom (\n${node.sql}\n) as s`, state);
+    return [...check, ...swapIn(node.relation, `select s.*, ${validFrom('s')} as valid_from, cast(null as timestamp) as valid_to, true as is_current\nfrom (\n${node.sql}\n) as s`, state)];
   }
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_snapshot`);
   const keys = snap.uniqueKey.map(quoteIdent);
   const match = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
   // check_cols: all — a row changed when its columns, all of them, differ from the current version's.
-  const checkAll = snap.strategy === 'check' && snap.checkCols.length === 1 && snap.checkCols[0].toLowerCase() === 'all';
   const changedKeys = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_changed`);
   const changed =
     snap.strategy === 'timestamp'
@@ -35,6 +42,7 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
   return [
     ...carry,
     `create or replace temp table ${incoming} as\n${node.sql}`,
+    ...requireColumns(node, incoming, needs),
     `select error(${quoteLiteral(`snapshot ${node.name}: `)} || n || ${quoteLiteral(` rows have a null unique_key (${snap.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
     ...(checkAll ? [{ kind: 'changed_rows' as const, target: node.relation, incoming, keys: snap.uniqueKey, into: changedKeys }] : []),
     'begin transaction',
