@@ -48,5 +48,8 @@ describe('microbatch incremental models', () => {
     const flag = await p.run('run', '--event-time-start', 'yesterday-ish');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--event-time-start must be a date or timestamp/);
+    const backwards = await p.run('run', '--event-time-start', '2024-01-05', '--event-time-end', '2024-01-03');
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr.trim()).toBe('--event-time-start (2024-01-05) must be before --event-time-end (2024-01-03): the window is [start, end)');
   });
 });

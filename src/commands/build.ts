@@ -34,6 +34,9 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   for (const [flag, v] of [['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd]] as const) {
     if (v !== undefined && Number.isNaN(Date.parse(v))) throw usageError(`${flag} must be a date or timestamp, like 2024-01-31 or 2024-01-31T06:00:00Z; got "${v}"`);
   }
+  if (opts.eventTimeStart !== undefined && opts.eventTimeEnd !== undefined && Date.parse(opts.eventTimeStart) >= Date.parse(opts.eventTimeEnd)) {
+    throw usageError(`--event-time-start (${opts.eventTimeStart}) must be before --event-time-end (${opts.eventTimeEnd}): the window is [start, end)`);
+  }
   const ctx = await compileContext(opts);
   const { manifest, dag, artifacts, reporter } = ctx;
   const target = manifest.target;
