@@ -168,4 +168,24 @@ describe('switching materializations and hooks', () => {
     expect(r.stdout).toMatch(/OK created table main\.m .*2 rows/);
     expect(await p.query('select event from main.audit')).toEqual([{ event: 'pre' }, { event: 'post 2' }, { event: 'end' }]);
   });
+
+  it('a project hook that fails is reported at its line in project.yml; compile checks their SQL too', async () => {
+    p = testProject({
+      'project.yml': 'name: t\non_run_start:\n  - "create table if not exists main.audit (event varchar)"\n  - "insert into main.audti values (1)"\n',
+      'models/m.sql': '{{config materialized="table"}}\nselect 1 as id',
+    });
+    const r = await p.run('run');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^project\.yml:4: on_run_start: Catalog Error: Table with name audti does not exist!/);
+    expect(r.stdout).not.toMatch(/OK created/); // nothing ran after the failed hook
+    p.write('project.yml', 'name: t\non_run_end: "insret into x values (1)"\n');
+    const c = await p.run('compile');
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/^project\.yml:2: on_run_end: Parser Error: syntax error at or near "insret"/m);
+    // A failing on_run_end fails the run (in a swap build, nothing would be published).
+    p.write('project.yml', 'name: t\non_run_end: "insert into main.nowhere values (1)"\n');
+    const end = await p.run('run');
+    expect(end.code).toBe(1);
+    expect(end.stderr).toMatch(/^project\.yml:2: on_run_end: Catalog Error: Table with name nowhere does not exist!/m);
+  });
 });

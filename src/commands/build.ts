@@ -1,5 +1,7 @@
 import type { Adapter } from '../adapter/adapter.js';
-import { UsageError, usageError } from '../errors.js';
+import { formatDiagnostic, UsageError, usageError } from '../errors.js';
+import { redact } from '../secrets.js';
+import type { ProjectHook } from '../project/parse.js';
 import { execute } from '../execute/execute.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
@@ -75,7 +77,19 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,
     );
     reporter.line();
-    if (writes) for (const sql of ctx.def.onRunStart) await adapter.sessions[0].exec(sql);
+    // A project hook that fails is reported at its line in project.yml; nothing after it runs.
+    const runHooks = async (hooks: readonly ProjectHook[], what: string): Promise<boolean> => {
+      for (const h of hooks) {
+        try {
+          await adapter!.sessions[0].exec(h.sql);
+        } catch (e) {
+          reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${what}: ${firstLines(String((e as Error).message ?? e))}` })));
+          return false;
+        }
+      }
+      return true;
+    };
+    if (writes && !(await runHooks(ctx.def.onRunStart, 'on_run_start'))) return 1;
     let done = 0;
     const results = await execute(
       plan,
@@ -91,9 +105,9 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         onRetry: (id, attempt, error, waitMs) => reporter.errorLine(`warning: ${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
-    if (writes) for (const sql of ctx.def.onRunEnd) await adapter.sessions[0].exec(sql);
+    const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd, 'on_run_end'));
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
-    const ok = !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+    const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
     if (writes) {
       const id = releaseId(manifest);
@@ -107,7 +121,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
       } else if (release) {
         await release.discard(files);
-        const why = interrupt.signal.aborted ? 'the build was interrupted' : 'a node or an error-severity test failed';
+        const why = interrupt.signal.aborted ? 'the build was interrupted' : !endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed';
         reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
       }
     }
@@ -165,3 +179,9 @@ const NO_WAREHOUSE: Adapter = {
   version: () => Promise.resolve(''),
   close: () => Promise.resolve(),
 };
+
+/** A DuckDB error without the SQL it quotes ("LINE 1: …"): its first lines, joined. */
+function firstLines(error: string): string {
+  const [head] = error.split(/\n\s*\nLINE \d+:/);
+  return head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
+}

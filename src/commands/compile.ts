@@ -10,8 +10,9 @@ import { compileContext, type GlobalOptions, type SelectOptions } from './contex
 /** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
 export async function compileCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
   const started = performance.now();
-  const { manifest, dag, artifacts, reporter } = await compileContext(opts);
+  const { manifest, dag, artifacts, reporter, def } = await compileContext(opts);
   const selected = select(manifest, dag, opts.select, opts.exclude);
+  const hooks = [...def.onRunStart.map((h) => ({ ...h, what: 'on_run_start' })), ...def.onRunEnd.map((h) => ({ ...h, what: 'on_run_end' }))];
   const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
   const diagnostics: Diagnostic[] = [];
   const checks = dag.order
@@ -19,13 +20,18 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
     .filter((n) => selected.has(n.id) && ((n.kind === 'model' && !n.js) || n.kind === 'test'))
     .map((node) => ({ node, sql: node.kind === 'test' ? countQuery(node.sql) : (node as { sql: string }).sql }));
   // DuckDB parses on its own thread while this one writes the artifacts.
-  const parsing = parser.parseErrors(checks.map((c) => c.sql));
+  const parsing = parser.parseErrors([...checks.map((c) => c.sql), ...hooks.map((h) => h.sql)]);
   try {
     artifacts.compiled(manifest);
     artifacts.manifest(manifest, EIDER_VERSION);
     const errors = await parsing;
     errors.forEach((error, i) => {
-      if (error) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
+      if (!error) return;
+      if (i < checks.length) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
+      else {
+        const h = hooks[i - checks.length];
+        diagnostics.push({ severity: 'error', file: h.file, line: h.line, message: `${h.what}: ${error.split(/\n\s*\nLINE \d+:/)[0].split('\n').filter((l) => l.trim() !== '').join(' ').trim()}` });
+      }
     });
   } finally {
     await parsing.catch(() => undefined);

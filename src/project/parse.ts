@@ -40,8 +40,9 @@ export interface ProjectDef {
   readonly unitTests: readonly UnitTestDef[];
   readonly testDefaults: readonly ConfigLayer[];
   /** SQL run once before and after the nodes of a run or build. */
-  readonly onRunStart: readonly string[];
-  readonly onRunEnd: readonly string[];
+  /** Project hooks: SQL run once before (after) a run or build, with the line in project.yml. */
+  readonly onRunStart: readonly ProjectHook[];
+  readonly onRunEnd: readonly ProjectHook[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
 }
@@ -121,12 +122,29 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     sources: props.sources,
     singularTests: files.singularTests,
     unitTests: parseUnitTests(files.unitTests, diagnostics),
-    onRunStart: y.strings(top.get('on_run_start'), 'on_run_start') ?? [],
-    onRunEnd: y.strings(top.get('on_run_end'), 'on_run_end') ?? [],
+    onRunStart: projectHooks(y, top.get('on_run_start'), 'on_run_start'),
+    onRunEnd: projectHooks(y, top.get('on_run_end'), 'on_run_end'),
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,
   };
+}
+
+export interface ProjectHook {
+  readonly sql: string;
+  readonly file: string;
+  readonly line?: number;
+}
+
+/** on_run_start / on_run_end: a string or a list of strings, each with its line. */
+function projectHooks(y: YamlFile, node: YNode | undefined, what: string): ProjectHook[] {
+  if (!node || node.value === null) return [];
+  if (typeof node.value === 'string') return [{ sql: node.value, file: y.file, line: node.line }];
+  if (!Array.isArray(node.value) || !node.value.every((v) => typeof v === 'string')) {
+    y.error(node, `${what} must be a string or a list of strings`);
+    return [];
+  }
+  return y.items(node, what).map((item) => ({ sql: item.value as string, file: y.file, line: item.line }));
 }
 
 interface FolderLayer {
