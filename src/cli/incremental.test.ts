@@ -52,6 +52,38 @@ describe('incremental models', () => {
     });
   }
 
+  for (const strategy of ['append', 'delete+insert', 'merge', 'microbatch']) {
+    it(`${strategy}: a run that fails while applying its rows leaves no partial window, and the next run adds no duplicates`, async () => {
+      const sql =
+        strategy === 'microbatch'
+          ? '{{config materialized="incremental" incremental_strategy="microbatch" event_time="updated_at" batch_size="day" lookback=0 begin="2024-01-01"}}\nselect id, amount, updated_at from {{ref "src"}}\n'
+          : model(strategy);
+      p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': sql });
+      expect((await p.run('build')).code).toBe(0);
+      const before = await rows();
+      // Day 2 arrives with an amount that cannot be stored in the INTEGER column: the apply fails part-way.
+      const next = ['1,10,2024-01-01 00:00:00', '2,20,2024-01-02 00:00:00', '3,30,2024-01-06 00:00:00', '4,x40,2024-01-07 00:00:00'];
+      p.write('seeds/src.csv', seed(next));
+      const failed = await p.run('build');
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(/ERROR incremental main\.inc/);
+      // microbatch commits each day's window on its own: day 6 is in, the failed day 7 left nothing half-done.
+      expect(await rows()).toEqual(strategy === 'microbatch' ? [...before, { id: 3, amount: 30 }] : before);
+      p.write('seeds/src.csv', seed(next.map((r) => r.replace('x40', '40'))));
+      expect((await p.run('build')).code).toBe(0);
+      expect((await p.run('build')).code).toBe(0);
+      const incremental = await rows();
+      expect(incremental).toEqual([
+        { id: 1, amount: 10 },
+        { id: 2, amount: 20 },
+        { id: 3, amount: 30 },
+        { id: 4, amount: 40 },
+      ]);
+      expect((await p.run('build', '--full-refresh')).code).toBe(0);
+      expect(await rows()).toEqual(incremental);
+    });
+  }
+
   it('a null in the unique key is an error naming the model; nothing is applied, and a re-run adds no duplicates', async () => {
     p = testProject({ 'seeds/src.csv': seed(day1), 'models/inc.sql': model('merge') });
     expect((await p.run('build')).code).toBe(0);
