@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbApi } from './load.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -56,7 +56,7 @@ class DuckDbSession implements Session {
 
 export class DuckDbAdapter implements Adapter {
   private constructor(
-    private readonly instance: import('@duckdb/node-api').DuckDBInstance,
+    private readonly instance: DuckDBInstance,
     readonly sessions: DuckDbSession[],
     private readonly key: string | undefined,
   ) {}

@@ -3,6 +3,7 @@ import { formatDiagnostic, UsageError, usageError } from '../errors.js';
 import { redact } from '../secrets.js';
 import type { ProjectHook } from '../project/parse.js';
 import { execute } from '../execute/execute.js';
+import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
 import { planRun, type PlanMode } from '../plan/plan.js';
@@ -78,18 +79,18 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     );
     reporter.line();
     // A project hook that fails is reported at its line in project.yml; nothing after it runs.
-    const runHooks = async (hooks: readonly ProjectHook[], what: string): Promise<boolean> => {
+    const runHooks = async (hooks: readonly ProjectHook[]): Promise<boolean> => {
       for (const h of hooks) {
         try {
           await adapter!.sessions[0].exec(h.sql);
         } catch (e) {
-          reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${what}: ${firstLines(String((e as Error).message ?? e))}` })));
+          reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(String((e as Error).message ?? e))}` })));
           return false;
         }
       }
       return true;
     };
-    if (writes && !(await runHooks(ctx.def.onRunStart, 'on_run_start'))) return 1;
+    if (writes && !(await runHooks(ctx.def.onRunStart))) return 1;
     let done = 0;
     const results = await execute(
       plan,
@@ -105,7 +106,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         onRetry: (id, attempt, error, waitMs) => reporter.errorLine(`warning: ${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
-    const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd, 'on_run_end'));
+    const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd));
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
@@ -179,9 +180,3 @@ const NO_WAREHOUSE: Adapter = {
   version: () => Promise.resolve(''),
   close: () => Promise.resolve(),
 };
-
-/** A DuckDB error without the SQL it quotes ("LINE 1: …"): its first lines, joined. */
-function firstLines(error: string): string {
-  const [head] = error.split(/\n\s*\nLINE \d+:/);
-  return head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
-}

@@ -1,7 +1,7 @@
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import type { Diagnostic } from '../errors.js';
 import { UsageError } from '../errors.js';
-import { locateSqlError } from '../execute/sql-errors.js';
+import { locateSqlError, sqlErrorMessage } from '../execute/sql-errors.js';
 import { select } from '../graph/select.js';
 import { countQuery } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
@@ -12,7 +12,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   const started = performance.now();
   const { manifest, dag, artifacts, reporter, def } = await compileContext(opts);
   const selected = select(manifest, dag, opts.select, opts.exclude);
-  const hooks = [...def.onRunStart.map((h) => ({ ...h, what: 'on_run_start' })), ...def.onRunEnd.map((h) => ({ ...h, what: 'on_run_end' }))];
+  const hooks = [...def.onRunStart, ...def.onRunEnd];
   const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
   const diagnostics: Diagnostic[] = [];
   const checks = dag.order
@@ -30,7 +30,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
       if (i < checks.length) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
       else {
         const h = hooks[i - checks.length];
-        diagnostics.push({ severity: 'error', file: h.file, line: h.line, message: `${h.what}: ${error.split(/\n\s*\nLINE \d+:/)[0].split('\n').filter((l) => l.trim() !== '').join(' ').trim()}` });
+        diagnostics.push({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(error)}` });
       }
     });
   } finally {

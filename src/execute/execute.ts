@@ -168,18 +168,22 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
   return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
 }
 
+/** A relation's column names, as DESCRIBE gives them. */
+async function columnNames(session: Session, relation: string): Promise<string[]> {
+  return (await session.query(`select column_name as c from (describe ${relation})`)).map((r) => String(r.c));
+}
+
 async function changedRows(session: Session, c: ChangedRows): Promise<void> {
   const target = quoteRelation(c.target);
-  const names = async (rel: string) => (await session.query(`select column_name as c from (describe ${rel})`)).map((r) => String(r.c));
-  const have = new Set((await names(target)).map((n) => n.toLowerCase()));
-  const shared = (await names(c.incoming)).filter((n) => have.has(n.toLowerCase())).map(quoteIdent).join(', ');
+  const have = new Set((await columnNames(session, target)).map((n) => n.toLowerCase()));
+  const shared = (await columnNames(session, c.incoming)).filter((n) => have.has(n.toLowerCase())).map(quoteIdent).join(', ');
   const keys = c.keys.map(quoteIdent).join(', ');
   await session.exec(`create or replace temp table ${c.into} as select ${keys} from (select ${shared} from ${c.incoming} except select ${shared} from ${target} where is_current)`);
 }
 
 async function upsert(session: Session, u: Upsert): Promise<number | undefined> {
   const target = quoteRelation(u.target);
-  const cols = async (rel: string) => new Set((await session.query(`select column_name as c from (describe ${rel})`)).map((r) => String(r.c).toLowerCase()));
+  const cols = async (rel: string) => new Set((await columnNames(session, rel)).map((n) => n.toLowerCase()));
   const [have, incoming] = [await cols(target), await cols(u.incoming)];
   const on = u.keys.map((k) => `t.${quoteIdent(k)} = i.${quoteIdent(k)}`).join(' and ');
   if (have.size === incoming.size && [...have].every((c) => incoming.has(c))) {

@@ -135,7 +135,8 @@ function sqlType(name: string, values: ArrayLike<unknown>, inputType?: string): 
   let lo = Infinity;
   let hi = -Infinity;
   let timeOfDay = false;
-  if (ArrayBuffer.isView(values)) kinds.add(values instanceof BigInt64Array || values instanceof BigUint64Array ? 'bigint' : values instanceof Float32Array || values instanceof Float64Array ? 'number' : 'integer');
+  const typed = ArrayBuffer.isView(values);
+  if (typed) kinds.add(values instanceof BigInt64Array || values instanceof BigUint64Array ? 'bigint' : values instanceof Float32Array || values instanceof Float64Array ? 'number' : 'integer');
   let last: Kind = 'null';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -144,7 +145,7 @@ function sqlType(name: string, values: ArrayLike<unknown>, inputType?: string): 
       if (x < lo) lo = x;
       if (x > hi) hi = x;
     } else if (v instanceof Date && v.getTime() % 86_400_000 !== 0 && !Number.isNaN(v.getTime())) timeOfDay = true;
-    if (ArrayBuffer.isView(values)) continue;
+    if (typed) continue;
     const k = kindOf(v);
     if (k !== last) {
       kinds.add(k);

@@ -13,8 +13,7 @@ export interface LocatedError {
  * SQL line ("LINE 3: …"); we find that line in the template, and drop the quote from the message.
  */
 export function locateSqlError(root: string, node: Node, statement: string, error: string): LocatedError {
-  const [head] = error.split(/\n\s*\nLINE \d+:/);
-  let message = head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
+  let message = sqlErrorMessage(error);
   // eider's own checks (contracts, unique keys, the columns a config names) raise their message with error():
   // it is the whole message, not an "Invalid Input Error".
   if (statement.includes('select error(') && message.startsWith('Invalid Input Error: ')) message = message.slice('Invalid Input Error: '.length);
@@ -25,6 +24,12 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
   const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
   if (!lineNo) return { message, file: node.origin.file, line: node.origin.line };
   return { message, file: node.origin.file, line: templateLine(join(root, node.origin.file), statement, Number(lineNo)) };
+}
+
+/** A DuckDB error without the SQL it quotes ("LINE 3: …"): its first lines, joined into one. */
+export function sqlErrorMessage(error: string): string {
+  const [head] = error.split(/\n\s*\nLINE \d+:/);
+  return head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
 }
 
 function templateLine(path: string, statement: string, line: number): number | undefined {

@@ -39,7 +39,6 @@ export interface ProjectDef {
   readonly singularTests: readonly SourceFile[];
   readonly unitTests: readonly UnitTestDef[];
   readonly testDefaults: readonly ConfigLayer[];
-  /** SQL run once before and after the nodes of a run or build. */
   /** Project hooks: SQL run once before (after) a run or build, with the line in project.yml. */
   readonly onRunStart: readonly ProjectHook[];
   readonly onRunEnd: readonly ProjectHook[];
@@ -131,20 +130,21 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
 }
 
 export interface ProjectHook {
+  readonly key: 'on_run_start' | 'on_run_end';
   readonly sql: string;
   readonly file: string;
   readonly line?: number;
 }
 
 /** on_run_start / on_run_end: a string or a list of strings, each with its line. */
-function projectHooks(y: YamlFile, node: YNode | undefined, what: string): ProjectHook[] {
+function projectHooks(y: YamlFile, node: YNode | undefined, key: ProjectHook['key']): ProjectHook[] {
   if (!node || node.value === null) return [];
-  if (typeof node.value === 'string') return [{ sql: node.value, file: y.file, line: node.line }];
+  if (typeof node.value === 'string') return [{ key, sql: node.value, file: y.file, line: node.line }];
   if (!Array.isArray(node.value) || !node.value.every((v) => typeof v === 'string')) {
-    y.error(node, `${what} must be a string or a list of strings`);
+    y.error(node, `${key} must be a string or a list of strings`);
     return [];
   }
-  return y.items(node, what).map((item) => ({ sql: item.value as string, file: y.file, line: item.line }));
+  return y.items(node, key).map((item) => ({ key, sql: item.value as string, file: y.file, line: item.line }));
 }
 
 interface FolderLayer {
