@@ -389,7 +389,7 @@ export async function appendColumns(conn: DuckDBConnection, schema: string, tabl
 }
 
 /** Writes rows [start, start+n) of one column into a chunk's vector. */
-export function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unknown> | DuckColumn, start: number, n: number): void {
+function writeVector(vector: Vector, t: DuckDBType, column: ArrayLike<unknown> | DuckColumn, start: number, n: number): void {
   const id = t.typeId;
   const width = byteWidth(t);
   const validity = new Uint8Array(Math.ceil(n / 64) * 8).fill(255);
