@@ -41,3 +41,6 @@ export interface Adapter {
   version(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** How `parseErrors` reports a text holding more (or fewer) than one statement. */
+export const MORE_THAN_ONE_STATEMENT = 'expected one statement';

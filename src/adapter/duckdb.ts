@@ -3,7 +3,7 @@ import { duckdbApi } from './load.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
-import type { Adapter, RelationKind, Row, Session, WarehouseState } from './adapter.js';
+import { MORE_THAN_ONE_STATEMENT, type Adapter, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
 
 export interface OpenOptions {
   /** A file path or ':memory:'. */
@@ -85,7 +85,7 @@ export class DuckDbAdapter implements Adapter {
     const one = async (sql: string) => {
       try {
         const parsed = await conn.extractStatements(sql);
-        return parsed.count === 1 ? undefined : `expected one statement, found ${parsed.count}`;
+        return parsed.count === 1 ? undefined : `${MORE_THAN_ONE_STATEMENT}, found ${parsed.count}`;
       } catch (e) {
         return (e as Error).message.replace(/^Failed to extract statements: /, '');
       }

@@ -1,4 +1,6 @@
 import type { Adapter } from '../adapter/adapter.js';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { checkStatements } from '../compile/check-statements.js';
 import { formatDiagnostic, UsageError, usageError } from '../errors.js';
 import { redact } from '../secrets.js';
 import type { ProjectHook } from '../project/parse.js';
@@ -44,6 +46,10 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   const { manifest, dag, artifacts, reporter } = ctx;
   const target = manifest.target;
   const selected = select(manifest, dag, opts.select, opts.exclude);
+  // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
+  const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+  const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());
+  if (wrong.length > 0) throw new UsageError(wrong);
   // The gate checks every source the selection reads from, selected or not.
   const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
   if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {

@@ -1,9 +1,8 @@
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import type { Diagnostic } from '../errors.js';
 import { UsageError } from '../errors.js';
-import { locateSqlError, sqlErrorMessage } from '../execute/sql-errors.js';
+import { checkStatements } from '../compile/check-statements.js';
 import { select } from '../graph/select.js';
-import { countQuery } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 
@@ -12,33 +11,25 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   const started = performance.now();
   const { manifest, dag, artifacts, reporter, def } = await compileContext(opts);
   const selected = select(manifest, dag, opts.select, opts.exclude);
-  const hooks = [...def.onRunStart, ...def.onRunEnd];
   const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-  const diagnostics: Diagnostic[] = [];
-  const checks = dag.order
-    .map((id) => manifest.nodes[id])
-    .filter((n) => selected.has(n.id) && ((n.kind === 'model' && !n.js) || n.kind === 'test'))
-    .map((node) => ({ node, sql: node.kind === 'test' ? countQuery(node.sql) : (node as { sql: string }).sql }));
+  const nodes = dag.order.filter((id) => selected.has(id));
   // DuckDB parses on its own thread while this one writes the artifacts.
-  const parsing = parser.parseErrors([...checks.map((c) => c.sql), ...hooks.map((h) => h.sql)]);
+  const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], parser);
+  let diagnostics: Diagnostic[];
   try {
     artifacts.compiled(manifest);
     artifacts.manifest(manifest, EIDER_VERSION);
-    const errors = await parsing;
-    errors.forEach((error, i) => {
-      if (!error) return;
-      if (i < checks.length) diagnostics.push({ severity: 'error', nodeId: checks[i].node.id, ...locateSqlError(manifest.root, checks[i].node, checks[i].sql, error) });
-      else {
-        const h = hooks[i - checks.length];
-        diagnostics.push({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(error)}` });
-      }
-    });
+    diagnostics = await parsing;
   } finally {
     await parsing.catch(() => undefined);
     await parser.close();
   }
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
-  reporter.line(`Compiled ${checks.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  const rendered = nodes.filter((id) => {
+    const n = manifest.nodes[id];
+    return (n.kind === 'model' && !n.js) || n.kind === 'test';
+  });
+  reporter.line(`Compiled ${rendered.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   return 0;
 }
 

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { queryFile, testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n';
+const tables = async (path: string) => (await queryFile(path, `select table_name as n from information_schema.tables where table_schema = 'main' order by 1`)).map((r) => r.n);
+
+describe('a model executes exactly one statement, in every command', () => {
+  it('build refuses a model with a second statement, runs nothing and publishes nothing', async () => {
+    p = testProject({
+      'profiles/profiles.yml': PROFILES,
+      'models/keep.sql': '{{config materialized="table"}}\nselect 1 as id\n',
+      'models/m.sql': '{{config materialized="table"}}\nselect 2 as id',
+    });
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    p.write('models/m.sql', '{{config materialized="table"}}\nselect id from {{ref "keep"}};\ndrop table keep');
+    for (const cmd of ['build', 'run']) {
+      const r = await p.run(cmd, '--target', 'prod');
+      expect(r.stderr).toMatch(/^models\/m\.sql:\d+: expected one statement, found 2/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.code).toBe(2);
+      expect(await tables(join(p.dir, 'warehouse/prod.duckdb'))).toEqual(['keep', 'm']);
+    }
+  });
+
+  it('a --vars value holding a quote cannot add a statement', async () => {
+    p = testProject({
+      'models/keep.sql': '{{config materialized="table"}}\nselect 1 as id\n',
+      'models/m.sql': `{{config materialized="table"}}\nselect '{{var "label" "x"}}' as label from {{ref "keep"}}\n`,
+    });
+    expect((await p.run('build')).code).toBe(0);
+    const r = await p.run('build', '--vars', `{label: "x'; drop table keep; select '"}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\/m\.sql:\d+: expected one statement, found 3/);
+    expect(await tables(p.db)).toEqual(['keep', 'm']);
+  });
+
+  it('tests and hooks are held to the same rule', async () => {
+    p = testProject({
+      'models/keep.sql': '{{config materialized="table" post_hook="select 1; drop table keep"}}\nselect 1 as id\n',
+      'tests/t.sql': 'select * from {{ref "keep"}} where id < 0; drop table keep\n',
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tests\/t\.sql:\d+: expected one statement, found 2/m);
+    expect(r.stderr).toMatch(/^models\/keep\.sql:\d+: post_hook: expected one statement, found 2/m);
+  });
+});
