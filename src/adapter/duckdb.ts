@@ -2,8 +2,12 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbApi } from './load.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { quoteLiteral } from '../types.js';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
 import { MORE_THAN_ONE_STATEMENT, type Adapter, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
+
+/** The catalog name a target file is attached under (see `open`). */
+export const TARGET_CATALOG = 'eider_target';
 
 export interface OpenOptions {
   /** A file path or ':memory:'. */
@@ -61,17 +65,33 @@ export class DuckDbAdapter implements Adapter {
     private readonly key: string | undefined,
   ) {}
 
-  /** One instance on the file, `threads` connections to it. */
+  /**
+   * One instance on the file, `threads` connections to it. The file is attached under a fixed catalog name,
+   * not opened directly: DuckDB names a directly opened file's catalog after its stem, so `staging.duckdb`
+   * holding a schema `staging` made `"staging"."stg_orders"` ambiguous. The in-memory catalog is detached
+   * too, so a schema may be called `memory`.
+   */
   static async open(opts: OpenOptions): Promise<DuckDbAdapter> {
     const key = opts.path === ':memory:' ? undefined : resolve(opts.path);
     if (key && openFiles.has(key)) throw new Error(`internal: ${key} is already open in this process`);
     if (key) mkdirSync(dirname(key), { recursive: true });
-    const config: Record<string, string> = { ...opts.settings };
-    if (opts.readOnly) config.access_mode = 'READ_ONLY';
-    const instance = await duckdbApi.DuckDBInstance.create(opts.path, config);
-    if (key) openFiles.add(key);
+    // Spills go beside the file, as DuckDB does for a file it opens itself.
+    const config: Record<string, string> = key ? { temp_directory: `${key}.tmp`, ...opts.settings } : { ...opts.settings };
+    const instance = await duckdbApi.DuckDBInstance.create(':memory:', config);
     const sessions: DuckDbSession[] = [];
-    for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));
+    try {
+      for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));
+      if (key) {
+        await sessions[0].conn.run(`attach ${quoteLiteral(key)} as ${TARGET_CATALOG}${opts.readOnly ? ' (read_only)' : ''}`);
+        for (const s of sessions) await s.conn.run(`use ${TARGET_CATALOG}`);
+        await sessions[0].conn.run('detach memory');
+      }
+    } catch (e) {
+      for (const s of sessions) s.close();
+      instance.closeSync();
+      throw e;
+    }
+    if (key) openFiles.add(key);
     return new DuckDbAdapter(instance, sessions, key);
   }
 

@@ -10,6 +10,7 @@ import { buildProgram } from './program.js';
  * anything unexpected exits 1 with its message (and a stack trace only with --debug).
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  ignoreClosedOutput();
   let code = 0;
   const program = buildProgram((c) => (code = c));
   const reporter = new ConsoleReporter();
@@ -17,21 +18,41 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // commander has printed its own message (or help / version, which exit 0).
-      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
-    }
-    if (e instanceof UsageError) {
-      reporter.diagnostics(e.diagnostics);
-      return 2;
-    }
-    if (e instanceof OpenError || e instanceof LockedError) {
-      reporter.errorLine(`error: ${e.message}`);
-      return 1;
-    }
-    const debug = argv.includes('--debug');
-    reporter.errorLine(`error: ${(e as Error)?.message ?? String(e)}`);
-    if (debug && e instanceof Error && e.stack) reporter.errorLine(e.stack);
+    return failure(e, argv, reporter);
+  } finally {
+    // The command has finished: a signal while the process winds down ends it with the command's own exit code
+    // (bin/eider.js sets it before any signal can be handled), not 130/143 for work that was done.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit());
+  }
+}
+
+function failure(e: unknown, argv: readonly string[], reporter: ConsoleReporter): number {
+  if (e instanceof CommanderError) {
+    // commander has printed its own message (or help / version, which exit 0).
+    return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+  }
+  if (e instanceof UsageError) {
+    reporter.diagnostics(e.diagnostics);
+    return 2;
+  }
+  if (e instanceof OpenError || e instanceof LockedError) {
+    reporter.errorLine(`error: ${e.message}`);
     return 1;
+  }
+  const debug = argv.includes('--debug');
+  reporter.errorLine(`error: ${(e as Error)?.message ?? String(e)}`);
+  if (debug && e instanceof Error && e.stack) reporter.errorLine(e.stack);
+  return 1;
+}
+
+/**
+ * A reader that closed our output (`eider ls | head -1`) is no error: what is left to print is dropped and the
+ * command finishes as it would have (a build still publishes or discards cleanly, releasing its lock).
+ */
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    });
   }
 }

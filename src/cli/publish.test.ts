@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fork, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -72,6 +72,13 @@ describe('swap publishing (prod)', () => {
       const r = await buildProd(p, 2);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`target is being built by another eider process \\(PID ${process.pid}, test, since `));
+      // The lock is taken before the project compiles: a held target is refused before any compile work.
+      p.write('models/broken.sql', 'select * from {{ref "nope"}}');
+      const early = await buildProd(p, 2);
+      expect(early.stderr).toMatch(/target is being built by another eider process/);
+      expect(early.stderr).not.toMatch(/nope/);
+      expect(early.code).toBe(1);
+      rmSync(join(p.dir, 'models/broken.sql'));
     } finally {
       held.release();
     }
@@ -109,6 +116,27 @@ describe('swap publishing (prod)', () => {
     expect(await prodRelease(p)).toBe(2);
   });
 
+  it('kill -9 while DuckDB spills to disk: the next build removes the spill folder and succeeds', async () => {
+    p = prodProject({
+      'profiles/profiles.yml': 't:\n  target: prod\n  targets:\n    prod:\n      path: warehouse/prod.duckdb\n      threads: 1\n      settings: {memory_limit: 64MB, threads: 1, preserve_insertion_order: false}\n',
+      'models/big.sql': '{{config materialized="table"}}\nselect x, md5(x::varchar) as h from range(30000000) t(x) order by h',
+    });
+    expect((await buildProd(p, 1, '-s', 'a', 'b')).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '--vars', '{v: 2}'], { cwd: p.dir, stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    const spill = () => readdirSync(join(p!.dir, 'warehouse')).find((f) => f.endsWith('.duckdb.tmp') && readdirSync(join(p!.dir, 'warehouse', f)).length > 0);
+    for (let i = 0; i < 600 && !spill(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(spill()).toBeDefined();
+    child.kill('SIGKILL');
+    await exited;
+    expect(leftovers(p).some((f) => f.endsWith('.tmp'))).toBe(true);
+    const next = await buildProd(p, 3, '-s', 'a', 'b');
+    expect(next.stderr).toMatch(/warning: removed \.prod\.duckdb\.build-\S+\.duckdb\.tmp, left by an earlier build/);
+    expect(next.code).toBe(0);
+    expect(await prodRelease(p)).toBe(3);
+    expect(leftovers(p)).toEqual([]);
+  }, 120_000);
+
   it('SIGTERM during a build starts no new node, publishes nothing and releases the lock', async () => {
     p = prodProject({ 'models/slow.sql': '{{config materialized="table"}}\nselect count(*) as n from range(3000000000) t(x) where x % 7 = 1', 'models/after.sql': 'select * from {{ref "slow"}}' });
     expect((await buildProd(p, 1, '-s', 'a', 'b')).code).toBe(0);
@@ -126,6 +154,49 @@ describe('swap publishing (prod)', () => {
     expect(existsSync(lockPath(prodPath()))).toBe(false);
     expect(leftovers(p)).toEqual([]);
   });
+});
+
+describe('signals at any moment of a prod build', () => {
+  it('either the release is published and the exit says so, or nothing is and it exits 130/143 saying so', async () => {
+    p = prodProject();
+    const t0 = performance.now();
+    expect((await buildProd(p, 1)).code).toBe(0);
+    const duration = performance.now() - t0;
+    let current = 1;
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const seen = { published: 0, nothing: 0 };
+    for (let i = 0; i < 16; i++) {
+      const v = current + 1;
+      const signal = i % 2 === 0 ? 'SIGTERM' : 'SIGINT';
+      const child = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '--vars', `{v: ${v}}`], { cwd: p.dir });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c, sig) => r(c ?? (sig === signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : null))));
+      // Mostly late in the build: the finishing phase (history, checkpoint, rename) is where it went wrong.
+      setTimeout(() => child.kill(signal), Math.round(duration * (0.5 + 0.6 * rand())));
+      const code = await exited;
+      const now = await prodRelease(p);
+      expect(out).not.toMatch(/INTERRUPT Error|\n\s+at /);
+      if (now === v) {
+        expect(code, out).toBe(0);
+        expect(out).toMatch(/Published release \S+ to prod/);
+        expect(out).not.toMatch(/Nothing was published/);
+        seen.published++;
+      } else {
+        expect(now).toBe(current);
+        expect(code, out).toBe(signal === 'SIGINT' ? 130 : 143);
+        // Killed by the signal before eider had set up (node still starting): nothing begun, nothing to say.
+        if (out !== '') expect(out).toMatch(/Nothing was published/);
+        expect(out).not.toMatch(/Published release/);
+        seen.nothing++;
+      }
+      current = now!;
+      expect(leftovers(p)).toEqual([]);
+    }
+    console.log(`signals: 16 over a ${Math.round(duration)} ms build; published ${seen.published}, nothing published ${seen.nothing}`);
+  }, 180_000);
 });
 
 describe('secrets on prod', () => {

@@ -16,6 +16,7 @@ import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
+import { ConsoleReporter } from '../report/console.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
@@ -42,36 +43,47 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   if (opts.eventTimeStart !== undefined && opts.eventTimeEnd !== undefined && Date.parse(opts.eventTimeStart) >= Date.parse(opts.eventTimeEnd)) {
     throw usageError(`--event-time-start (${opts.eventTimeStart}) must be before --event-time-end (${opts.eventTimeEnd}): the window is [start, end)`);
   }
-  const ctx = await compileContext(opts);
-  const { manifest, dag, artifacts, reporter } = ctx;
-  const target = manifest.target;
-  const selected = select(manifest, dag, opts.select, opts.exclude);
-  // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
-  const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-  const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());
-  if (wrong.length > 0) throw new UsageError(wrong);
-  // The gate checks every source the selection reads from, selected or not.
-  const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
-  if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
-    reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
-    return 1;
-  }
-
-  // Unit tests run on their own in-memory DuckDB: `eider test -s test_type:unit` never opens the target.
-  const units = [...selected].map((id) => manifest.nodes[id]).filter((n): n is UnitTestNode => n.kind === 'unit_test' && (mode === 'test' || mode === 'build'));
-  const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
-  const writes = needsWarehouse && mode !== 'test';
-  const swap = writes && target.publish === 'swap';
-  const runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
   let lock: ReturnType<typeof acquireLock> | undefined;
   let release: SwapRelease | undefined;
   let adapter: Adapter | undefined;
+  let runner: UnitTestRunner | undefined;
   // SIGINT/SIGTERM: start no new node, stop the running queries, publish nothing, release the lock.
   const interrupt = onInterrupt(() => adapter?.interrupt());
+  const reporter = new ConsoleReporter();
+  let swap = false;
+  const interrupted = (target: string) => {
+    if (swap) reporter.errorLine(`\nNothing was published: the build was interrupted, so ${target} keeps its current release.`);
+    reporter.errorLine(`Interrupted by ${interrupt.by}: no new node was started.`);
+    return interrupt.by === 'SIGINT' ? 130 : 143;
+  };
   try {
+    // Every command that writes takes the target's lock before compiling, so a second build is refused at once.
+    const ctx = await compileContext(opts, reporter, (target) => {
+      if (mode !== 'test' && target.path !== ':memory:') lock = acquireLock(target.path, `eider ${mode}`);
+    });
+    const { manifest, dag, artifacts } = ctx;
+    const target = manifest.target;
+    if (interrupt.signal.aborted) return interrupted(target.name);
+    const selected = select(manifest, dag, opts.select, opts.exclude);
+    // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
+    const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());
+    if (wrong.length > 0) throw new UsageError(wrong);
+    // The gate checks every source the selection reads from, selected or not.
+    const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
+    if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
+      reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
+      return 1;
+    }
+
+    // Unit tests run on their own in-memory DuckDB: `eider test -s test_type:unit` never opens the target.
+    const units = [...selected].map((id) => manifest.nodes[id]).filter((n): n is UnitTestNode => n.kind === 'unit_test' && (mode === 'test' || mode === 'build'));
+    const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
+    const writes = needsWarehouse && mode !== 'test';
+    swap = writes && target.publish === 'swap';
+    runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
-    if (writes && target.path !== ':memory:') lock = acquireLock(target.path, `eider ${mode}`);
     if (swap) {
       release = await SwapRelease.start(target, manifest, (w) => reporter.errorLine(`warning: ${w}`));
       adapter = release.adapter;
@@ -90,13 +102,13 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         try {
           await adapter!.sessions[0].exec(h.sql);
         } catch (e) {
-          reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(String((e as Error).message ?? e))}` })));
+          if (!interrupt.signal.aborted) reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(String((e as Error).message ?? e))}` })));
           return false;
         }
       }
       return true;
     };
-    if (writes && !(await runHooks(ctx.def.onRunStart))) return 1;
+    if (writes && !(await runHooks(ctx.def.onRunStart))) return interrupt.signal.aborted ? interrupted(target.name) : 1;
     let done = 0;
     const results = await execute(
       plan,
@@ -113,6 +125,9 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       },
     );
     const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd));
+    // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
+    // record) is finished as decided, and the exit code and the last lines say what happened.
+    interrupt.settle();
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
@@ -128,8 +143,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
       } else if (release) {
         await release.discard(files);
-        const why = interrupt.signal.aborted ? 'the build was interrupted' : !endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed';
-        reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
+        if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${!endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed'}, so ${target.name} keeps its current release.`);
       }
     }
     artifacts.manifest(manifest, EIDER_VERSION);
@@ -137,25 +151,46 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     artifacts.compiled(manifest);
     const passThrough = new Set(plan.steps.filter((s) => s.action.kind === 'pass').map((s) => s.nodeId));
     reporter.summary(results.filter((r) => !passThrough.has(r.nodeId) || r.status === 'skipped'), run.elapsedMs);
-    if (interrupt.signal.aborted) {
-      reporter.errorLine(`Interrupted by ${interrupt.by}: no new node was started.`);
-      return interrupt.by === 'SIGINT' ? 130 : 143;
-    }
+    if (interrupt.signal.aborted) return interrupted(target.name);
+    if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;
+  } catch (e) {
+    // A signal stops the queries; what they throw then is the interruption, not an error of its own.
+    if (interrupt.signal.aborted && !(e instanceof UsageError)) return interrupted(opts.target ?? 'the target');
+    throw e;
   } finally {
-    interrupt.dispose();
     if (release) await release.discard().catch(() => undefined);
     else await adapter?.close();
     await runner?.close();
     lock?.release();
+    interrupt.dispose();
   }
 }
 
-function onInterrupt(stop: () => void): { signal: AbortSignal; by?: string; dispose(): void } {
+interface Interrupt {
+  readonly signal: AbortSignal;
+  /** The signal that aborted the run. */
+  readonly by?: string;
+  /** A signal that arrived after `settle()`: noted, it stops nothing. */
+  readonly late?: string;
+  settle(): void;
+  dispose(): void;
+}
+
+function onInterrupt(stop: () => void): Interrupt {
   const controller = new AbortController();
-  const state = { signal: controller.signal, by: undefined as string | undefined, dispose: () => undefined as void };
+  let settled = false;
+  const state: { -readonly [K in keyof Interrupt]: Interrupt[K] } = {
+    signal: controller.signal,
+    settle: () => void (settled = true),
+    dispose: () => undefined,
+  };
   const handler = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted || state.late) return;
+    if (settled) {
+      state.late = sig;
+      return;
+    }
     state.by = sig;
     controller.abort();
     stop();

@@ -8,7 +8,7 @@ import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { ConsoleReporter } from '../report/console.js';
-import type { Manifest } from '../types.js';
+import type { Manifest, TargetDef } from '../types.js';
 
 export interface GlobalOptions {
   readonly projectDir?: string;
@@ -33,13 +33,15 @@ export interface ProjectContext {
   readonly reporter: ConsoleReporter;
 }
 
-export async function compileContext(opts: GlobalOptions, reporter = new ConsoleReporter()): Promise<ProjectContext> {
+/** `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there. */
+export async function compileContext(opts: GlobalOptions, reporter = new ConsoleReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const files = loadProject(root, opts.profilesDir);
   const def = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
   failOnErrors(diagnostics);
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
+  beforeCompile?.(target);
   const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date() });
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);

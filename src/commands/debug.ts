@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { openInPlace } from '../publish/in-place.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
@@ -16,6 +16,12 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   reporter.line(`database file:  ${shown}${t.path !== ':memory:' && !existsSync(t.path) ? ' (not created yet)' : ''}`);
   reporter.line(`threads:        ${t.threads}`);
   reporter.line(`nodes:          ${Object.keys(manifest.nodes).length}`);
+  // eider attaches the file under its own catalog name; a reader opening it directly gets one named after its stem.
+  const stem = basename(t.path).replace(/\.[^.]*$/, '').toLowerCase();
+  const clash = Object.values(manifest.nodes).some((n) => 'relation' in n && n.relation?.schema.toLowerCase() === stem);
+  if (t.path !== ':memory:' && clash) {
+    reporter.line(`note: a reader that opens ${basename(t.path)} directly sees its catalog named "${stem}", like the schema ${stem}, and DuckDB finds ${stem}.<name> ambiguous there; such readers should attach it under another name: ATTACH '${shown}' AS wh (READ_ONLY)`);
+  }
   const adapter = await openInPlace(t, 1);
   try {
     reporter.line(`duckdb:         ${await adapter.version()}`);

@@ -86,6 +86,8 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
         result = await runStep(steps[i], manifest, session, units);
       }
       running--;
+      // A node whose query the signal stopped: its error is the interruption, not DuckDB's "INTERRUPT Error".
+      if (signal?.aborted && result.status === 'error') result = { ...result, message: 'interrupted', error: 'interrupted before it finished' };
       finish(i, result);
     }
   };

@@ -13,7 +13,10 @@ export function releasesDir(target: string): string {
   return join(dirname(target), '.eider-releases', basename(target));
 }
 
-/** Files a crashed build may leave beside the target: removed by the next build, which holds the lock. */
+/**
+ * Files and folders a crashed build may leave beside the target (its file, WAL, and the `.tmp` folder DuckDB
+ * spills into): removed by the next build, which holds the lock.
+ */
 function leftovers(target: string): string[] {
   const dir = dirname(target);
   const prefix = `.${basename(target)}.build-`;
@@ -47,7 +50,7 @@ export class SwapRelease {
 
   static async start(target: TargetDef, manifest: Manifest, warn: (message: string) => void): Promise<SwapRelease> {
     for (const f of leftovers(target.path)) {
-      rmSync(f, { force: true });
+      rmSync(f, { recursive: true, force: true });
       warn(`removed ${basename(f)}, left by an earlier build that did not finish`);
     }
     mkdirSync(dirname(target.path), { recursive: true });
@@ -58,7 +61,7 @@ export class SwapRelease {
       if (existsSync(target.path)) current = await carryOver(adapter, target, manifest);
     } catch (e) {
       await adapter.close();
-      rmSync(buildPath, { force: true });
+      removeBuildFile(buildPath);
       throw e;
     }
     return new SwapRelease(target, buildPath, adapter, current, warn);
@@ -88,6 +91,7 @@ export class SwapRelease {
     this.open = false;
     if (existsSync(`${this.buildPath}.wal`)) throw new Error(`a WAL was left beside ${basename(this.buildPath)} after CHECKPOINT: not publishing`);
     fsyncPath(this.buildPath);
+    rmSync(`${this.buildPath}.tmp`, { recursive: true, force: true });
     const target = this.target.path;
     if (existsSync(target)) {
       const dir = releasesDir(target);
@@ -111,9 +115,13 @@ export class SwapRelease {
     if (this.open) await this.adapter.close();
     this.open = false;
     for (const f of files) rmSync(f.staged, { recursive: true, force: true });
-    rmSync(this.buildPath, { force: true });
-    rmSync(`${this.buildPath}.wal`, { force: true });
+    removeBuildFile(this.buildPath);
   }
+}
+
+/** A DuckDB file that will not be published, with its WAL and spill folder. */
+export function removeBuildFile(path: string): void {
+  for (const f of [path, `${path}.wal`, `${path}.tmp`]) rmSync(f, { recursive: true, force: true });
 }
 
 /**
