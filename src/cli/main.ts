@@ -11,6 +11,7 @@ import { buildProgram } from './program.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   ignoreClosedOutput();
+  const signals = catchSignals();
   let code = 0;
   const program = buildProgram((c) => (code = c));
   const reporter = new ConsoleReporter();
@@ -20,10 +21,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     return failure(e, argv, reporter);
   } finally {
-    // The command has finished: a signal while the process winds down ends it with the command's own exit code
-    // (bin/eider.js sets it before any signal can be handled), not 130/143 for work that was done.
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit());
+    signals.finished = true;
   }
+}
+
+/**
+ * SIGINT/SIGTERM stay caught for the whole life of the process, so a signal never meets the default action in
+ * a gap between handlers. While a command runs, a signal no command handles ends the process as the default
+ * would (130/143); `build` handles its own (stops, publishes nothing). Once the command has finished, a signal
+ * ends the process with the command's own exit code (bin/eider.js sets it before any signal is handled), not
+ * 130/143 for work that was done.
+ */
+function catchSignals(): { finished: boolean } {
+  const state = { finished: false };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = () => {
+      if (state.finished) process.exit();
+      if (process.listenerCount(sig) === 1) process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.on(sig, onSignal);
+  }
+  return state;
 }
 
 function failure(e: unknown, argv: readonly string[], reporter: ConsoleReporter): number {
