@@ -85,12 +85,12 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
     if (swap) {
-      release = await SwapRelease.start(target, manifest, (w) => reporter.errorLine(`warning: ${w}`));
+      release = await SwapRelease.start(target, (w) => reporter.errorLine(`warning: ${w}`));
       adapter = release.adapter;
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, release ? { ...state, previous: await release.previous() } : state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });
+    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,

@@ -1,13 +1,10 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Adapter, WarehouseState } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
-import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type TargetDef } from '../types.js';
-import { HISTORY_SCHEMA, HISTORY_TABLES } from './history.js';
-
-const CURRENT = 'eider_current';
+import type { TargetDef } from '../types.js';
+import { HISTORY_SCHEMA } from './history.js';
 
 export function releasesDir(target: string): string {
   return join(dirname(target), '.eider-releases', basename(target));
@@ -35,7 +32,7 @@ export function fsyncPath(path: string): void {
 /**
  * A prod release built beside the target and renamed over it only when the build and every test passed.
  * BI readers keep the file they opened (a consistent old view); new readers open the new file; nobody
- * ever sees a half-built or untested one. The current release is read only through a read-only ATTACH.
+ * ever sees a half-built or untested one.
  */
 export class SwapRelease {
   private open = true;
@@ -48,30 +45,29 @@ export class SwapRelease {
     private readonly warn: (message: string) => void,
   ) {}
 
-  static async start(target: TargetDef, manifest: Manifest, warn: (message: string) => void): Promise<SwapRelease> {
+  /**
+   * The release starts as a copy of the current one at the file level (`COPYFILE_FICLONE`: a reflink where the
+   * filesystem has them, a kernel-side copy elsewhere), never by copying tables through SQL; the build then
+   * works in it exactly as an in-place build does, so it costs what changed. The published file is never
+   * written: it is copied, and later replaced by a rename.
+   */
+  static async start(target: TargetDef, warn: (message: string) => void): Promise<SwapRelease> {
     for (const f of leftovers(target.path)) {
       rmSync(f, { recursive: true, force: true });
       warn(`removed ${basename(f)}, left by an earlier build that did not finish`);
     }
     mkdirSync(dirname(target.path), { recursive: true });
     const buildPath = join(dirname(target.path), `.${basename(target.path)}.build-${process.pid}-${Date.now()}.duckdb`);
-    const adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
-    let current: string | undefined;
+    let adapter: DuckDbAdapter | undefined;
     try {
-      if (existsSync(target.path)) current = await carryOver(adapter, target, manifest);
+      if (existsSync(target.path)) copyFileSync(target.path, buildPath, constants.COPYFILE_FICLONE);
+      adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
+      return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn);
     } catch (e) {
-      await adapter.close();
+      await adapter?.close();
       removeBuildFile(buildPath);
       throw e;
     }
-    return new SwapRelease(target, buildPath, adapter, current, warn);
-  }
-
-  /** The current release's relations, for incremental models (read through the read-only ATTACH). */
-  async previous(): Promise<WarehouseState['previous']> {
-    if (!existsSync(this.target.path)) return undefined;
-    const rows = await this.adapter.sessions[0].query(`select table_schema as s, table_name as n, table_type as t from information_schema.tables where table_catalog = '${CURRENT}'`);
-    return { catalog: CURRENT, relations: new Map(rows.map((r) => [`${r.s}.${r.n}`.toLowerCase(), r.t === 'VIEW' ? 'view' : 'table'] as const)) };
   }
 
   /**
@@ -85,7 +81,6 @@ export class SwapRelease {
       replaceWithStaged(f.path, f.staged);
       if (f.view) await s.exec(f.view);
     }
-    await s.exec(`detach database if exists ${CURRENT}`);
     await s.exec('checkpoint');
     await this.adapter.close();
     this.open = false;
@@ -124,31 +119,13 @@ export function removeBuildFile(path: string): void {
   for (const f of [path, `${path}.wal`, `${path}.tmp`]) rmSync(f, { recursive: true, force: true });
 }
 
-/**
- * Attaches the current release read-only and carries into the new file what a rebuild cannot make:
- * the run history, and tables the project reads as sources (loaded by something else) that live in it.
- */
-async function carryOver(adapter: Adapter, target: TargetDef, manifest: Manifest): Promise<string | undefined> {
+/** The release the copied file holds: the newest published one in its history (none for a file eider did not publish). */
+async function publishedRelease(adapter: DuckDbAdapter): Promise<string | undefined> {
   const s = adapter.sessions[0];
-  await s.exec(`attach ${quoteLiteral(target.path)} as ${CURRENT} (read_only)`);
-  const tables = await s.query(`select table_schema as s, table_name as n from information_schema.tables where table_catalog = '${CURRENT}' and table_type = 'BASE TABLE'`);
-  const has = (schema: string, name: string) => tables.some((t) => String(t.s).toLowerCase() === schema.toLowerCase() && String(t.n).toLowerCase() === name.toLowerCase());
-  const built = new Set(Object.values(manifest.nodes).flatMap((n) => (n.kind === 'model' || n.kind === 'seed' ? [`${n.relation.schema}.${n.relation.name}`.toLowerCase()] : [])));
-  for (const n of Object.values(manifest.nodes)) {
-    if (n.kind !== 'source' || !n.relation || built.has(`${n.relation.schema}.${n.relation.name}`.toLowerCase()) || !has(n.relation.schema, n.relation.name)) continue;
-    await s.exec(`create schema if not exists ${quoteIdent(n.relation.schema)}`);
-    await s.exec(`create table ${quoteRelation(n.relation)} as select * from ${CURRENT}.${quoteRelation(n.relation)}`);
-  }
-  let current: string | undefined;
-  if (HISTORY_TABLES.some((t) => has(HISTORY_SCHEMA, t))) {
-    await s.exec(`create schema if not exists ${HISTORY_SCHEMA}`);
-    for (const t of HISTORY_TABLES) if (has(HISTORY_SCHEMA, t)) await s.exec(`create table ${HISTORY_SCHEMA}.${t} as select * from ${CURRENT}.${HISTORY_SCHEMA}.${t}`);
-    if (has(HISTORY_SCHEMA, 'releases')) {
-      const rows = await s.query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at desc limit 1`);
-      current = rows[0] ? String(rows[0].release_id) : undefined;
-    }
-  }
-  return current;
+  const has = await s.query(`select 1 from information_schema.tables where table_catalog = current_database() and table_schema = '${HISTORY_SCHEMA}' and table_name = 'releases'`);
+  if (has.length === 0) return undefined;
+  const rows = await s.query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at desc limit 1`);
+  return rows[0] ? String(rows[0].release_id) : undefined;
 }
 
 /** Keeps the newest `keep` releases. */
