@@ -6,7 +6,7 @@ import { execute } from '../execute/execute.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
-import { planRun, type PlanMode } from '../plan/plan.js';
+import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
 import { openInPlace } from '../publish/in-place.js';
@@ -14,7 +14,7 @@ import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions {
@@ -44,6 +44,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   const { manifest, dag, artifacts, reporter } = ctx;
   const target = manifest.target;
   const selected = select(manifest, dag, opts.select, opts.exclude);
+  if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
   // The gate checks every source the selection reads from, selected or not.
   const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
   if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
