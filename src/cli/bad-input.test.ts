@@ -186,10 +186,11 @@ function onTerminal(cwd: string, env: Record<string, string>, ...args: string[])
 }
 
 describe('nothing is accepted silently', () => {
-  it('a 0-byte seed is an error at the seed file, before anything runs', async () => {
-    p = testProject({ ...base, 'seeds/empty.csv': '' });
+  it('a 0-byte (or blank) seed is an error at the seed file, before anything runs', async () => {
+    p = testProject({ ...base, 'seeds/empty.csv': '', 'seeds/blank.csv': '\n\n' });
     const r = await p.run('build');
     expectError(r, 2, /^seeds\/empty\.csv: the seed file is empty: a seed needs at least a header row$/m);
+    expect(r.stderr).toMatch(/^seeds\/blank\.csv: the seed file is empty/m);
     expect(r.stdout).not.toMatch(/created/);
   });
 

@@ -74,7 +74,7 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
   const macroFiles = listFiles(root, paths.macros);
   const isYaml = (f: string) => f.endsWith('.yml') || f.endsWith('.yaml');
   const seeds = seedFiles.filter((f) => f.endsWith('.csv'));
-  for (const f of seeds) if (statSync(join(root, f)).size === 0) diagnostics.push({ severity: 'error', file: f, message: 'the seed file is empty: a seed needs at least a header row' });
+  for (const f of seeds) if (isBlank(join(root, f))) diagnostics.push({ severity: 'error', file: f, message: 'the seed file is empty: a seed needs at least a header row' });
   for (const f of modelFiles) if (!isModelFolderFile(f)) diagnostics.push({ severity: 'warning', file: f, message: `ignored: not a model or properties file (${MODEL_FOLDER_EXTENSIONS.join(', ')})` });
   return {
     root,
@@ -94,6 +94,12 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
     seedFolders: listFolders(root, paths.seeds),
     diagnostics,
   };
+}
+
+/** Empty, or only blank lines (DuckDB would read either as one column named column0). Only small files are read. */
+function isBlank(path: string): boolean {
+  const size = statSync(path).size;
+  return size === 0 || (size <= 64 && readFileSync(path, 'utf8').trim() === '');
 }
 
 const MODEL_FOLDER_EXTENSIONS = ['.sql', '.js', '.mjs', '.ts', '.yml', '.yaml'];
