@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Writes VyaparBazaar's raw data as CSV: deterministic (seeded), at any scale.
-//   node scripts/generate-data.mjs [--scale N] [--out seeds] [--data-out data/raw]
-// Scale 1 is the example project's committed data; larger scales feed benchmarks.
+//   node scripts/generate-data.mjs [--scale N] [--out DIR] [--data-out DIR]
+// With no --out: the seeds go to seeds/ and web_sessions.csv to data/raw/ (the example project's committed
+// data at scale 1). With --out DIR every file goes into DIR, unless --data-out says where web_sessions.csv goes.
+// Larger scales feed benchmarks.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +14,7 @@ const opt = (name, fallback) => {
 };
 const scale = Number(opt('scale', '1'));
 const out = opt('out', 'seeds');
-const dataOut = opt('data-out', 'data/raw');
+const dataOut = opt('data-out', args.includes('--out') ? out : 'data/raw');
 if (!(scale > 0)) throw new Error('--scale must be a positive number');
 
 // mulberry32: a small, fast, seeded PRNG

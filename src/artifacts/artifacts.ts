@@ -108,8 +108,10 @@ export class Artifacts {
 
 }
 
+/** The SQL a node runs; none for a JavaScript/TypeScript model, whose module is its source. */
 function compiledSql(n: Node): string | undefined {
-  return n.kind === 'model' || n.kind === 'test' ? n.sql : undefined;
+  if (n.kind === 'model') return n.js ? undefined : n.sql;
+  return n.kind === 'test' ? n.sql : undefined;
 }
 
 /** Where a node's compiled SQL goes under target/compiled. */

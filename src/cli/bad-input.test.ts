@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testProject, type CliResult, type TestProject } from '../test-support/project.js';
 
@@ -168,5 +172,67 @@ describe('bad input gives file:line, a clear message and a non-zero exit', () =>
     p = testProject(base);
     const r = await p.run('build', '--project-dir', '/');
     expectError(r, 2, /no project\.yml found/);
+  });
+});
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+/** Runs eider on a pseudo-terminal (util-linux `script`), so colour depends on the environment alone. */
+function onTerminal(cwd: string, env: Record<string, string>, ...args: string[]): string {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const { NO_COLOR: _, FORCE_COLOR: __, ...rest } = process.env;
+  return spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: { ...rest, TERM: 'xterm', ...env }, encoding: 'utf8' }).stdout;
+}
+
+describe('nothing is accepted silently', () => {
+  it('a 0-byte (or blank) seed is an error at the seed file, before anything runs', async () => {
+    p = testProject({ ...base, 'seeds/empty.csv': '', 'seeds/blank.csv': '\n\n' });
+    const r = await p.run('build');
+    expectError(r, 2, /^seeds\/empty\.csv: the seed file is empty: a seed needs at least a header row$/m);
+    expect(r.stderr).toMatch(/^seeds\/blank\.csv: the seed file is empty/m);
+    expect(r.stdout).not.toMatch(/created/);
+  });
+
+  it('bytes that are not UTF-8 in a model, a properties file or a macro are an error at their line', async () => {
+    p = testProject({ ...base, 'models/a.yml': 'models:\n  - name: a\n', 'macros/m.sql': 'x\n' });
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    writeFileSync(join(p.dir, 'models/a.sql'), latin1('select 1 as id\n-- café\n'));
+    writeFileSync(join(p.dir, 'models/a.yml'), latin1('models:\n  - name: a\n    description: Café\n'));
+    writeFileSync(join(p.dir, 'macros/m.sql'), latin1('\n\n\n\'é\'\n'));
+    const r = await p.run('build');
+    expectError(r, 2, /^models\/a\.sql:2: not valid UTF-8 text \(byte 0xe9\): save the file as UTF-8$/m);
+    expect(r.stderr).toMatch(/^models\/a\.yml:3: not valid UTF-8 text \(byte 0xe9\): save the file as UTF-8$/m);
+    expect(r.stderr).toMatch(/^macros\/m\.sql:4: not valid UTF-8 text/m);
+  });
+
+  it('a file in models/ that eider does not read is a warning naming it; docs, READMEs and hidden files are fine', async () => {
+    p = testProject({ ...base, 'models/a.sql.bak': 'select 2\n', 'models/x/score.py': 'def model(): pass\n', 'models/README': 'x', 'models/README.txt': 'x', 'models/docs.md': 'x', 'models/.gitkeep': '', 'models/.x.swp': '' });
+    const r = await p.run('build');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^models\/a\.sql\.bak: warning: ignored: not a model or properties file \(\.sql, \.js, \.mjs, \.ts, \.yml, \.yaml\)$/m);
+    expect(r.stderr).toMatch(/^models\/x\/score\.py: warning: ignored/m);
+    expect(r.stderr.match(/warning/g)).toHaveLength(2);
+  });
+
+  it.skipIf(!hasScript)('colour on a terminal is off only when NO_COLOR is set to a non-empty value', () => {
+    p = testProject(base);
+    const GREEN = '\x1b[32m';
+    expect(onTerminal(p.dir, {}, 'build')).toContain(GREEN);
+    expect(onTerminal(p.dir, { NO_COLOR: '' }, 'build')).toContain(GREEN);
+    expect(onTerminal(p.dir, { NO_COLOR: '1' }, 'build')).not.toContain('\x1b[');
+  });
+
+  it('a selection that matches nothing warns and exits 0, for build, run, test, seed and ls', async () => {
+    p = testProject({ ...base, 'seeds/s.csv': 'x\n1\n' });
+    const nothing = /^warning: the selection matched nothing/m;
+    for (const args of [['build', '-s', 'tag:nope'], ['run', '-s', 's'], ['test', '-s', 'a'], ['seed', '-s', 'a'], ['ls', '-s', 'tag:nope'], ['ls', '-s', 'a', '--resource-type', 'seed'], ['build', '--exclude', 'a', 's']]) {
+      const r = await p.run(...args);
+      expect(r.stderr, args.join(' ')).toMatch(nothing);
+      expect(r.code, args.join(' ')).toBe(0);
+    }
+    const some = await p.run('build', '-s', 'a');
+    expect(some.stderr).not.toMatch(nothing);
+    expect(some.stdout).toMatch(/OK created view main\.a/);
   });
 });

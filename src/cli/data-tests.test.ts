@@ -177,3 +177,76 @@ describe('bad test declarations', () => {
     expect(r.stderr).toMatch(/^models\/orders\.yml:10: test "not_empty" applies to a whole model/m);
   });
 });
+
+describe("dbt's spellings", () => {
+  it('data_tests: beside tests: (merged), and an arguments: block with config:, on models, columns, seeds and sources', async () => {
+    p = testProject({
+      'models/orders.sql': orders,
+      'macros/test_at_least.sql': 'select {{column_name}} from {{model}} where {{column_name}} < {{min}}',
+      'seeds/shops.csv': 'shop\n0\n1\n2\n',
+      'models/orders.yml': [
+        'models:',
+        '  - name: orders',
+        '    tests:',
+        '      - not_empty',
+        '    data_tests:',
+        '      - row_count: {arguments: {min: 101, max: 101}}',
+        '    columns:',
+        '      - name: shop',
+        '        data_tests:',
+        '          - accepted_values:',
+        '              arguments:',
+        '                values: [0, 1]',
+        '                quote: false',
+        '              config:',
+        '                severity: warn',
+        '        tests:',
+        '          - not_null',
+        '      - name: amount',
+        '        data_tests:',
+        '          - at_least: {arguments: {min: 0}, config: {severity: warn}}',
+        'seeds:',
+        '  - name: shops',
+        '    columns:',
+        '      - name: shop',
+        '        data_tests: [unique]',
+        'sources:',
+        '  - name: raw',
+        '    schema: main',
+        '    tables:',
+        '      - name: shops',
+        '        data_tests:',
+        '          - not_empty',
+        '',
+      ].join('\n'),
+    });
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(line(r.stdout, 'not_empty_orders')).toMatch(/PASS/);
+    expect(line(r.stdout, 'row_count_orders')).toMatch(/PASS/);
+    expect(line(r.stdout, 'not_null_orders_shop')).toMatch(/PASS/);
+    expect(line(r.stdout, 'accepted_values_orders_shop')).toMatch(/WARN .*1 failing/); // shop 2
+    expect(line(r.stdout, 'at_least_orders_amount')).toMatch(/WARN .*1 failing/); // -5
+    expect(line(r.stdout, 'unique_shops_shop')).toMatch(/PASS/);
+    expect(line(r.stdout, 'not_empty_source_raw_shops')).toMatch(/PASS/);
+  });
+
+  it('an unknown or missing argument inside arguments: is an error at its line', async () => {
+    p = project('      - row_count:\n          arguments:\n            minimum: 3', '      - name: shop\n        data_tests:\n          - accepted_values: {arguments: {quote: false}}\n');
+    const r = await p.run('compile');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^models\/orders\.yml:6: unknown key "minimum" in arguments of test "row_count"$/m);
+    expect(r.stderr).toMatch(/^models\/orders\.yml:10: test "accepted_values" needs the argument "values"/m);
+  });
+
+  it('-m and --models select like --select', async () => {
+    p = project('      - not_empty');
+    expect((await p.run('ls', '-m', 'half')).stdout.trim()).toBe('half');
+    expect((await p.run('ls', '--models', '+half', '--resource-type', 'model')).stdout.trim().split('\n')).toEqual(['orders', 'half']);
+    const r = await p.run('build', '-m', 'orders');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created view main\.orders/);
+    expect(r.stdout).not.toMatch(/main\.half/);
+  });
+});

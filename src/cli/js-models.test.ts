@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testProject, type TestProject } from '../test-support/project.js';
 
@@ -128,5 +130,13 @@ describe('JavaScript/TypeScript models', () => {
     const c = await p.run('compile');
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/^models\/nodefault\.js: a JavaScript\/TypeScript model exports a default function/m);
+  });
+
+  it('compile writes no empty file under target/compiled for a JavaScript/TypeScript model', async () => {
+    p = testProject({ 'models/base.sql': base, 'models/m.ts': "export const refs = ['base'];\nexport default ({ ref }: any) => ref('base');\n" });
+    const r = await p.run('compile');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(p.dir, 'target/compiled/models/base.sql'))).toBe(true);
+    expect(existsSync(join(p.dir, 'target/compiled/models/m.ts'))).toBe(false);
   });
 });

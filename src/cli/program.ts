@@ -20,12 +20,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const selecting = (cmd: Command) =>
     common(cmd)
       .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
+      .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
       .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type Runner = (options: any) => Promise<number>;
-  const run = (load: () => Promise<Runner>) => async (options: object) => setExit(await (await load())(options));
+  const run = (load: () => Promise<Runner>) => async (options: object) => setExit(await (await load())(withModels(options)));
 
   for (const [name, mode, what] of [
     ['seed', 'seed', 'load seeds/*.csv into the target'],
@@ -68,6 +69,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
+}
+
+/** `-m/--models` is an alias of `--select`: both given, their terms are one union. */
+function withModels(options: { select?: string[]; models?: string[] }): object {
+  if (!options.models) return options;
+  const { models, ...rest } = options;
+  return { ...rest, select: [...(rest.select ?? []), ...models] };
 }
 
 function positiveInt(value: string): number {

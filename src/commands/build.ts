@@ -8,7 +8,7 @@ import { execute } from '../execute/execute.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
-import { planRun, type PlanMode } from '../plan/plan.js';
+import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
 import { openInPlace } from '../publish/in-place.js';
@@ -17,7 +17,7 @@ import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ConsoleReporter } from '../report/console.js';
-import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions {
@@ -65,6 +65,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const target = manifest.target;
     if (interrupt.signal.aborted) return interrupted(target.name);
     const selected = select(manifest, dag, opts.select, opts.exclude);
+    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
     const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());

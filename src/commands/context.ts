@@ -51,6 +51,16 @@ export async function compileContext(opts: GlobalOptions, reporter = new Console
   return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter };
 }
 
+/**
+ * A selection (--select, --exclude, ls's --resource-type) that leaves the command nothing to do is a warning,
+ * and the command ends there with exit 0 (dbt: "Nothing to do"). Returns whether it did.
+ */
+export function nothingSelected(opts: SelectOptions & { readonly resourceType?: string }, command: string, count: number, reporter: ConsoleReporter): boolean {
+  if (count > 0 || !(opts.select?.length || opts.exclude?.length || opts.resourceType)) return false;
+  reporter.diagnostics([{ severity: 'warning', message: `the selection matched nothing: eider ${command} has nothing to do` }]);
+  return true;
+}
+
 function parseVars(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   let value: unknown;

@@ -1,7 +1,7 @@
 import { select } from '../graph/select.js';
 import { usageError } from '../errors.js';
 import { displayRelation } from '../types.js';
-import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 
 export interface LsOptions extends GlobalOptions, SelectOptions {
   readonly output?: string;
@@ -16,9 +16,10 @@ export async function lsCommand(opts: LsOptions): Promise<number> {
   if (!OUTPUTS.includes(output)) throw usageError(`--output must be one of ${OUTPUTS.join(', ')}`);
   const { manifest, dag, reporter } = await compileContext(opts);
   const selected = select(manifest, dag, opts.select, opts.exclude);
-  for (const id of dag.order) {
+  const listed = dag.order.filter((id) => selected.has(id) && (!opts.resourceType || manifest.nodes[id].kind === opts.resourceType));
+  if (nothingSelected(opts, 'ls', listed.length, reporter)) return 0;
+  for (const id of listed) {
     const n = manifest.nodes[id];
-    if (!selected.has(id) || (opts.resourceType && n.kind !== opts.resourceType)) continue;
     if (output === 'name') reporter.line(n.kind === 'source' ? `source:${n.name}` : n.name);
     else if (output === 'path') reporter.line(n.origin.file);
     else {

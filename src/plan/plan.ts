@@ -59,13 +59,14 @@ export function countQuery(testSql: string): string {
 export const AUDIT_SCHEMA = 'eider_audit';
 const SAMPLE_ROWS = 5;
 
+/** Whether a command of this mode builds, loads or tests the node when it is selected. */
+export function actsOn(mode: PlanMode, n: Node): boolean {
+  return KINDS_BY_MODE[mode].has(n.kind) && (mode !== 'snapshot' || (n.kind === 'model' && n.materialized === 'snapshot'));
+}
+
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
-  const kinds = KINDS_BY_MODE[mode];
-  const ids = dag.order.filter((id) => {
-    const n = manifest.nodes[id];
-    return selected.has(id) && kinds.has(n.kind) && (mode !== 'snapshot' || (n.kind === 'model' && n.materialized === 'snapshot'));
-  });
+  const ids = dag.order.filter((id) => selected.has(id) && actsOn(mode, manifest.nodes[id]));
   const inPlan = new Set(ids);
   const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(dag.parents(id).filter((p) => inPlan.has(p)))]));
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseYamlValue } from './yaml.js';
-import { usageError } from '../errors.js';
+import { usageError, type Diagnostic } from '../errors.js';
 
 export interface SourceFile {
   /** Project-relative path with forward slashes, used in every message. */
@@ -44,6 +44,8 @@ export interface ProjectFiles {
   /** Folders under models/ (project-relative), for validating folder-level config. */
   readonly modelFolders: readonly string[];
   readonly seedFolders: readonly string[];
+  /** What reading found wrong: text that is not UTF-8, empty seeds (errors), files in models/ eider ignores (warnings). */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 export const DEFAULT_PATHS: ProjectPaths = { models: 'models', seeds: 'seeds', tests: 'tests', macros: 'macros', snapshots: 'snapshots', output: 'output', target: 'target' };
@@ -60,34 +62,56 @@ export function findProjectRoot(start: string): string {
 }
 
 export function loadProject(root: string, profilesDir?: string): ProjectFiles {
-  const project = readSource(root, 'project.yml');
+  const diagnostics: Diagnostic[] = [];
+  const read = (path: string) => readSource(root, path, diagnostics);
+  const project = read('project.yml');
   const paths = readPaths(project.text);
   const profilesPath = join(profilesDir ?? join(root, 'profiles'), 'profiles.yml');
-  const profiles = existsSync(profilesPath)
-    ? { path: toPosix(relative(root, profilesPath)), text: readFileSync(profilesPath, 'utf8') }
-    : undefined;
+  const profiles = existsSync(profilesPath) ? read(toPosix(relative(root, profilesPath))) : undefined;
   const modelFiles = listFiles(root, paths.models);
   const seedFiles = listFiles(root, paths.seeds);
   const testFiles = listFiles(root, paths.tests);
   const macroFiles = listFiles(root, paths.macros);
   const isYaml = (f: string) => f.endsWith('.yml') || f.endsWith('.yaml');
+  const seeds = seedFiles.filter((f) => f.endsWith('.csv'));
+  for (const f of seeds) if (isBlank(join(root, f))) diagnostics.push({ severity: 'error', file: f, message: 'the seed file is empty: a seed needs at least a header row' });
+  for (const f of modelFiles) if (!isModelFolderFile(f)) diagnostics.push({ severity: 'warning', file: f, message: `ignored: not a model or properties file (${MODEL_FOLDER_EXTENSIONS.join(', ')})` });
   return {
     root,
     paths,
     project,
     profiles,
-    models: modelFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
-    jsModels: modelFiles.filter((f) => /\.(m?js|ts)$/.test(f) && !f.endsWith('.d.ts')),
-    snapshots: listFiles(root, paths.snapshots).filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
-    properties: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots)].filter(isYaml).map((f) => readSource(root, f)),
-    seeds: seedFiles.filter((f) => f.endsWith('.csv')),
-    singularTests: testFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
-    unitTests: testFiles.filter(isYaml).map((f) => readSource(root, f)),
-    partials: macroFiles.filter((f) => f.endsWith('.sql')).map((f) => readSource(root, f)),
-    helperModules: macroFiles.filter((f) => /\.(m?js|ts)$/.test(f) && !f.endsWith('.d.ts')),
+    models: modelFiles.filter((f) => f.endsWith('.sql')).map(read),
+    jsModels: modelFiles.filter(isJsModule),
+    snapshots: listFiles(root, paths.snapshots).filter((f) => f.endsWith('.sql')).map(read),
+    properties: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots)].filter(isYaml).map(read),
+    seeds,
+    singularTests: testFiles.filter((f) => f.endsWith('.sql')).map(read),
+    unitTests: testFiles.filter(isYaml).map(read),
+    partials: macroFiles.filter((f) => f.endsWith('.sql')).map(read),
+    helperModules: macroFiles.filter(isJsModule),
     modelFolders: listFolders(root, paths.models),
     seedFolders: listFolders(root, paths.seeds),
+    diagnostics,
   };
+}
+
+/** Empty, or only blank lines (DuckDB would read either as one column named column0). Only small files are read. */
+function isBlank(path: string): boolean {
+  const size = statSync(path).size;
+  return size === 0 || (size <= 64 && readFileSync(path, 'utf8').trim() === '');
+}
+
+const MODEL_FOLDER_EXTENSIONS = ['.sql', '.js', '.mjs', '.ts', '.yml', '.yaml'];
+
+function isJsModule(f: string): boolean {
+  return /\.(m?js|ts)$/.test(f) && !f.endsWith('.d.ts');
+}
+
+/** What eider reads in models/, and what it leaves alone there without a word: docs (`.md`, READMEs). */
+function isModelFolderFile(f: string): boolean {
+  const name = basename(f);
+  return MODEL_FOLDER_EXTENSIONS.some((ext) => name.endsWith(ext)) || name.endsWith('.md') || /^readme(\.|$)/i.test(name);
 }
 
 function readPaths(projectYaml: string): ProjectPaths {
@@ -104,8 +128,39 @@ function readPaths(projectYaml: string): ProjectPaths {
   return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), output: pick('output'), target: pick('target') };
 }
 
-function readSource(root: string, path: string): SourceFile {
-  return { path, text: readFileSync(join(root, path), 'utf8') };
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads a text file; bytes that are not UTF-8 are an error at their line (the text is still returned, with U+FFFD). */
+function readSource(root: string, path: string, diagnostics: Diagnostic[]): SourceFile {
+  const bytes = readFileSync(join(root, path));
+  try {
+    return { path, text: UTF8.decode(bytes) };
+  } catch {
+    diagnostics.push(notUtf8(path, bytes));
+    return { path, text: bytes.toString('utf8') };
+  }
+}
+
+/** At the first byte that starts no valid UTF-8 sequence, with its line. */
+function notUtf8(path: string, bytes: Buffer): Diagnostic {
+  let at = 0;
+  while (at < bytes.length) {
+    const b = bytes[at];
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n === 0 || !decodes(bytes.subarray(at, at + n))) break;
+    at += n;
+  }
+  const line = bytes.subarray(0, at).filter((c) => c === 0x0a).length + 1;
+  return { severity: 'error', file: path, line, message: `not valid UTF-8 text (byte 0x${bytes[at].toString(16).padStart(2, '0')}): save the file as UTF-8` };
+}
+
+function decodes(bytes: Uint8Array): boolean {
+  try {
+    UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Project-relative file paths under `dir`, sorted, hidden entries skipped. */

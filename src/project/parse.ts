@@ -55,6 +55,7 @@ export interface ParseOptions {
 const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
+  diagnostics.push(...files.diagnostics);
   const y = new YamlFile(files.project.path, files.project.text, diagnostics);
   if (!y.root) return undefined;
   const top = y.entries(y.root, 'project.yml', PROJECT_KEYS);

@@ -92,7 +92,7 @@ function resource(y: YamlFile, node: YNode, kind: ConfigKind, custom: ReadonlySe
     description: y.string(e.get('description'), 'description') ?? '',
     config: e.has('config') ? configLayer(y, e.get('config'), kind) : undefined,
     columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
-    tests: [...testList(y, e.get('tests') ?? e.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
+    tests: [...declaredTests(y, e, custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
     meta: (y.value(e.get('meta')) as Record<string, unknown>) ?? {},
     freshness: e.has('freshness') ? freshnessRule(y, e.get('freshness'), undefined) : undefined,
     origin: { file: y.file, line: y.lineOf(node) },
@@ -134,7 +134,7 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
       format: path ? ((format ?? inferred) as SourceTableDef['format']) : undefined,
       freshness: te.has('freshness') && te.get('freshness')!.value === null ? undefined : mergeFreshness(sourceFreshness, freshnessRule(y, te.get('freshness'), te.get('loaded_at_field'))),
       columns: columns.map((c) => column(y, c)).filter((c): c is ColumnDef => c !== undefined),
-      tests: [...testList(y, te.get('tests') ?? te.get('data_tests'), custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
+      tests: [...declaredTests(y, te, custom), ...columns.flatMap((c) => columnTests(y, c, custom))],
       meta: (y.value(te.get('meta')) as Record<string, unknown>) ?? {},
       origin: { file: y.file, line: y.lineOf(t) },
     });
@@ -184,10 +184,18 @@ function columnTests(y: YamlFile, node: YNode, custom: ReadonlySet<string>): Tes
   const v = node.value as Record<string, unknown> | null;
   if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof v.name !== 'string') return [];
   const e = new Map(y.pairs(node, 'column').map((p) => [p.key, { value: p.value.value, line: p.keyNode.line }]));
-  return testList(y, e.get('tests') ?? e.get('data_tests'), custom, v.name);
+  return declaredTests(y, e, custom, v.name);
 }
 
-/** `- not_null`  or  `- accepted_values: {values: [...], severity: warn}`. */
+/** `tests:` and dbt's newer spelling `data_tests:`; both in one place are merged. */
+function declaredTests(y: YamlFile, e: ReadonlyMap<string, YNode>, custom: ReadonlySet<string>, column?: string): TestDecl[] {
+  return [...testList(y, e.get('tests'), custom, column), ...testList(y, e.get('data_tests'), custom, column)];
+}
+
+/**
+ * `- not_null`  or  `- accepted_values: {values: [...], severity: warn}`  or dbt 1.10's
+ * `- accepted_values: {arguments: {values: [...]}, config: {severity: warn}}`.
+ */
 function testList(y: YamlFile, node: YNode | null | undefined, custom: ReadonlySet<string>, column?: string): TestDecl[] {
   const out: TestDecl[] = [];
   for (const item of y.items(node, 'tests')) {
@@ -207,7 +215,8 @@ function testList(y: YamlFile, node: YNode | null | undefined, custom: ReadonlyS
       const args: Record<string, unknown> = {};
       const config: Record<string, unknown> = {};
       for (const p of y.pairs(body, `test "${testName}"`)) {
-        if (p.key === 'config') Object.assign(config, configLayer(y, p.value, 'test').values);
+        if (p.key === 'arguments') for (const a of y.pairs(p.value, `arguments of test "${testName}"`)) args[a.key] = a.value.value;
+        else if (p.key === 'config') Object.assign(config, configLayer(y, p.value, 'test').values);
         else if ((TEST_OPTION_KEYS as readonly string[]).includes(p.key)) {
           const problem = checkConfig('test', p.key, p.value.value);
           if (problem) y.error(p.keyNode, problem);
@@ -232,14 +241,19 @@ function testList(y: YamlFile, node: YNode | null | undefined, custom: ReadonlyS
     }
     const args: Record<string, unknown> = {};
     const config: Record<string, unknown> = {};
-    const allowed = [...Object.keys(def.args), ...TEST_OPTION_KEYS];
+    const argument = (k: string, v: YNode) => {
+      const problem = def.args[k].check(y.value(v));
+      if (problem) y.error(v, `argument "${k}" of test "${testName}" ${problem}`);
+      args[k] = y.value(v);
+    };
+    const allowed = [...Object.keys(def.args), ...TEST_OPTION_KEYS, 'arguments'];
     for (const [k, v] of y.entries(body, `test "${testName}"`, allowed)) {
-      if (k === 'config') {
+      if (k === 'arguments') {
+        for (const [ak, av] of y.entries(v, `arguments of test "${testName}"`, Object.keys(def.args))) argument(ak, av);
+      } else if (k === 'config') {
         Object.assign(config, configLayer(y, v, 'test').values);
       } else if (k in def.args) {
-        const problem = def.args[k].check(y.value(v));
-        if (problem) y.error(v, `argument "${k}" of test "${testName}" ${problem}`);
-        args[k] = y.value(v);
+        argument(k, v);
       } else {
         const problem = checkConfig('test', k, y.value(v));
         if (problem) y.error(v, problem);

@@ -25,7 +25,8 @@ export class ConsoleReporter {
     private readonly out: NodeJS.WriteStream = process.stdout,
     private readonly err: NodeJS.WriteStream = process.stderr,
   ) {
-    this.color = Boolean(out.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+    // NO_COLOR (no-color.org): only a non-empty value turns colour off.
+    this.color = Boolean(out.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   }
 
   private paint(text: string, c: Color): string {
