@@ -3,7 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { locateSqlError, sqlErrorMessage } from '../execute/sql-errors.js';
 import { select } from '../graph/select.js';
-import { countQuery } from '../plan/plan.js';
+import { countQuery, passesThrough } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 
@@ -38,7 +38,9 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
     await parser.close();
   }
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
-  reporter.line(`Compiled ${checks.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  // Counted as build counts them: sources and ephemeral models (inlined where they are used) never run.
+  const count = [...selected].filter((id) => !passesThrough(manifest.nodes[id])).length;
+  reporter.line(`Compiled ${count} node${count === 1 ? '' : 's'} into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   return 0;
 }
 

@@ -59,6 +59,11 @@ export function countQuery(testSql: string): string {
 export const AUDIT_SCHEMA = 'eider_audit';
 const SAMPLE_ROWS = 5;
 
+/** Sources and ephemeral models are read where they are or inlined: they never run, and no count includes them. */
+export function passesThrough(node: Node): boolean {
+  return node.kind === 'source' || (node.kind === 'model' && node.materialized === 'ephemeral');
+}
+
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
   const kinds = KINDS_BY_MODE[mode];
