@@ -198,6 +198,11 @@ describe('unit tests', () => {
       p.write('models/stg.yml', 'models:\n  - name: stg\n    columns:\n      - name: event_id\n        data_type: int\n      - name: kind\n        data_type: varchar\n');
       p.write('tests/u.yml', given("ref('stg')", '[{event_id: 1, kind: a, bogus_col: 2}]'));
       mockError(await p.run('test', '-s', 'test_type:unit'), 'stg');
+      // An input not given is empty, typed: one whose columns cannot be told fails the test with the same advice.
+      p.write('tests/u.yml', given("ref('stg')", '[{event_id: 1, kind: a}]'));
+      const notGiven = await p.run('test', '-s', 'test_type:unit');
+      expect(notGiven.code).toBe(1);
+      expect(notGiven.stdout).toMatch(/cannot mock scores: its columns cannot be told without the warehouse \(scores is a JavaScript model\); declare them/);
     });
   });
 });

@@ -68,7 +68,7 @@ export class UnitTestRunner implements UnitRunner {
             severity: 'error',
             file: input.origin?.file,
             line: input.origin?.line,
-            message: `unit test "${u.name}": cannot check the mock rows for ${inputName}: its columns cannot be told without the warehouse (${this.why.get(input.nodeId) ?? 'unknown'}); declare them, with a data_type, in a properties file`,
+            message: `unit test "${u.name}": cannot check the mock rows for ${inputName}: ${this.unknown(input.nodeId)}`,
           });
           continue;
         }
@@ -120,10 +120,12 @@ export class UnitTestRunner implements UnitRunner {
   /** The mock relation for one input: the given rows cast to the input's columns, or none. */
   private async mockTable(rel: { schema: string; name: string }, nodeId: NodeId, rows: RowsDef | undefined): Promise<string> {
     const schema = await this.schemaOf(nodeId);
-    const given = rows ? readRows(rows) : [];
-    const cols: Column[] = schema ?? [...new Set(given.flatMap((r) => Object.keys(r)))].map((name) => ({ name, type: '' }));
-    if (cols.length === 0) throw new Error(`cannot tell the columns of ${this.manifest.nodes[nodeId].name} (${this.why.get(nodeId) ?? 'unknown'}); give it rows`);
-    return `create or replace view ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
+    if (!schema) throw new Error(`cannot mock ${this.manifest.nodes[nodeId].name}: ${this.unknown(nodeId)}`);
+    return `create or replace view ${quoteRelation(rel)} as ${selectRows(rows ? readRows(rows) : [], schema)}`;
+  }
+
+  private unknown(nodeId: NodeId): string {
+    return `its columns cannot be told without the warehouse (${this.why.get(nodeId) ?? 'unknown'}); declare them, with a data_type, in a properties file`;
   }
 
   private async describe(from: string): Promise<Column[]> {
@@ -204,7 +206,7 @@ function selectRows(rows: readonly Row[], cols: readonly Column[]): string {
     return k === undefined ? null : r[k];
   };
   const one = (r: Row | undefined) =>
-    `select ${cols.map((c) => `${c.type ? `cast(${literal(r ? lookup(r, c.name) : null)} as ${c.type})` : literal(r ? lookup(r, c.name) : null)} as ${quoteIdent(c.name)}`).join(', ')}`;
+    `select ${cols.map((c) => `cast(${literal(r ? lookup(r, c.name) : null)} as ${c.type}) as ${quoteIdent(c.name)}`).join(', ')}`;
   if (rows.length === 0) return `${one(undefined)} where false`;
   return rows.map(one).join('\nunion all ');
 }
