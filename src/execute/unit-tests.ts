@@ -21,12 +21,13 @@ type Row = Readonly<Record<string, unknown>>;
 /** Why a node's columns cannot be told, already naming the node that stops it. */
 class UnknownColumns extends Error {}
 
-
 /**
  * Runs unit tests on its own in-memory DuckDB: never the target file. The schema of every input is
  * inferred without data: seeds and file sources are read with LIMIT 0, table sources come from their
- * declared columns, and models are created empty from their SQL, in DAG order. Mock rows are cast to
- * those types, so a unit test runs the model's real SQL on exactly the types it will see.
+ * declared columns (or the seed they name), and models are created empty from their SQL, in DAG order
+ * (JavaScript models, and models that cannot be, from their declared typed columns). Mock rows are cast
+ * to those types, so a unit test runs the model's real SQL on exactly the types it will see; mock rows
+ * for an input whose columns cannot be told are a mistake in the test.
  */
 export class UnitTestRunner implements UnitRunner {
   private readonly schemas = new Map<NodeId, Column[] | null>();
