@@ -129,4 +129,80 @@ describe('unit tests', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^tests\/daily\.yml:5: unit test "c": mock rows for crm\.customers have a column "regoin" that crm\.customers does not have \(did you mean "region"\?\)/m);
   });
+  describe('mock columns are checked where the columns need more than a LIMIT 0 read', () => {
+    const given = (input: string, rows: string, expectRows = '[]') =>
+      `unit_tests:\n  - name: t\n    model: m\n    given:\n      - input: ${input}\n        rows: ${rows}\n    expect: {rows: ${expectRows}}\n`;
+    const mockError = (r: { code: number; stderr: string }, input: string) => {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^tests/u\\.yml:5: unit test "t": mock rows for ${input} have a column "bogus_col" that ${input} does not have`, 'm'));
+    };
+
+    it('a source over a seed of the project, with no declared columns, has the seed\'s columns', async () => {
+      p = testProject({
+        'seeds/raw_events.csv': 'event_id,kind\n1,a\n',
+        'models/sources.yml': 'sources:\n  - name: app\n    schema: main\n    tables:\n      - name: events\n        identifier: raw_events\n',
+        'models/m.sql': 'select kind, count(*) as n from {{source "app" "events"}} group by 1',
+        'tests/u.yml': given("source('app', 'events')", '[{event_id: 1, kind: a, bogus_col: 2}]'),
+      });
+      mockError(await p.run('test', '-s', 'test_type:unit'), 'app\\.events');
+      p.write('tests/u.yml', given("source('app', 'events')", '[{event_id: 1, kind: a}]', '[{kind: a, n: 1}]'));
+      const ok = await p.run('test', '-s', 'test_type:unit');
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    });
+
+    it('a snapshot input has its valid_from, valid_to and is_current columns', async () => {
+      p = testProject({
+        'seeds/products.csv': 'product_id,price,updated_at\n1,100,2024-01-01 00:00:00\n',
+        'snapshots/prices.sql': '{{config unique_key="product_id" strategy="timestamp" updated_at="updated_at"}}\nselect product_id, price, updated_at from {{ref "products"}}',
+        'models/m.sql': 'select product_id, price from {{ref "prices"}} where is_current',
+        'tests/u.yml': given("ref('prices')", '[{product_id: 1, price: 5, is_current: true, bogus_col: 2}]'),
+      });
+      mockError(await p.run('test', '-s', 'test_type:unit'), 'prices');
+      p.write('tests/u.yml', given("ref('prices')", '[{product_id: 1, price: 5, is_current: true}, {product_id: 1, price: 4, is_current: false}]', '[{product_id: 1, price: 5}]'));
+      const ok = await p.run('test', '-s', 'test_type:unit');
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    });
+
+    it('a JavaScript model input has the columns its properties declare with a data_type', async () => {
+      p = testProject({
+        'models/scores.js': 'export default async function () { return [{ id: 1, score: 0.5 }]; }\n',
+        'models/scores.yml': 'models:\n  - name: scores\n    columns:\n      - name: id\n        data_type: bigint\n      - name: score\n        data_type: double\n',
+        'models/m.sql': 'select id from {{ref "scores"}} where score > 0.4',
+        'tests/u.yml': given("ref('scores')", '[{id: 1, score: 0.5, bogus_col: 2}]'),
+      });
+      mockError(await p.run('test', '-s', 'test_type:unit'), 'scores');
+      p.write('tests/u.yml', given("ref('scores')", '[{id: 1, score: 0.5}, {id: 2, score: 0.1}]', '[{id: 1}]'));
+      const ok = await p.run('test', '-s', 'test_type:unit');
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    });
+
+    it('an input whose columns cannot be told is an error at its line (exit 2), not a mock left unchecked', async () => {
+      p = testProject({
+        'models/sources.yml': 'sources:\n  - name: app\n    tables:\n      - name: events\n',
+        'models/stg.sql': 'select event_id, kind from {{source "app" "events"}}',
+        'models/scores.js': 'export default async function () { return [{ id: 1 }]; }\n',
+        'models/m.sql': 'select kind, count(*) as n from {{ref "stg"}} join {{ref "scores"}} on id = event_id group by 1',
+        'tests/u.yml': given("ref('stg')", '[{event_id: 1, kind: a, bogus_col: 2}]'),
+      });
+      const r = await p.run('test', '-s', 'test_type:unit');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^tests\/u\.yml:5: unit test "t": cannot check the mock rows for stg: its columns cannot be told without the warehouse \(source app\.events declares no columns\); declare them, with a data_type, in a properties file/m);
+      p.write('tests/u.yml', given("ref('scores')", '[{id: 1, bogus_col: 2}]'));
+      const js = await p.run('test', '-s', 'test_type:unit');
+      expect(js.code).toBe(2);
+      expect(js.stderr).toMatch(/^tests\/u\.yml:5: unit test "t": cannot check the mock rows for scores: its columns cannot be told without the warehouse \(scores is a JavaScript model\); declare them/m);
+      // Declared, with their types, the columns are checked.
+      p.write('models/stg.yml', 'models:\n  - name: stg\n    columns:\n      - name: event_id\n        data_type: int\n      - name: kind\n        data_type: varchar\n');
+      p.write('tests/u.yml', given("ref('stg')", '[{event_id: 1, kind: a, bogus_col: 2}]'));
+      mockError(await p.run('test', '-s', 'test_type:unit'), 'stg');
+      // An input not given is empty, typed: one whose columns cannot be told fails the test with the same advice.
+      p.write('tests/u.yml', given("ref('stg')", '[{event_id: 1, kind: a}]'));
+      const notGiven = await p.run('test', '-s', 'test_type:unit');
+      expect(notGiven.code).toBe(1);
+      expect(notGiven.stdout).toMatch(/cannot mock scores: its columns cannot be told without the warehouse \(scores is a JavaScript model\); declare them/);
+    });
+  });
 });

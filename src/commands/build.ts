@@ -115,8 +115,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       plan,
       manifest,
       adapter,
-      (result, step) => {
-        if (step.action.kind !== 'pass' || result.status === 'skipped') reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
+      (result) => {
+        reporter.nodeResult(result, manifest.nodes[result.nodeId], ++done, shown.length);
       },
       {
         units: runner,
@@ -150,8 +150,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);
     artifacts.compiled(manifest);
-    const passThrough = new Set(plan.steps.filter((s) => s.action.kind === 'pass').map((s) => s.nodeId));
-    reporter.summary(results.filter((r) => !passThrough.has(r.nodeId) || r.status === 'skipped'), run.elapsedMs);
+    reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
     if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;

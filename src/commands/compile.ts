@@ -3,6 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { checkStatements } from '../compile/check-statements.js';
 import { select } from '../graph/select.js';
+import { passesThrough } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 
@@ -25,11 +26,9 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
     await parser.close();
   }
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
-  const rendered = nodes.filter((id) => {
-    const n = manifest.nodes[id];
-    return (n.kind === 'model' && !n.js) || n.kind === 'test';
-  });
-  reporter.line(`Compiled ${rendered.length} nodes into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  // Counted as build counts them: sources and ephemeral models (inlined where they are used) never run.
+  const count = nodes.filter((id) => !passesThrough(manifest.nodes[id])).length;
+  reporter.line(`Compiled ${count} node${count === 1 ? '' : 's'} into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   return 0;
 }
 

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, relative } from 'node:path';
+import { passesThrough } from '../plan/plan.js';
+import type { Node } from '../types.js';
 import { openInPlace } from '../publish/in-place.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
@@ -15,7 +17,7 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   reporter.line(`target:         ${t.name}`);
   reporter.line(`database file:  ${shown}${t.path !== ':memory:' && !existsSync(t.path) ? ' (not created yet)' : ''}`);
   reporter.line(`threads:        ${t.threads}`);
-  reporter.line(`nodes:          ${Object.keys(manifest.nodes).length}`);
+  reporter.line(`nodes:          ${nodeCount(Object.values(manifest.nodes))}`);
   // eider attaches the file under its own catalog name; a reader opening it directly gets one named after its stem.
   const stem = basename(t.path).replace(/\.[^.]*$/, '').toLowerCase();
   const clash = Object.values(manifest.nodes).some((n) => 'relation' in n && n.relation?.schema.toLowerCase() === stem);
@@ -30,4 +32,13 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   }
   reporter.line('All checks passed.');
   return 0;
+}
+
+/** The nodes a full build runs, as its progress counter counts them; then those that never run. */
+function nodeCount(nodes: readonly Node[]): string {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const sources = nodes.filter((n) => n.kind === 'source').length;
+  const ephemeral = nodes.filter(passesThrough).length - sources;
+  const rest = [sources > 0 ? plural(sources, 'source') : '', ephemeral > 0 ? plural(ephemeral, 'ephemeral model') : ''].filter(Boolean);
+  return `${nodes.length - sources - ephemeral}${rest.length > 0 ? ` (and ${rest.join(', ')}, which never run)` : ''}`;
 }

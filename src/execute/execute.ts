@@ -14,10 +14,6 @@ export type OnResult = (result: NodeResult, step: PlanStep) => void;
 
 const BLOCKING: ReadonlySet<NodeStatus> = new Set(['error', 'fail', 'skipped']);
 
-/**
- * Runs the plan on the adapter's connections, as many steps at once as there are connections and the DAG allows.
- * Never throws for a node's failure: each step ends as a NodeResult, and what waits on a failed step is skipped.
- */
 export interface ExecuteOptions {
   /** Runs unit-test steps (on its own in-memory database). */
   readonly units?: UnitRunner;
@@ -28,6 +24,11 @@ export interface ExecuteOptions {
   readonly onRetry?: (nodeId: NodeId, attempt: number, error: string, waitMs: number) => void;
 }
 
+/**
+ * Runs the plan on the adapter's connections, as many steps at once as there are connections and the DAG allows.
+ * Never throws for a node's failure: each step that runs ends as a NodeResult (steps that pass straight
+ * through, sources and ephemeral models, give none), and what waits on a failed step is skipped.
+ */
 export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, opts: ExecuteOptions = {}): Promise<NodeResult[]> {
   const { units, signal, retries, onRetry } = opts;
   for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
@@ -48,8 +49,11 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
   };
 
   const finish = (i: number, result: NodeResult) => {
-    results.push(result);
-    onResult(result, steps[i]);
+    // One result per node that runs: sources and ephemeral models only pass their outcome on.
+    if (steps[i].action.kind !== 'pass') {
+      results.push(result);
+      onResult(result, steps[i]);
+    }
     for (const d of dependents[i]) {
       if (BLOCKING.has(result.status) && !blockedBy.has(d)) blockedBy.set(d, result.status === 'skipped' ? (blockedBy.get(i) ?? steps[i].nodeId) : steps[i].nodeId);
       if (--remaining[d] === 0) insertSorted(ready, d);

@@ -4,7 +4,7 @@ import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { readCsv } from '../plan/materializations/seed.js';
 import { redact } from '../secrets.js';
-import { MOCK_SCHEMA, quoteIdent, quoteLiteral, quoteRelation, type Manifest, type NodeId, type NodeResult, type RowsDef, type UnitTestNode } from '../types.js';
+import { MOCK_SCHEMA, quoteIdent, quoteLiteral, quoteRelation, type Manifest, type ModelNode, type NodeId, type NodeResult, type RowsDef, type UnitTestNode } from '../types.js';
 import { locateSqlError } from './sql-errors.js';
 
 export interface UnitRunner {
@@ -18,12 +18,16 @@ interface Column {
 
 type Row = Readonly<Record<string, unknown>>;
 
+/** Why a node's columns cannot be told, already naming the node that stops it. */
+class UnknownColumns extends Error {}
 
 /**
  * Runs unit tests on its own in-memory DuckDB: never the target file. The schema of every input is
  * inferred without data: seeds and file sources are read with LIMIT 0, table sources come from their
- * declared columns, and models are created empty from their SQL, in DAG order. Mock rows are cast to
- * those types, so a unit test runs the model's real SQL on exactly the types it will see.
+ * declared columns (or the seed they name), and models are created empty from their SQL, in DAG order
+ * (JavaScript models, and models that cannot be, from their declared typed columns). Mock rows are cast
+ * to those types, so a unit test runs the model's real SQL on exactly the types it will see; mock rows
+ * for an input whose columns cannot be told are a mistake in the test.
  */
 export class UnitTestRunner implements UnitRunner {
   private readonly schemas = new Map<NodeId, Column[] | null>();
@@ -59,10 +63,18 @@ export class UnitTestRunner implements UnitRunner {
           out.push({ severity: 'error', file: input.origin?.file, line: input.origin?.line, message: `unit test "${u.name}": ${(e as Error).message}` });
           continue;
         }
-        if (!schema) continue;
+        const inputName = this.manifest.nodes[input.nodeId].name;
+        if (!schema) {
+          out.push({
+            severity: 'error',
+            file: input.origin?.file,
+            line: input.origin?.line,
+            message: `unit test "${u.name}": cannot check the mock rows for ${inputName}: ${this.unknown(input.nodeId)}`,
+          });
+          continue;
+        }
         const known = new Set(schema.map((c) => c.name.toLowerCase()));
         const bad = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !known.has(k.toLowerCase()));
-        const inputName = this.manifest.nodes[input.nodeId].name;
         for (const b of bad) {
           out.push({
             severity: 'error',
@@ -109,10 +121,12 @@ export class UnitTestRunner implements UnitRunner {
   /** The mock relation for one input: the given rows cast to the input's columns, or none. */
   private async mockTable(rel: { schema: string; name: string }, nodeId: NodeId, rows: RowsDef | undefined): Promise<string> {
     const schema = await this.schemaOf(nodeId);
-    const given = rows ? readRows(rows) : [];
-    const cols: Column[] = schema ?? [...new Set(given.flatMap((r) => Object.keys(r)))].map((name) => ({ name, type: '' }));
-    if (cols.length === 0) throw new Error(`cannot tell the columns of ${this.manifest.nodes[nodeId].name} (${this.why.get(nodeId) ?? 'unknown'}); give it rows`);
-    return `create or replace view ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
+    if (!schema) throw new Error(`cannot mock ${this.manifest.nodes[nodeId].name}: ${this.unknown(nodeId)}`);
+    return `create or replace view ${quoteRelation(rel)} as ${selectRows(rows ? readRows(rows) : [], schema)}`;
+  }
+
+  private unknown(nodeId: NodeId): string {
+    return `its columns cannot be told without the warehouse (${this.why.get(nodeId) ?? 'unknown'}); declare them, with a data_type, in a properties file`;
   }
 
   private async describe(from: string): Promise<Column[]> {
@@ -120,13 +134,26 @@ export class UnitTestRunner implements UnitRunner {
     return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
   }
 
-  /** The columns of a node, without its data (null when they cannot be known without the warehouse). */
+  /** An empty table of declared columns, as DuckDB normalizes their types. */
+  private async emptyTable(rel: { schema: string; name: string }, cols: readonly Column[]): Promise<Column[]> {
+    await this.s.exec(`create schema if not exists ${quoteIdent(rel.schema)}`);
+    await this.s.exec(`create or replace table ${quoteRelation(rel)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+    return this.describe(quoteRelation(rel));
+  }
+
+  /**
+   * The columns of a node, without its data (null when they cannot be known without the warehouse; `why`
+   * says which node stopped it). A model that cannot be built empty has its declared columns, when every
+   * one has a data_type.
+   */
   private async schemaOf(id: NodeId): Promise<Column[] | null> {
     if (this.schemas.has(id)) return this.schemas.get(id)!;
     const node = this.manifest.nodes[id];
     let cols: Column[] | null = null;
     try {
-      for (const parent of node.dependsOn) if ((await this.schemaOf(parent)) === null && node.kind === 'model') throw new Error(`its input ${this.manifest.nodes[parent].name} has unknown columns`);
+      for (const parent of node.dependsOn) {
+        if ((await this.schemaOf(parent)) === null && node.kind === 'model') throw new UnknownColumns(this.why.get(parent) ?? `${this.manifest.nodes[parent].name} has unknown columns`);
+      }
       switch (node.kind) {
         case 'seed':
           await this.s.exec(`create schema if not exists ${quoteIdent(node.relation.schema)}`);
@@ -135,18 +162,19 @@ export class UnitTestRunner implements UnitRunner {
           break;
         case 'source':
           if (node.files) cols = await this.describe(node.sql);
-          else if (node.columns.length > 0) {
-            cols = node.columns.map((c) => ({ name: c.name, type: c.dataType ?? 'VARCHAR' }));
-            await this.s.exec(`create schema if not exists ${quoteIdent(node.relation!.schema)}`);
-            await this.s.exec(`create or replace table ${quoteRelation(node.relation!)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
-            cols = await this.describe(quoteRelation(node.relation!));
-          } else this.why.set(id, `source ${node.name} declares no columns`);
+          else if (node.columns.length > 0) cols = await this.emptyTable(node.relation!, node.columns.map((c) => ({ name: c.name, type: c.dataType ?? 'VARCHAR' })));
+          // Over a seed of the project: the seed, created above, is the table.
+          else if (node.dependsOn.length > 0) cols = await this.describe(quoteRelation(node.relation!));
+          else this.why.set(id, `source ${node.name} declares no columns`);
           break;
         case 'model':
+          if (node.js) throw new UnknownColumns(`${node.name} is a JavaScript model`);
           if (node.materialized === 'ephemeral') cols = await this.describe(`(\n${node.sql}\n)`);
           else {
+            // A snapshot's table has its history columns beside the query's.
+            const scd = node.materialized === 'snapshot' ? ', null::timestamp as valid_from, null::timestamp as valid_to, true as is_current' : '';
             await this.s.exec(`create schema if not exists ${quoteIdent(node.relation.schema)}`);
-            await this.s.exec(`create or replace table ${quoteRelation(node.relation)} as select * from (\n${node.sql}\n) as q limit 0`);
+            await this.s.exec(`create or replace table ${quoteRelation(node.relation)} as select *${scd} from (\n${node.sql}\n) as q limit 0`);
             cols = await this.describe(quoteRelation(node.relation));
           }
           break;
@@ -154,11 +182,21 @@ export class UnitTestRunner implements UnitRunner {
           break;
       }
     } catch (e) {
-      this.why.set(id, String((e as Error).message).split('\n')[0]);
-      cols = null;
+      this.why.set(id, e instanceof UnknownColumns ? e.message : `${node.name}: ${String((e as Error).message).split('\n')[0]}`);
+      cols = node.kind === 'model' ? await this.declared(node) : null;
     }
     this.schemas.set(id, cols);
     return cols;
+  }
+
+  /** A model's declared columns as an empty table, when every one has a data_type (as a contract requires). */
+  private async declared(node: ModelNode): Promise<Column[] | null> {
+    if (node.columns.length === 0 || !node.columns.every((c) => c.dataType) || node.materialized === 'ephemeral') return null;
+    try {
+      return await this.emptyTable(node.relation, node.columns.map((c) => ({ name: c.name, type: c.dataType! })));
+    } catch {
+      return null;
+    }
   }
 }
 
@@ -169,7 +207,7 @@ function selectRows(rows: readonly Row[], cols: readonly Column[]): string {
     return k === undefined ? null : r[k];
   };
   const one = (r: Row | undefined) =>
-    `select ${cols.map((c) => `${c.type ? `cast(${literal(r ? lookup(r, c.name) : null)} as ${c.type})` : literal(r ? lookup(r, c.name) : null)} as ${quoteIdent(c.name)}`).join(', ')}`;
+    `select ${cols.map((c) => `cast(${literal(r ? lookup(r, c.name) : null)} as ${c.type}) as ${quoteIdent(c.name)}`).join(', ')}`;
   if (rows.length === 0) return `${one(undefined)} where false`;
   return rows.map(one).join('\nunion all ');
 }

@@ -64,6 +64,11 @@ export function actsOn(mode: PlanMode, n: Node): boolean {
   return KINDS_BY_MODE[mode].has(n.kind) && (mode !== 'snapshot' || (n.kind === 'model' && n.materialized === 'snapshot'));
 }
 
+/** Sources and ephemeral models are read where they are or inlined: they never run, and no count includes them. */
+export function passesThrough(node: Node): boolean {
+  return node.kind === 'source' || (node.kind === 'model' && node.materialized === 'ephemeral');
+}
+
 /** Pure: the manifest, the selection and the warehouse as it is now give the statements to run. */
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
   const ids = dag.order.filter((id) => selected.has(id) && actsOn(mode, manifest.nodes[id]));

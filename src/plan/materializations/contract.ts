@@ -1,17 +1,18 @@
 import { quoteLiteral, type ModelNode } from '../../types.js';
 
 /**
- * A statement that fails, listing every difference, when the model's query does not return exactly the
- * columns and types its contract declares. It only binds the query (DESCRIBE), so it runs before anything
- * is built or replaced. Declared types are normalized by DuckDB itself (`typeof(null::int)` is INTEGER).
+ * A statement that fails, listing every difference, when the model's query (or `relation`: the new rows of an
+ * incremental run, the table after they are applied) does not return exactly the columns and types its
+ * contract declares. It only binds the query (DESCRIBE), so it runs before anything is built or replaced.
+ * Declared types are normalized by DuckDB itself (`typeof(null::int)` is INTEGER). `note` ends the message.
  */
-export function contractCheck(node: ModelNode): string[] {
+export function contractCheck(node: ModelNode, relation = `select * from (\n${node.sql}\n) as eider_contract`, note = ''): string[] {
   if (!node.contract) return [];
   const expected = node.contract.map((c) => `(${quoteLiteral(c.name)}, typeof(null::${c.dataType}))`).join(', ');
   return [
     [
       `with actual as (`,
-      `  select column_name as name, column_type as type from (describe select * from (\n${node.sql}\n) as eider_contract)`,
+      `  select column_name as name, column_type as type from (describe ${relation})`,
       `), expected(name, type) as (values ${expected}),`,
       `diff as (`,
       `  select case`,
@@ -21,7 +22,7 @@ export function contractCheck(node: ModelNode): string[] {
       `  from expected e full join actual a on lower(e.name) = lower(a.name)`,
       `  where e.name is null or a.name is null or e.type <> a.type`,
       `)`,
-      `select error(${quoteLiteral(`contract of ${node.name} not met: `)} || string_agg(problem, '; ' order by problem)) from diff having count(*) > 0`,
+      `select error(${quoteLiteral(`contract of ${node.name} not met: `)} || string_agg(problem, '; ' order by problem)${note ? ` || ${quoteLiteral(note)}` : ''}) from diff having count(*) > 0`,
     ].join('\n'),
   ];
 }

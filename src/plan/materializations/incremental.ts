@@ -6,8 +6,9 @@ import { swapIn } from './table.js';
 
 /**
  * The first build (or --full-refresh) creates the table like `table` does. Later builds run the model with
- * is_incremental true into a temporary table, check its unique key for nulls, reconcile columns by
- * on_schema_change, and apply it in one transaction: append, delete+insert, or MERGE INTO. In a swap build
+ * is_incremental true into a temporary table, check its unique key for nulls, and in one transaction reconcile
+ * columns by on_schema_change and apply it: append, delete+insert, or MERGE INTO. An enforced contract is
+ * checked on the new rows before anything runs and on the table before the commit. In a swap build
  * the table is first copied from the current release (attached read-only).
  */
 export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
@@ -18,13 +19,17 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   const target = quoteRelation(node.relation);
   const needs = [...inc.uniqueKey.map((k) => ['unique_key', k] as const), ...(inc.eventTime ? [['event_time', inc.eventTime] as const] : [])];
   const check = requireColumns(node, `select * from (\n${node.sql}\n) as eider_columns`, needs);
+  // A run's new rows, and the table once they are applied, must meet the contract too.
+  const newRows = contractCheck(node, `select * from (\n${inc.sql}\n) as eider_contract`);
+  const mode = inc.strategy === 'microbatch' ? '' : ` after on_schema_change=${inc.onSchemaChange}`;
+  const onTable = contractCheck(node, target, ` (the table ${node.relation.schema}.${node.relation.name}${mode}; --full-refresh rebuilds it)`);
   if (inc.strategy === 'microbatch') {
     const begin = inc.begin ? `select * from (\n${node.sql}\n) as b where ${quoteIdent(inc.eventTime!)} >= ${quoteLiteral(inc.begin)}::timestamp` : node.sql;
     if (first && !opts.eventTimeStart) return [...contractCheck(node), ...check, ...swapIn(node.relation, begin, state)];
     const batches: Statement = { kind: 'microbatch', target: node.relation, sql: inc.sql, eventTime: inc.eventTime!, batchSize: inc.batchSize, lookback: inc.lookback, begin: inc.begin, start: opts.eventTimeStart, end: opts.eventTimeEnd, now: inc.runStartedAt };
-    if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
+    if (first) return [...contractCheck(node), ...check, ...newRows, ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
     const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
-    return [...carry, batches];
+    return [...carry, ...newRows, ...onTable, batches];
   }
   if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, node.sql, state)];
 
@@ -39,6 +44,7 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
   };
   return [
     ...carry,
+    ...newRows,
     `create or replace temp table ${incoming} as\n${inc.sql}`,
     ...requireColumns(node, incoming, needs),
     ...(keys.length > 0
@@ -46,10 +52,11 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
           `select error(${quoteLiteral(`model ${node.name}: `)} || n || ${quoteLiteral(` incoming rows have a null unique_key (${inc.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
         ]
       : []),
-    { kind: 'schema_sync', target: node.relation, incoming, mode: inc.onSchemaChange, model: node.name },
     'begin transaction',
+    { kind: 'schema_sync', target: node.relation, incoming, mode: inc.onSchemaChange, model: node.name },
     ...(inc.strategy === 'merge' ? [{ kind: 'upsert' as const, target: node.relation, incoming, keys: inc.uniqueKey }] : []),
     ...apply[inc.strategy as Exclude<typeof inc.strategy, 'microbatch'>],
+    ...onTable,
     'commit',
     `drop table if exists ${incoming}`,
   ];
