@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryFile, testProject, type TestProject } from '../test-support/project.js';
 
@@ -21,7 +21,12 @@ describe('clone --from prod --to staging', () => {
   it('copies every table and view, masking pii columns, and leaves prod as it was', async () => {
     p = project();
     expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const kept = join(p.dir, 'warehouse/.eider-releases/prod.duckdb');
+    const before = { kept: readdirSync(kept), prod: statSync(join(p.dir, 'warehouse/prod.duckdb')).mtimeMs };
     const r = await p.run('clone', '--from', 'prod', '--to', 'staging');
+    expect({ kept: readdirSync(kept), prod: statSync(join(p.dir, 'warehouse/prod.duckdb')).mtimeMs }).toEqual(before);
+    expect(before.kept).toHaveLength(1);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Cloned 2 tables and 1 views from prod to staging, masking 4 columns \(meta\.pii\)/);
