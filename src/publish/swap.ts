@@ -143,13 +143,13 @@ async function carryOver(adapter: Adapter, target: TargetDef, manifest: Manifest
   return current;
 }
 
-/** Keeps the newest `keep` releases. */
-export function pruneReleases(target: string, keep: number): void {
+/** Keeps the newest `keep` releases, besides the `live` one (the release a rollback put back is also kept). */
+export function pruneReleases(target: string, keep: number, live?: string): void {
   const dir = releasesDir(target);
   if (!existsSync(dir)) return;
   // Release names start with their UTC time, so newest sorts last.
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.duckdb'))
+    .filter((f) => f.endsWith('.duckdb') && f !== `${live}.duckdb`)
     .sort()
     .reverse();
   for (const f of files.slice(keep)) rmSync(join(dir, f), { force: true });
