@@ -25,9 +25,9 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
     const lineage = existsSync(target.path) ? await publishedLineage(target.path) : [];
     const current = lineage.at(-1);
     const kept = listReleases(target.path).filter((r) => r !== current);
-    const earlier = current ? [...kept.filter((r) => r.endsWith('-unrecorded')), ...lineage.filter((r) => r !== current && kept.includes(r))] : kept;
+    const earlier = current ? earlierReleases(lineage, kept) : kept;
     if (opts.release === undefined && earlier.length === 0) {
-      const others = kept.length > 0 ? `; later ones kept: ${kept.join(', ')} (--release <id>)` : '';
+      const others = kept.length > 0 ? `; other kept releases: ${kept.join(', ')} (--release <id>)` : '';
       reporter.errorLine(`error: no release of ${target.name} earlier than ${current ?? 'the live one'} is kept (${releasesDir(target.path)})${others}`);
       return 1;
     }
@@ -49,6 +49,11 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
   } finally {
     lock.release();
   }
+}
+
+/** The kept releases published before the live one in its history, and any kept from before history, oldest first. */
+function earlierReleases(lineage: readonly string[], kept: readonly string[]): string[] {
+  return [...kept.filter((r) => r.endsWith('-unrecorded')), ...lineage.slice(0, -1).filter((r) => kept.includes(r))];
 }
 
 /** The releases the file's history says were published, oldest first: the last one is the file itself. */
