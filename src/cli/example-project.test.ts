@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { queryFile, runCli, type CliResult } from '../test-support/project.js';
 
 /** The repository's own example project (VyaparBazaar), copied so the test never touches the repo's warehouse. */
@@ -73,6 +74,38 @@ describe('the VyaparBazaar example project', () => {
     // The external Parquet export and the price-history snapshot.
     expect(await queryFile(db, `select count(*)::int as n from marts.mart_daily_sales_export`)).toEqual([{ n: 366 }]);
     expect(await queryFile(db, `select count(*)::int as n from snapshots.products_snapshot where is_current`)).toEqual([{ n: 120 }]);
+  });
+
+  it('clones prod into ci with no original value of any pii column left in any text column of any table or view', async () => {
+    expect((await runCli(dir, ['build', '--target', 'prod'])).code).toBe(0);
+    const clone = await runCli(dir, ['clone', '--from', 'prod', '--to', 'ci']);
+    expect(clone.stderr).toBe('');
+    expect(clone.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'target/manifest.json'), 'utf8')) as { nodes: Record<string, { relation?: { schema: string; name: string }; columns?: { name: string; meta: Record<string, unknown> }[] }> };
+    const pii = Object.values(manifest.nodes).flatMap((n) => (n.relation ? (n.columns ?? []).filter((c) => 'pii' in c.meta).map((c) => ({ ...n.relation!, column: c.name })) : []));
+    // The raw personal data is declared, not only what the marts show.
+    expect(pii.map((c) => `${c.schema}.${c.name}.${c.column}`)).toEqual(expect.arrayContaining(['raw.raw_customers.first_name', 'raw.raw_customers.last_name', 'raw.raw_customers.email']));
+    const ci = await DuckDbAdapter.open({ path: join(dir, 'warehouse/ci.duckdb'), threads: 1, readOnly: true });
+    try {
+      const s = ci.sessions[0];
+      await s.exec(`attach '${join(dir, 'warehouse/prod.duckdb')}' as prod (read_only)`);
+      const q = (x: string) => `"${x}"`;
+      const inProd = await s.query(`select table_schema || '.' || table_name as r from information_schema.tables where table_catalog = 'prod'`);
+      const sources = pii.filter((c) => inProd.some((r) => r.r === `${c.schema}.${c.name}`));
+      expect(sources.length).toBeGreaterThanOrEqual(5);
+      await s.exec(`create temp table originals as ${sources.map((c) => `select distinct lower(cast(${q(c.column)} as varchar)) as v from prod.${q(c.schema)}.${q(c.name)}`).join(' union ')}`);
+      expect((await s.query('select count(*)::int as n from originals'))[0].n).toBeGreaterThan(500);
+      const text = await s.query(`select table_schema as s, table_name as n, column_name as c from information_schema.columns where table_catalog = 'ci' and data_type = 'VARCHAR'`);
+      expect(text.map((t) => `${t.s}.${t.n}`)).toEqual(expect.arrayContaining(['raw.raw_customers', 'staging.stg_customers', 'marts.dim_customers']));
+      const values = text.map((t) => `select distinct '${t.s}.${t.n}.${t.c}' as col, lower(${q(String(t.c))}) as v from ${q(String(t.s))}.${q(String(t.n))}`);
+      await s.exec(`create temp table seen as ${values.join(' union ')}`);
+      const leaks = await s.query(`select seen.col, count(*)::int as n, any_value(o.v) as original from seen join originals o on seen.v = o.v or (length(o.v) >= 6 and contains(seen.v, o.v)) group by 1 order by 1`);
+      expect(leaks).toEqual([]);
+    } finally {
+      await ci.close();
+    }
+    // prod and its kept releases are as they were.
+    expect(await queryFile(join(dir, 'warehouse/prod.duckdb'), `select count(*)::int as n from raw.raw_customers where email like '%@%'`)).toEqual([{ n: 500 }]);
   });
 
   it('selects by tag and by graph', async () => {

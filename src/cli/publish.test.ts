@@ -64,6 +64,40 @@ describe('swap publishing (prod)', () => {
     expect(dev.stderr).toMatch(/target "dev" publishes in place; rollback needs publish: swap/);
   });
 
+  it('rollbacks in a row walk back through the kept releases, each saying which is live; --release still picks one', async () => {
+    p = prodProject();
+    const ids: string[] = [];
+    for (const v of [1, 2, 3]) ids.push(/Published release (\S+) to prod/.exec((await buildProd(p, v)).stdout)![1]);
+    const rollback = async (...args: string[]) => {
+      const r = await p!.run('rollback', '--target', 'prod', ...args);
+      return { ...r, release: await prodRelease(p!) };
+    };
+    const kept = () => readdirSync(join(p!.dir, 'warehouse/.eider-releases/prod.duckdb')).sort();
+    const first = await rollback();
+    expect(first.stdout).toContain(`Rolled prod back to release ${ids[1]} (from ${ids[2]}, which is kept). Live now: ${ids[1]}.`);
+    expect(first.release).toBe(2);
+    // keep_releases: 2 earlier releases besides the live one.
+    expect(kept()).toEqual(ids.map((id) => `${id}.duckdb`));
+    const second = await rollback();
+    expect(second.stdout).toContain(`Rolled prod back to release ${ids[0]} (from ${ids[1]}, which is kept). Live now: ${ids[0]}.`);
+    expect(second.release).toBe(1);
+    const none = await rollback();
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`error: no release of prod earlier than ${ids[0]} is kept`);
+    expect(none.release).toBe(1);
+    expect((await rollback('--release', ids[0])).stderr).toMatch(/--release: \S+ is already live/);
+    // --release goes forward again; a rollback from there steps back along that release's own history.
+    expect((await rollback('--release', ids[2])).release).toBe(3);
+    expect((await rollback()).release).toBe(2);
+    // A release built on a rolled-back-to one rolls back to it, not to the release that was replaced.
+    ids.push(/Published release (\S+) to prod/.exec((await buildProd(p, 4)).stdout)![1]);
+    const after = await rollback();
+    expect(after.stdout).toContain(`Rolled prod back to release ${ids[1]} (from ${ids[3]}, which is kept). Live now: ${ids[1]}.`);
+    expect(after.release).toBe(2);
+    expect(await queryFile(prodPath(), `select release_id from eider.releases where status = 'published' order by published_at desc limit 1`)).toEqual([{ release_id: ids[1] }]);
+    expect(leftovers(p)).toEqual([]);
+  });
+
   it('a second build on the same target fails at once naming the holder; a lock left by a dead process does not block', async () => {
     p = prodProject();
     expect((await buildProd(p, 1)).code).toBe(0);

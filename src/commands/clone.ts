@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Row, Session } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
@@ -8,7 +9,8 @@ import { HISTORY_SCHEMA } from '../publish/history.js';
 import { acquireLock } from '../publish/lock.js';
 import { fsyncPath } from '../publish/swap.js';
 import { AUDIT_SCHEMA } from '../plan/plan.js';
-import { quoteIdent, quoteLiteral, type ColumnDef, type Manifest, type TargetDef } from '../types.js';
+import { piiColumns, relationKey, type ColumnRules, type PiiRule } from '../plan/pii-columns.js';
+import { quoteIdent, quoteLiteral, type Manifest, type Origin, type TargetDef } from '../types.js';
 import { compileContext, type GlobalOptions } from './context.js';
 
 export interface CloneOptions extends GlobalOptions {
@@ -17,12 +19,13 @@ export interface CloneOptions extends GlobalOptions {
 }
 
 const SOURCE = 'eider_clone_source';
-const MASKS = ['hash', 'redact', 'null'] as const;
+/** eider's own schemas, never cloned: the target's run history and stored test failures. */
+const SKIP = `('${HISTORY_SCHEMA}', '${AUDIT_SCHEMA}')`;
 
 /**
  * `clone --from prod --to staging`: copies every table and view of one target into a fresh file for
- * another, masking the columns whose YAML says `meta: {pii: hash | redact | null}`, then renames it
- * over the destination. The source is only ever attached read-only.
+ * another, masking the columns whose YAML says `meta: {pii: hash | redact | null}` (and their namesakes
+ * downstream, see piiColumns), then renames it over the destination. The source is only ever attached read-only.
  */
 export async function cloneCommand(opts: CloneOptions): Promise<number> {
   if (opts.from === opts.to) throw usageError('--from and --to name the same target');
@@ -31,45 +34,21 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   const to = ctx.manifest.target;
   if (!existsSync(from.path)) throw usageError(`target "${from.name}" has no database file yet (${from.path})`);
   if (to.path === ':memory:') throw usageError(`target "${to.name}" is in memory; clone needs a file`);
-  const masks = maskedColumns(ctx.manifest);
+  const diagnostics: Diagnostic[] = [];
+  const masks = piiColumns(ctx.manifest, ctx.dag, diagnostics);
+  failOnErrors(diagnostics);
   const lock = acquireLock(to.path, `eider clone --from ${from.name}`);
   mkdirSync(dirname(to.path), { recursive: true });
   const staged = join(dirname(to.path), `.${basename(to.path)}.build-clone-${process.pid}.duckdb`);
   rmSync(staged, { force: true });
   const adapter = await DuckDbAdapter.open({ path: staged, threads: 1, settings: to.settings });
-  let tables = 0;
-  let views = 0;
-  let masked = 0;
+  let copied: { tables: number; masked: number };
+  let views: number;
   try {
     const s = adapter.sessions[0];
     await s.exec(`attach ${quoteLiteral(from.path)} as ${SOURCE} (read_only)`);
-    const skip = new Set([HISTORY_SCHEMA, AUDIT_SCHEMA]);
-    const rels = (await s.query(`select table_schema as s, table_name as n, table_type as t from information_schema.tables where table_catalog = '${SOURCE}' order by table_type, table_schema, table_name`)).filter(
-      (r) => !skip.has(String(r.s)),
-    );
-    for (const r of rels.filter((x) => x.t === 'BASE TABLE')) {
-      const schema = String(r.s);
-      const name = String(r.n);
-      const cols = await s.query(`select column_name as c, data_type as t from information_schema.columns where table_catalog = '${SOURCE}' and table_schema = ${quoteLiteral(schema)} and table_name = ${quoteLiteral(name)} order by ordinal_position`);
-      const rules = masks.get(`${schema}.${name}`.toLowerCase()) ?? new Map<string, string>();
-      const select = cols.map((c) => {
-        const col = String(c.c);
-        const rule = rules.get(col.toLowerCase());
-        if (rule) masked++;
-        return `${maskExpr(quoteIdent(col), String(c.t), rule)} as ${quoteIdent(col)}`;
-      });
-      await s.exec(`create schema if not exists ${quoteIdent(schema)}`);
-      await s.exec(`create table ${quoteIdent(schema)}.${quoteIdent(name)} as select ${select.join(', ')} from ${SOURCE}.${quoteIdent(schema)}.${quoteIdent(name)}`);
-      tables++;
-    }
-    // Views last: they read the (masked) tables by the same names.
-    const viewSql = await s.query(`select schema_name as s, sql from duckdb_views() where database_name = '${SOURCE}' and not internal and schema_name not in ('${HISTORY_SCHEMA}', '${AUDIT_SCHEMA}')`);
-    for (const v of viewSql) {
-      await s.exec(`create schema if not exists ${quoteIdent(String(v.s))}`);
-      await s.exec(`set schema = ${quoteLiteral(String(v.s))}`);
-      await s.exec(String(v.sql));
-      views++;
-    }
+    copied = await copyTables(s, masks);
+    views = await copyViews(s, masks, viewOrigins(ctx.manifest));
     await s.exec(`detach ${SOURCE}`);
     await s.exec('checkpoint');
     await adapter.close();
@@ -84,12 +63,59 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   } finally {
     lock.release();
   }
+  const { tables, masked } = copied;
   ctx.reporter.line(`Cloned ${tables} tables and ${views} views from ${from.name} to ${to.name}, masking ${masked} column${masked === 1 ? '' : 's'} (meta.pii).`);
   return 0;
 }
 
+/** Copies every table of the source but eider's own, each pii column through its mask. */
+async function copyTables(s: Session, masks: ReadonlyMap<string, ColumnRules>): Promise<{ tables: number; masked: number }> {
+  const rels = await s.query(`select table_schema as s, table_name as n from information_schema.tables where table_catalog = '${SOURCE}' and table_type = 'BASE TABLE' and table_schema not in ${SKIP} order by 1, 2`);
+  let masked = 0;
+  for (const r of rels) {
+    const [schema, name] = [String(r.s), String(r.n)];
+    const rules = masks.get(relationKey(schema, name));
+    const select = (await columnsOf(s, SOURCE, schema, name)).map(({ c, t }) => {
+      const rule = rules?.get(String(c).toLowerCase());
+      if (rule) masked++;
+      return `${maskExpr(quoteIdent(String(c)), String(t), rule)} as ${quoteIdent(String(c))}`;
+    });
+    await s.exec(`create schema if not exists ${quoteIdent(schema)}`);
+    await s.exec(`create table ${quoteIdent(schema)}.${quoteIdent(name)} as select ${select.join(', ')} from ${SOURCE}.${quoteIdent(schema)}.${quoteIdent(name)}`);
+  }
+  return { tables: rels.length, masked };
+}
+
+/** Re-creates every view from its SQL, so it reads the masked tables by the same names; then checks it. */
+async function copyViews(s: Session, masks: ReadonlyMap<string, ColumnRules>, origins: ReadonlyMap<string, Origin>): Promise<number> {
+  const views = await s.query(`select schema_name as s, view_name as n, sql from duckdb_views() where database_name = '${SOURCE}' and not internal and schema_name not in ${SKIP}`);
+  for (const v of views) {
+    await s.exec(`create schema if not exists ${quoteIdent(String(v.s))}`);
+    await s.exec(`set schema = ${quoteLiteral(String(v.s))}`);
+    await s.exec(String(v.sql));
+  }
+  for (const v of views) {
+    const key = relationKey(String(v.s), String(v.n));
+    const rules = masks.get(key);
+    if (rules) await checkView(s, String(v.s), String(v.n), rules, origins.get(key));
+  }
+  return views.length;
+}
+
+function columnsOf(s: Session, catalog: string | undefined, schema: string, name: string): Promise<Row[]> {
+  const where = `table_catalog = ${catalog ? quoteLiteral(catalog) : 'current_database()'} and table_schema = ${quoteLiteral(schema)} and table_name = ${quoteLiteral(name)}`;
+  return s.query(`select column_name as c, data_type as t from information_schema.columns where ${where} order by ordinal_position`);
+}
+
+/** Where each model's view is declared, to point at it when it would leak. */
+function viewOrigins(m: Manifest): Map<string, Origin> {
+  const out = new Map<string, Origin>();
+  for (const n of Object.values(m.nodes)) if (n.kind === 'model') out.set(relationKey(n.relation.schema, n.relation.name), n.origin);
+  return out;
+}
+
 /** hash keeps joins working (equal values hash equal); redact and null drop the value. */
-function maskExpr(col: string, type: string, rule: string | undefined): string {
+function maskExpr(col: string, type: string, rule: PiiRule | undefined): string {
   switch (rule) {
     case 'hash':
       return `md5(cast(${col} as varchar))`;
@@ -102,25 +128,20 @@ function maskExpr(col: string, type: string, rule: string | undefined): string {
   }
 }
 
-/** relation → column → rule, from every model, seed and source column with meta.pii. */
-function maskedColumns(m: Manifest): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  const problems: Diagnostic[] = [];
-  for (const n of Object.values(m.nodes)) {
-    if (n.kind !== 'model' && n.kind !== 'seed' && n.kind !== 'source') continue;
-    if (!n.relation) continue;
-    const rules = new Map<string, string>();
-    for (const c of n.columns as readonly ColumnDef[]) {
-      if (!('pii' in c.meta)) continue;
-      const pii = c.meta.pii ?? 'null'; // `pii: null` in YAML is the null rule
-      if (!(MASKS as readonly unknown[]).includes(pii)) {
-        problems.push({ severity: 'error', file: n.origin.file, line: n.origin.line, message: `column ${c.name} of ${n.name}: meta.pii must be hash, redact or null, not ${JSON.stringify(pii)}` });
-      } else rules.set(c.name.toLowerCase(), pii as string);
+/**
+ * A view is re-created from its SQL over the masked tables, so it is masked only through them: each of its pii
+ * columns must show none of the values the source's view shows, or nothing is cloned.
+ */
+async function checkView(s: Session, schema: string, name: string, rules: ColumnRules, origin: Origin | undefined): Promise<void> {
+  const rel = `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  for (const { c } of await columnsOf(s, undefined, schema, name)) {
+    const col = quoteIdent(String(c));
+    if (!rules.has(String(c).toLowerCase())) continue;
+    const [row] = await s.query(`select count(*)::int as n from (select ${col} from ${rel} where ${col} is not null intersect select ${col} from ${SOURCE}.${rel})`);
+    if (Number(row.n) > 0) {
+      throw usageError(`view ${schema}.${name} would show unmasked values of its pii column ${String(c)} in the clone: a view reads the masked tables, so declare meta.pii on the columns it reads (on its seed, source or table)`, origin?.file, origin?.line);
     }
-    if (rules.size > 0) out.set(`${n.relation.schema}.${n.relation.name}`.toLowerCase(), rules);
   }
-  failOnErrors(problems);
-  return out;
 }
 
 function resolveTarget(opts: GlobalOptions, name: string): TargetDef {

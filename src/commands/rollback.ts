@@ -11,21 +11,29 @@ export interface RollbackOptions extends GlobalOptions {
   readonly release?: string;
 }
 
-/** `rollback`: put a kept release back over the target, atomically, keeping the current one in its place. */
+/**
+ * `rollback`: put a kept release back over the target, atomically, keeping the current one in its place. Without
+ * --release it steps back along the live release's own lineage (the releases its history says were published
+ * before it), so rollbacks in a row walk back through the kept releases and never forward to one they replaced.
+ */
 export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
   const { manifest, reporter } = await compileContext(opts);
   const target = manifest.target;
   if (target.publish !== 'swap') throw usageError(`target "${target.name}" publishes in place; rollback needs publish: swap`, 'profiles/profiles.yml');
   const lock = acquireLock(target.path, 'eider rollback');
   try {
-    const current = existsSync(target.path) ? await publishedRelease(target.path) : undefined;
-    const releases = listReleases(target.path).filter((r) => r !== current);
-    if (releases.length === 0) {
-      reporter.errorLine(`error: no earlier release of ${target.name} is kept (${releasesDir(target.path)})`);
+    const lineage = existsSync(target.path) ? await publishedLineage(target.path) : [];
+    const current = lineage.at(-1);
+    const kept = listReleases(target.path).filter((r) => r !== current);
+    const earlier = current ? earlierReleases(lineage, kept) : kept;
+    if (opts.release === undefined && earlier.length === 0) {
+      const others = kept.length > 0 ? `; other kept releases: ${kept.join(', ')} (--release <id>)` : '';
+      reporter.errorLine(`error: no release of ${target.name} earlier than ${current ?? 'the live one'} is kept (${releasesDir(target.path)})${others}`);
       return 1;
     }
-    const chosen = opts.release ?? releases[releases.length - 1];
-    if (!releases.includes(chosen)) throw usageError(`--release: no kept release "${chosen}"${didYouMean(chosen, releases)}; kept: ${releases.join(', ')}`);
+    const chosen = opts.release ?? earlier[earlier.length - 1];
+    if (chosen === current) throw usageError(`--release: ${chosen} is already live`);
+    if (!kept.includes(chosen)) throw usageError(`--release: no kept release "${chosen}"${didYouMean(chosen, kept)}; kept: ${kept.join(', ')}`);
     const dir = releasesDir(target.path);
     mkdirSync(dir, { recursive: true });
     if (current && !existsSync(join(dir, `${current}.duckdb`))) linkSync(target.path, join(dir, `${current}.duckdb`));
@@ -35,23 +43,27 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
     if (existsSync(`${target.path}.wal`)) renameSync(`${target.path}.wal`, `${target.path}.wal.stale-${Date.now()}`);
     renameSync(staged, target.path);
     fsyncPath(dirname(target.path));
-    pruneReleases(target.path, Math.max(target.keepReleases, 1));
-    reporter.line(`Rolled ${target.name} back to release ${chosen}${current ? ` (from ${current}, which is kept)` : ''}.`);
+    pruneReleases(target.path, Math.max(target.keepReleases, 1), chosen);
+    reporter.line(`Rolled ${target.name} back to release ${chosen}${current ? ` (from ${current}, which is kept)` : ''}. Live now: ${chosen}.`);
     return 0;
   } finally {
     lock.release();
   }
 }
 
-async function publishedRelease(path: string): Promise<string | undefined> {
+/** The kept releases published before the live one in its history, and any kept from before history, oldest first. */
+function earlierReleases(lineage: readonly string[], kept: readonly string[]): string[] {
+  return [...kept.filter((r) => r.endsWith('-unrecorded')), ...lineage.slice(0, -1).filter((r) => kept.includes(r))];
+}
+
+/** The releases the file's history says were published, oldest first: the last one is the file itself. */
+async function publishedLineage(path: string): Promise<string[]> {
   const a = await DuckDbAdapter.open({ path, threads: 1, readOnly: true });
   try {
-    const rows = await a.sessions[0].query(
-      `select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at desc limit 1`,
-    );
-    return rows[0] ? String(rows[0].release_id) : undefined;
+    const rows = await a.sessions[0].query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at`);
+    return rows.map((r) => String(r.release_id));
   } catch {
-    return undefined;
+    return [];
   } finally {
     await a.close();
   }

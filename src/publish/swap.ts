@@ -128,13 +128,13 @@ async function publishedRelease(adapter: DuckDbAdapter): Promise<string | undefi
   return rows[0] ? String(rows[0].release_id) : undefined;
 }
 
-/** Keeps the newest `keep` releases. */
-export function pruneReleases(target: string, keep: number): void {
+/** Keeps the newest `keep` releases, besides the `live` one (the release a rollback put back is also kept). */
+export function pruneReleases(target: string, keep: number, live?: string): void {
   const dir = releasesDir(target);
   if (!existsSync(dir)) return;
   // Release names start with their UTC time, so newest sorts last.
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.duckdb'))
+    .filter((f) => f.endsWith('.duckdb') && f !== `${live}.duckdb`)
     .sort()
     .reverse();
   for (const f of files.slice(keep)) rmSync(join(dir, f), { force: true });
