@@ -25,7 +25,7 @@ export class Artifacts {
     const nodes = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)]));
     const body = {
       metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
-      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads },
+      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
       nodes,
       parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
     };

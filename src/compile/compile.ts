@@ -26,7 +26,7 @@ import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
-import { contextNames, extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
+import { contextNames, extractFacts, parseTemplate, targetContext, type TemplateFacts } from './templates.js';
 
 export interface CompileOptions {
   readonly invocationId: string;
@@ -94,7 +94,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       tags: config.tags as string[],
       meta: (config.meta as Record<string, unknown>) ?? {},
       dependsOn: [],
-      relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? seed.name),
+      relation: relation((config.schema as string) ?? def.target.schema, (config.alias as string) ?? seed.name),
       path: join(def.root, seed.file),
       columnTypes: (config.column_types as Record<string, string>) ?? {},
       delimiter: config.delimiter as string | undefined,
@@ -114,7 +114,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         continue;
       }
       const node: ModelNode = {
-        ...modelSkeleton(model, { file: model.file, ast: { type: 'Program', body: [] } as unknown as hbs.AST.Program, facts: { refs: [], sources: [], config: [], partials: new Set() } }, { ...config, materialized: 'table' }, opts.runStartedAt.toISOString()),
+        ...modelSkeleton(model, { file: model.file, ast: { type: 'Program', body: [] } as unknown as hbs.AST.Program, facts: { refs: [], sources: [], config: [], partials: new Set() } }, { ...config, materialized: 'table' }, opts.runStartedAt.toISOString(), def.target.schema),
         js: { path: join(def.root, model.file.path) },
       };
       nodes[node.id] = node;
@@ -131,7 +131,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       continue;
     }
     const node = {
-      ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString()),
+      ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString(), def.target.schema),
       contract: contractOf(model, config, diagnostics),
       freshness: model.props?.freshness,
       external: externalOf(def, model, config, diagnostics),
@@ -226,7 +226,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   };
   const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
 
-  const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
+  const target = targetContext(def.target);
   const runStartedAt = opts.runStartedAt.toISOString();
   const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock'], incremental = false): { sql: string; ephemerals: string[] } | undefined => {
     const state: RenderState = { node, ephemerals: [], mock };
@@ -238,6 +238,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       run_started_at: runStartedAt,
       invocation_id: opts.invocationId,
       model: { name: node.name },
+      // {{this.schema}}, {{this.name}}, {{this.identifier}}: a test has no relation of its own.
+      ...('relation' in node ? { schema: node.relation.schema, name: node.relation.name, identifier: node.relation.name } : {}),
     };
     try {
       const sql = renderTemplate(parsed.ast, context, env_);
@@ -486,7 +488,8 @@ function contractOf(model: ModelDef, config: Record<string, unknown>, diagnostic
   return columns.map((c) => ({ name: c.name, dataType: c.dataType ?? 'VARCHAR' }));
 }
 
-function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>, runStartedAt: string): ModelNode {
+/** A model's node before its edges and SQL; a model without a schema of its own builds in the target's. */
+function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>, runStartedAt: string, defaultSchema: string): ModelNode {
   const configLine = parsed.facts.config[0]?.line;
   return {
     id: `model.${model.name}`,
@@ -498,7 +501,7 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
     meta: (config.meta as Record<string, unknown>) ?? {},
     dependsOn: [],
     materialized: (config.materialized as Materialization) ?? 'view',
-    relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? model.name),
+    relation: relation((config.schema as string) ?? defaultSchema, (config.alias as string) ?? model.name),
     columns: model.props?.columns ?? [],
     sql: '',
     preHooks: list(config.pre_hook),
