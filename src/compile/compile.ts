@@ -4,7 +4,6 @@ import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
-import { registerSecret } from '../secrets.js';
 import {
   MOCK_SCHEMA,
   quoteIdent,
@@ -26,7 +25,7 @@ import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
-import { contextNames, extractFacts, parseTemplate, targetContext, type TemplateFacts } from './templates.js';
+import { contextNames, envHelper, extractFacts, parseTemplate, targetContext, varHelper, type TemplateFacts } from './templates.js';
 
 export interface CompileOptions {
   readonly invocationId: string;
@@ -49,12 +48,6 @@ interface RenderState {
   readonly ephemerals: string[];
   /** Unit tests render every ref and source as a mock relation. */
   readonly mock?: (input: Node) => string;
-}
-
-class TemplateError extends Error {
-  constructor(message: string, readonly line?: number) {
-    super(message);
-  }
 }
 
 /** ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics. */
@@ -205,24 +198,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       return node?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
-    var(...args: unknown[]) {
-      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
-      const [name, fallback] = args as [string, unknown];
-      if (name in vars) return vars[name];
-      if (fallback !== undefined) return fallback;
-      throw new TemplateError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
-    },
-    env(...args: unknown[]) {
-      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
-      const [name, fallback] = args as [string, unknown];
-      const value = env[name];
-      if (value !== undefined) {
-        registerSecret(value);
-        return value;
-      }
-      if (fallback !== undefined) return fallback;
-      throw new TemplateError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
-    },
+    var: varHelper(vars),
+    env: envHelper(env),
   };
   const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
 
@@ -245,7 +222,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       const sql = renderTemplate(parsed.ast, context, env_);
       return { sql, ephemerals: state.ephemerals };
     } catch (e) {
-      const line = e instanceof TemplateError || e instanceof RenderError ? e.line : undefined;
+      const line = e instanceof RenderError ? e.line : undefined;
       diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
       return undefined;
     }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { didYouMean, type Diagnostic } from '../errors.js';
+import { registerSecret } from '../secrets.js';
 import type { TargetDef } from '../types.js';
 import { fastParse } from './fast-parse.js';
+import { RenderError, type Helper } from './render.js';
 
 type AST = hbs.AST.Program;
 type Stmt = hbs.AST.Statement;
@@ -23,6 +25,32 @@ export const TARGET_FIELDS = ['name', 'profile', 'path', 'threads', 'schema'];
 export function targetContext(t: TargetDef): Readonly<Record<string, string | number>> {
   return { name: t.name, profile: t.profile, path: t.path, threads: t.threads, schema: t.schema };
 }
+/** `{{var "name" "default"}}`: a project var (`--vars` wins), else the default; neither is an error at its line. */
+export function varHelper(vars: Readonly<Record<string, unknown>>): Helper {
+  return (...args: unknown[]) => {
+    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+    const [name, fallback] = args as [string, unknown];
+    if (Object.hasOwn(vars, name)) return vars[name];
+    if (fallback !== undefined) return fallback;
+    throw new RenderError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
+  };
+}
+
+/** `{{env "NAME" "default"}}`: an environment variable, which becomes a secret; unset without a default is an error at its line. */
+export function envHelper(env: NodeJS.ProcessEnv): Helper {
+  return (...args: unknown[]) => {
+    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+    const [name, fallback] = args as [string, unknown];
+    const value = env[name];
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+    if (fallback !== undefined) return fallback;
+    throw new RenderError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
+  };
+}
+
 /** What `{{this.…}}` reads: the relation the model builds (`{{this}}` is its quoted name). */
 export const THIS_FIELDS = ['schema', 'name', 'identifier'];
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];

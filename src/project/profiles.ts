@@ -1,5 +1,5 @@
 import { RenderError, renderTemplate } from '../compile/render.js';
-import { parseTemplate } from '../compile/templates.js';
+import { envHelper, parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
@@ -110,22 +110,10 @@ function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagno
   if (!file.text.includes('{{')) return file.text;
   const ast = parseTemplate(file.text, file.path, diagnostics);
   if (!ast) return undefined;
-  const envHelper = (...args: unknown[]) => {
-    const options = args.pop() as { loc?: { start: { line: number } } };
-    const [name, fallback] = args as [string, string | undefined];
-    const value = env[name];
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-    if (fallback !== undefined) return String(fallback);
-    diagnostics.push({ severity: 'error', file: file.path, line: options.loc?.start.line, message: `environment variable ${name} is not set and has no default` });
-    return '';
-  };
   try {
-    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper]]), partials: new Map() });
+    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper(env)]]), partials: new Map() });
   } catch (e) {
-    diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: `template error: ${(e as Error).message.split('\n')[0]}` });
+    diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: e instanceof RenderError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}` });
     return undefined;
   }
 }
