@@ -83,11 +83,14 @@ describe('templates in YAML values', () => {
         '    loaded_at_field: loaded_at',
         '    tables:',
         "      - name: t\n        identifier: '{{env \"EIDER_T_TABLE\"}}'",
+        "      - name: f\n        path: '{{env \"EIDER_T_FILE\"}}'\n        freshness: null",
         '',
       ].join('\n'),
       'models/m.sql': 'select * from {{source "raw" "t"}}',
+      'models/mf.sql': '{{config materialized="table"}}\nselect * from {{source "raw" "f"}}',
+      'data/canary-file-77.csv': 'id\n7\n',
     });
-    const env = { EIDER_T_TABLE: secret };
+    const env = { EIDER_T_TABLE: secret, EIDER_T_FILE: './data/../data/canary-file-77.csv' };
     const outputs = [await p.runWith(env, 'compile'), await p.runWith(env, 'build'), await p.runWith(env, 'freshness')];
     expect(outputs[0].code).toBe(0);
     expect(outputs[1].code).toBe(1); // the table does not exist: DuckDB names it in its error
@@ -96,6 +99,7 @@ describe('templates in YAML values', () => {
     expect(readFileSync(join(p.dir, 'target/sources.json'), 'utf8')).toContain('runtime error');
     // The identifier was read from the environment (and is shown redacted).
     expect(readFileSync(join(p.dir, 'target/compiled/models/m.sql'), 'utf8')).toContain('"main"."*****"');
+    expect(await p.query('select id from main.mf')).toEqual([{ id: 7n }]);
     for (const form of [secret, JSON.stringify(secret).slice(1, -1), secret.replaceAll('"', '""'), 'canary']) {
       expect(text).not.toContain(form);
       for (const o of outputs) expect(o.stdout + o.stderr).not.toContain(form);

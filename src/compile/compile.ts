@@ -21,6 +21,7 @@ import {
   type SourceNode,
   type TestNode,
 } from '../types.js';
+import { holdsSecret, registerSecret } from '../secrets.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
@@ -569,6 +570,7 @@ function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<stri
   };
   if (s.path && s.format) {
     const abs = isAbsolute(s.path) ? s.path : join(def.root, s.path);
+    if (holdsSecret(s.path)) registerSecret(abs); // joining may change the text: the whole path is secret
     const fn = { csv: 'read_csv', parquet: 'read_parquet', json: 'read_json_auto' }[s.format];
     return { ...base, dependsOn: [], files: { path: abs, format: s.format }, sql: `${fn}(${quoteLiteral(abs)})` };
   }
