@@ -4,6 +4,7 @@ import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
+import { holdsSecret, registerSecret } from '../secrets.js';
 import {
   MOCK_SCHEMA,
   quoteIdent,
@@ -21,7 +22,6 @@ import {
   type SourceNode,
   type TestNode,
 } from '../types.js';
-import { holdsSecret, registerSecret } from '../secrets.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';

@@ -128,13 +128,15 @@ export function extractFacts(
       const problem = unknownName(path, helpers);
       if (problem) err(node, problem);
     }
-    for (const p of node.params) expr(p, depth, inPartial, node);
-    for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial, node);
+    // A name passed to ref, source or config was reported above: they take literals only.
+    const names = !['ref', 'source', 'config'].includes(name);
+    for (const p of node.params) expr(p, depth, inPartial, node, names);
+    for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial, node, names);
   };
 
-  const expr = (e: Expr, depth: number, inPartial: boolean, at: hbs.AST.Node) => {
+  const expr = (e: Expr, depth: number, inPartial: boolean, at: hbs.AST.Node, names = true) => {
     if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression, depth, inPartial);
-    else if (e.type === 'PathExpression' && !inPartial && depth === 0) {
+    else if (e.type === 'PathExpression' && names && !inPartial && depth === 0) {
       const problem = unknownName(e as hbs.AST.PathExpression, helpers);
       if (problem) err(e.loc ? e : at, problem);
     }
