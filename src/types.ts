@@ -205,6 +205,8 @@ export interface TargetDef {
   /** Absolute path of the DuckDB file, or ':memory:'. */
   readonly path: string;
   readonly threads: number;
+  /** The schema of every model and seed that names none of its own (profile key `schema`, default main). */
+  readonly schema: string;
   readonly settings: Readonly<Record<string, string>>;
   /** in_place: build into the file; swap: build a fresh file and rename it over the target when every test passed. */
   readonly publish: 'in_place' | 'swap';

@@ -13,10 +13,11 @@ export const SOURCES_SCHEMA = 'https://eider.dev/schemas/sources/v1.json';
 export class Artifacts {
   constructor(readonly dir: string) {}
 
-  private write(rel: string, text: string): string {
+  /** Writes a JSON artifact, its values redacted before serializing (JSON escaping would hide a secret from `redact`). */
+  private writeJson(rel: string, body: unknown): string {
     const path = join(this.dir, rel);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, redact(text));
+    writeFileSync(path, JSON.stringify(redactDeep(body), null, 1));
     return path;
   }
 
@@ -24,11 +25,11 @@ export class Artifacts {
     const nodes = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)]));
     const body = {
       metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
-      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads },
+      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
       nodes,
       parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
     };
-    this.write('manifest.json', JSON.stringify(redactDeep(body), null, 1));
+    this.writeJson('manifest.json', body);
   }
 
   runResults(run: RunResult, m: Manifest, eiderVersion: string): void {
@@ -50,7 +51,7 @@ export class Artifacts {
         error: r.error ?? null,
       })),
     };
-    this.write('run_results.json', JSON.stringify(redactDeep(body), null, 1));
+    this.writeJson('run_results.json', body);
   }
 
   /** target/sources.json: the last freshness check. */
@@ -67,7 +68,7 @@ export class Artifacts {
         error: r.error ?? null,
       })),
     };
-    this.write('sources.json', JSON.stringify(redactDeep(body), null, 1));
+    this.writeJson('sources.json', body);
   }
 
   /**
@@ -88,7 +89,7 @@ export class Artifacts {
     for (const n of Object.values(m.nodes)) {
       const sql = compiledSql(n);
       if (sql === undefined) continue;
-      const rel = compiledPath(n);
+      const rel = redact(compiledPath(n));
       const text = redact(`${sql.trim()}\n`);
       const hash = createHash('sha1').update(text).digest('base64');
       index[rel] = hash;

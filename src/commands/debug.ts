@@ -3,6 +3,7 @@ import { basename, relative } from 'node:path';
 import { passesThrough } from '../plan/plan.js';
 import type { Node } from '../types.js';
 import { openInPlace } from '../publish/in-place.js';
+import { holdsSecret } from '../secrets.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
 
@@ -10,7 +11,8 @@ import { compileContext, type GlobalOptions } from './context.js';
 export async function debugCommand(opts: GlobalOptions): Promise<number> {
   const { def, manifest, reporter } = await compileContext(opts);
   const t = def.target;
-  const shown = t.path === ':memory:' ? t.path : relative(def.root, t.path);
+  // A path read from the environment is a secret: shown whole, so the reporter redacts it.
+  const shown = t.path === ':memory:' || holdsSecret(t.path) ? t.path : relative(def.root, t.path);
   reporter.line(`eider version:  ${EIDER_VERSION}`);
   reporter.line(`project:        ${def.name} (${def.root})`);
   reporter.line(`profile:        ${t.profile}`);

@@ -4,7 +4,7 @@ import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
-import { registerSecret } from '../secrets.js';
+import { holdsSecret, registerSecret } from '../secrets.js';
 import {
   MOCK_SCHEMA,
   quoteIdent,
@@ -26,7 +26,7 @@ import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
-import { contextNames, extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
+import { contextNames, envHelper, extractFacts, parseTemplate, targetContext, varHelper, type TemplateFacts } from './templates.js';
 
 export interface CompileOptions {
   readonly invocationId: string;
@@ -49,12 +49,6 @@ interface RenderState {
   readonly ephemerals: string[];
   /** Unit tests render every ref and source as a mock relation. */
   readonly mock?: (input: Node) => string;
-}
-
-class TemplateError extends Error {
-  constructor(message: string, readonly line?: number) {
-    super(message);
-  }
 }
 
 /** ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics. */
@@ -94,7 +88,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       tags: config.tags as string[],
       meta: (config.meta as Record<string, unknown>) ?? {},
       dependsOn: [],
-      relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? seed.name),
+      relation: relation((config.schema as string) ?? def.target.schema, (config.alias as string) ?? seed.name),
       path: join(def.root, seed.file),
       columnTypes: (config.column_types as Record<string, string>) ?? {},
       delimiter: config.delimiter as string | undefined,
@@ -114,7 +108,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         continue;
       }
       const node: ModelNode = {
-        ...modelSkeleton(model, { file: model.file, ast: { type: 'Program', body: [] } as unknown as hbs.AST.Program, facts: { refs: [], sources: [], config: [], partials: new Set() } }, { ...config, materialized: 'table' }, opts.runStartedAt.toISOString()),
+        ...modelSkeleton(model, { file: model.file, ast: { type: 'Program', body: [] } as unknown as hbs.AST.Program, facts: { refs: [], sources: [], config: [], partials: new Set() } }, { ...config, materialized: 'table' }, opts.runStartedAt.toISOString(), def.target.schema),
         js: { path: join(def.root, model.file.path) },
       };
       nodes[node.id] = node;
@@ -131,7 +125,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       continue;
     }
     const node = {
-      ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString()),
+      ...modelSkeleton(model, parsed, config, opts.runStartedAt.toISOString(), def.target.schema),
       contract: contractOf(model, config, diagnostics),
       freshness: model.props?.freshness,
       external: externalOf(def, model, config, diagnostics),
@@ -205,28 +199,12 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       return node?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
-    var(...args: unknown[]) {
-      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
-      const [name, fallback] = args as [string, unknown];
-      if (name in vars) return vars[name];
-      if (fallback !== undefined) return fallback;
-      throw new TemplateError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
-    },
-    env(...args: unknown[]) {
-      const options = args.pop() as { loc?: hbs.AST.SourceLocation };
-      const [name, fallback] = args as [string, unknown];
-      const value = env[name];
-      if (value !== undefined) {
-        registerSecret(value);
-        return value;
-      }
-      if (fallback !== undefined) return fallback;
-      throw new TemplateError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
-    },
+    var: varHelper(vars),
+    env: envHelper(env),
   };
   const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
 
-  const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
+  const target = targetContext(def.target);
   const runStartedAt = opts.runStartedAt.toISOString();
   const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock'], incremental = false): { sql: string; ephemerals: string[] } | undefined => {
     const state: RenderState = { node, ephemerals: [], mock };
@@ -238,12 +216,14 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       run_started_at: runStartedAt,
       invocation_id: opts.invocationId,
       model: { name: node.name },
+      // {{this.schema}}, {{this.name}}, {{this.identifier}}: a test has no relation of its own.
+      ...('relation' in node ? { schema: node.relation.schema, name: node.relation.name, identifier: node.relation.name } : {}),
     };
     try {
       const sql = renderTemplate(parsed.ast, context, env_);
       return { sql, ephemerals: state.ephemerals };
     } catch (e) {
-      const line = e instanceof TemplateError || e instanceof RenderError ? e.line : undefined;
+      const line = e instanceof RenderError ? e.line : undefined;
       diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
       return undefined;
     }
@@ -486,7 +466,8 @@ function contractOf(model: ModelDef, config: Record<string, unknown>, diagnostic
   return columns.map((c) => ({ name: c.name, dataType: c.dataType ?? 'VARCHAR' }));
 }
 
-function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>, runStartedAt: string): ModelNode {
+/** A model's node before its edges and SQL; a model without a schema of its own builds in the target's. */
+function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, unknown>, runStartedAt: string, defaultSchema: string): ModelNode {
   const configLine = parsed.facts.config[0]?.line;
   return {
     id: `model.${model.name}`,
@@ -498,7 +479,7 @@ function modelSkeleton(model: ModelDef, parsed: Parsed, config: Record<string, u
     meta: (config.meta as Record<string, unknown>) ?? {},
     dependsOn: [],
     materialized: (config.materialized as Materialization) ?? 'view',
-    relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? model.name),
+    relation: relation((config.schema as string) ?? defaultSchema, (config.alias as string) ?? model.name),
     columns: model.props?.columns ?? [],
     sql: '',
     preHooks: list(config.pre_hook),
@@ -589,6 +570,7 @@ function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<stri
   };
   if (s.path && s.format) {
     const abs = isAbsolute(s.path) ? s.path : join(def.root, s.path);
+    if (holdsSecret(s.path)) registerSecret(abs); // joining may change the text: the whole path is secret
     const fn = { csv: 'read_csv', parquet: 'read_parquet', json: 'read_json_auto' }[s.format];
     return { ...base, dependsOn: [], files: { path: abs, format: s.format }, sql: `${fn}(${quoteLiteral(abs)})` };
   }

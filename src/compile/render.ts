@@ -29,6 +29,11 @@ export function renderTemplate(program: hbs.AST.Program, context: unknown, env: 
   return renderProgram(program, context, env, { root: context });
 }
 
+/** The value of one `{{…}}` statement before it is made text (a var that is a number or a list stays one). */
+export function evaluate(statement: hbs.AST.MustacheStatement, context: unknown, env: RenderEnv): unknown {
+  return call(statement, context, env, { root: context }, false);
+}
+
 function renderProgram(program: hbs.AST.Program | undefined, context: unknown, env: RenderEnv, data: Data): string {
   if (!program) return '';
   let out = '';

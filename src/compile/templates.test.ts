@@ -42,9 +42,10 @@ const cases: Record<string, string> = {
   crlf: 'select 1\r\n{{#if flag}}\r\n, 2\r\n{{/if}}\r\nfrom t\r\n',
   quotes: "select '{{upper 'x y'}}' as s, {{ref 'single'}}",
   standaloneAtEnd: 'select 1\n{{#if flag}}\n, 2\n{{/if}}',
+  thisFields: 'create index i on {{this}} (id); -- {{this.schema}}.{{this.name}} {{this.identifier}} in {{target.schema}}',
 };
 
-const context = { toString: () => '"main"."me"', is_incremental: false, flag: true, cols: ['a', 'b', 'c'], obj: { x: 1, y: 2 }, target: { name: 'dev', threads: 4 } };
+const context = { toString: () => '"main"."me"', is_incremental: false, flag: true, cols: ['a', 'b', 'c'], obj: { x: 1, y: 2 }, target: { name: 'dev', threads: 4, schema: 'analytics' }, schema: 'analytics', name: 'me', identifier: 'me' };
 
 describe('fast template parser and renderer', () => {
   const hb = Handlebars.create();
@@ -67,7 +68,7 @@ describe('fast template parser and renderer', () => {
   }
 
   it('handles the common subset itself (no fallback)', () => {
-    for (const name of ['plain', 'refs', 'ifStandalone', 'ifElseInline', 'ifElseStandalone', 'subexpr', 'partial', 'partialStandalone', 'comments', 'crlf', 'quotes']) {
+    for (const name of ['plain', 'refs', 'ifStandalone', 'ifElseInline', 'ifElseStandalone', 'subexpr', 'partial', 'partialStandalone', 'comments', 'crlf', 'quotes', 'thisFields']) {
       expect(fastParse(cases[name]), name).toBeDefined();
     }
   });

@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import { didYouMean, type Diagnostic } from '../errors.js';
+import { registerSecret } from '../secrets.js';
+import type { TargetDef } from '../types.js';
 import { fastParse } from './fast-parse.js';
+import { RenderError, type Helper } from './render.js';
 
 type AST = hbs.AST.Program;
 type Stmt = hbs.AST.Statement;
@@ -16,6 +19,40 @@ export interface TemplateFacts {
 
 /** Names a model template may read from its context; everything else is a helper or an error. */
 export const CONTEXT_NAMES = ['this', 'target', 'is_incremental', 'run_started_at', 'invocation_id', 'model'];
+/** What `{{target.…}}` reads: the target being built. */
+export const TARGET_FIELDS = ['name', 'profile', 'path', 'threads', 'schema'];
+/** The `target` a template reads: the fields of TARGET_FIELDS. */
+export function targetContext(t: TargetDef): Readonly<Record<string, string | number>> {
+  return { name: t.name, profile: t.profile, path: t.path, threads: t.threads, schema: t.schema };
+}
+/** `{{var "name" "default"}}`: a project var (`--vars` wins), else the default; neither is an error at its line. */
+export function varHelper(vars: Readonly<Record<string, unknown>>): Helper {
+  return (...args: unknown[]) => {
+    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+    const [name, fallback] = args as [string, unknown];
+    if (Object.hasOwn(vars, name)) return vars[name];
+    if (fallback !== undefined) return fallback;
+    throw new RenderError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
+  };
+}
+
+/** `{{env "NAME" "default"}}`: an environment variable, which becomes a secret; unset without a default is an error at its line. */
+export function envHelper(env: NodeJS.ProcessEnv): Helper {
+  return (...args: unknown[]) => {
+    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+    const [name, fallback] = args as [string, unknown];
+    const value = env[name];
+    if (value !== undefined) {
+      registerSecret(value);
+      return value;
+    }
+    if (fallback !== undefined) return fallback;
+    throw new RenderError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
+  };
+}
+
+/** What `{{this.…}}` reads: the relation the model builds (`{{this}}` is its quoted name). */
+export const THIS_FIELDS = ['schema', 'name', 'identifier'];
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log'];
 
 /** Handlebars itself, loaded only when a template leaves the fast parser's subset (it costs ~40 ms to load). */
@@ -87,18 +124,22 @@ export function extractFacts(
       if (!helpers.has(name) && !BUILTIN_HELPERS.includes(name) && path.data !== true) {
         err(node, `unknown helper "${name}"${didYouMean(name, [...helpers, ...BUILTIN_HELPERS])}`);
       }
-    } else if (!inPartial && depth === 0 && path.type === 'PathExpression' && !path.data && path.parts.length > 0) {
-      const head = path.parts[0];
-      if (!helpers.has(head) && !CONTEXT_NAMES.includes(head)) {
-        err(node, `unknown name "${head}"${didYouMean(head, [...CONTEXT_NAMES, ...helpers])}`);
-      }
+    } else if (!inPartial && depth === 0 && path.type === 'PathExpression') {
+      const problem = unknownName(path, helpers);
+      if (problem) err(node, problem);
     }
-    for (const p of node.params) expr(p, depth, inPartial);
-    for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial);
+    // A name passed to ref, source or config was reported above: they take literals only.
+    const names = !['ref', 'source', 'config'].includes(name);
+    for (const p of node.params) expr(p, depth, inPartial, node, names);
+    for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial, node, names);
   };
 
-  const expr = (e: Expr, depth: number, inPartial: boolean) => {
+  const expr = (e: Expr, depth: number, inPartial: boolean, at: hbs.AST.Node, names = true) => {
     if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression, depth, inPartial);
+    else if (e.type === 'PathExpression' && names && !inPartial && depth === 0) {
+      const problem = unknownName(e as hbs.AST.PathExpression, helpers);
+      if (problem) err(e.loc ? e : at, problem);
+    }
   };
 
   const walk = (program: AST | undefined, depth: number, inPartial: boolean) => {
@@ -119,7 +160,7 @@ export function extractFacts(
         case 'PartialStatement': {
           const p = s as hbs.AST.PartialStatement;
           const name = (p.name as hbs.AST.PathExpression).original;
-          for (const pair of p.hash?.pairs ?? []) expr(pair.value, depth, inPartial);
+          for (const pair of p.hash?.pairs ?? []) expr(pair.value, depth, inPartial, p);
           const partial = partials.get(name);
           if (!partial) err(p, `unknown macro "${name}"${didYouMean(name, partials.keys())}`);
           else if (!seenPartials.has(name)) {
@@ -141,6 +182,22 @@ export function extractFacts(
   };
   walk(ast, 0, false);
   return facts;
+}
+
+/** Why a name a model reads from its context is unknown, or undefined when it is known. */
+function unknownName(path: hbs.AST.PathExpression, helpers: ReadonlySet<string>): string | undefined {
+  if (path.data || path.parts.length === 0) return undefined;
+  const unknown = (name: string, known: readonly string[]) => `unknown name "${name}"${didYouMean(name, known)}`;
+  if (/^this[./]/.test(path.original)) {
+    const name = `this.${path.parts.join('.')}`;
+    return path.parts.length === 1 && THIS_FIELDS.includes(path.parts[0]) ? undefined : unknown(name, THIS_FIELDS.map((f) => `this.${f}`));
+  }
+  const head = path.parts[0];
+  if (head === 'target' && path.parts.length > 1) {
+    const name = path.parts.join('.');
+    return path.parts.length === 2 && TARGET_FIELDS.includes(path.parts[1]) ? undefined : unknown(name, TARGET_FIELDS.map((f) => `target.${f}`));
+  }
+  return helpers.has(head) || CONTEXT_NAMES.includes(head) ? undefined : unknown(head, [...CONTEXT_NAMES, ...helpers]);
 }
 
 /** Names a macro reads from its context (the arguments it expects), outside `each`/`with` blocks. */

@@ -7,6 +7,7 @@ import { parseProfiles } from './profiles.js';
 import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
 import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
 import { YamlFile, type YNode } from './yaml.js';
+import { renderYamlTemplates, SQL_TEMPLATE_KEYS } from './yaml-templates.js';
 
 /** A model file with the configuration that applies to it before its own `{{config}}`. */
 export interface ModelDef {
@@ -52,6 +53,8 @@ export interface ParseOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** project.yml keys whose string values may hold {{var}}, {{env}} and {{target.…}}. */
+const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end'];
 const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
@@ -65,21 +68,21 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     return undefined;
   }
   y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target']);
+  const env = opts.env ?? process.env;
+  const profile = y.string(top.get('profile'), 'profile') ?? name;
+  const target = parseProfiles(files.root, files.profiles, { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) }, env, diagnostics);
+  // Templates in YAML values: vars first (they may read env and target), then what reads them.
+  const templates = target && { vars: opts.vars ?? {}, env, target };
+  if (templates) top.set('vars', renderYamlTemplates(y, top.get('vars'), templates)!);
   const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
+  const yamlTemplates = templates && { ...templates, vars };
+  for (const key of RENDERED_KEYS) if (yamlTemplates && top.has(key)) top.set(key, renderYamlTemplates(y, top.get(key), yamlTemplates, SQL_TEMPLATE_KEYS)!);
   const modelFolders = folderDefaults(y, top.get('models'), 'model', files.paths.models, files.modelFolders, name);
   const seedFolders = folderDefaults(y, top.get('seeds'), 'seed', files.paths.seeds, files.seedFolders, name);
   const testDefaults = folderDefaults(y, top.get('tests'), 'test', files.paths.tests, [], name);
 
-  const profile = y.string(top.get('profile'), 'profile') ?? name;
-  const target = parseProfiles(
-    files.root,
-    files.profiles,
-    { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) },
-    opts.env ?? process.env,
-    diagnostics,
-  );
   const customTests = new Set(files.partials.map((f) => basename(f.path, '.sql')).filter((n) => n.startsWith('test_')).map((n) => n.slice('test_'.length)));
-  const props = parseProperties(files.properties, diagnostics, customTests);
+  const props = parseProperties(files.properties, diagnostics, customTests, yamlTemplates);
   if (!target) return undefined;
 
   const modelProps = new Map(props.models.map((m) => [m.name, m]));

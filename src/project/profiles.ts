@@ -1,8 +1,8 @@
 import { RenderError, renderTemplate } from '../compile/render.js';
-import { parseTemplate } from '../compile/templates.js';
+import { envHelper, parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
-import { registerSecret } from '../secrets.js';
+import { holdsSecret, registerSecret } from '../secrets.js';
 import type { TargetDef } from '../types.js';
 import type { SourceFile } from './load.js';
 import { YamlFile } from './yaml.js';
@@ -68,6 +68,8 @@ export function parseProfiles(
   }
   const threads = y.number(v.get('threads'), 'threads') ?? 4;
   if (!Number.isInteger(threads) || threads < 1) y.error(v.get('threads'), 'threads must be a positive integer');
+  const schema = y.string(v.get('schema'), 'schema') ?? 'main';
+  if (schema.trim() === '') y.error(v.get('schema'), 'schema must be a non-empty string');
   const settings: Record<string, string> = {};
   for (const s of y.pairs(v.get('settings'), 'settings')) {
     const value = y.value(s.value);
@@ -88,6 +90,8 @@ export function parseProfiles(
   if (output !== undefined && (output.trim() === '' || isAbsolute(output) || output.split(/[\\/]/).includes('..'))) {
     y.error(v.get('output'), 'output must be a folder inside the project (a relative path without ..)');
   }
+  const path = rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath);
+  if (holdsSecret(rawPath)) registerSecret(path); // resolving may change the text: the whole path is secret
   return {
     output,
     profile: req.profile,
@@ -95,8 +99,9 @@ export function parseProfiles(
     retries: { attempts, backoffMs },
     publish: publish as TargetDef['publish'],
     keepReleases,
-    path: rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath),
+    path,
     threads: Math.max(1, Math.floor(threads)),
+    schema,
     settings,
   };
 }
@@ -105,22 +110,10 @@ function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagno
   if (!file.text.includes('{{')) return file.text;
   const ast = parseTemplate(file.text, file.path, diagnostics);
   if (!ast) return undefined;
-  const envHelper = (...args: unknown[]) => {
-    const options = args.pop() as { loc?: { start: { line: number } } };
-    const [name, fallback] = args as [string, string | undefined];
-    const value = env[name];
-    if (value !== undefined) {
-      registerSecret(value);
-      return value;
-    }
-    if (fallback !== undefined) return String(fallback);
-    diagnostics.push({ severity: 'error', file: file.path, line: options.loc?.start.line, message: `environment variable ${name} is not set and has no default` });
-    return '';
-  };
   try {
-    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper]]), partials: new Map() });
+    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper(env)]]), partials: new Map() });
   } catch (e) {
-    diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: `template error: ${(e as Error).message.split('\n')[0]}` });
+    diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: e instanceof RenderError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}` });
     return undefined;
   }
 }

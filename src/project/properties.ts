@@ -4,6 +4,7 @@ import type { ColumnDef, FreshnessRule, Origin, Period } from '../types.js';
 import { checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { SourceFile } from './load.js';
 import { YamlFile, type YNode } from './yaml.js';
+import { renderYamlTemplates, SQL_TEMPLATE_KEYS, type YamlTemplateContext } from './yaml-templates.js';
 
 /** A generic test as declared in YAML, arguments checked, not yet resolved to nodes. */
 export interface TestDecl {
@@ -58,13 +59,15 @@ const FORMATS = ['csv', 'parquet', 'json'] as const;
 
 /**
  * `custom` names the project's own generic tests (macros named `test_<name>.sql`): their arguments are
- * whatever the macro reads, checked when the test is compiled.
+ * whatever the macro reads, checked when the test is compiled. With `templates`, string values are rendered
+ * first (`{{var}}`, `{{env}}`, `{{target.…}}`); hooks stay templates of their model.
  */
-export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[], custom: ReadonlySet<string> = new Set()): Properties {
+export function parseProperties(files: readonly SourceFile[], diagnostics: Diagnostic[], custom: ReadonlySet<string> = new Set(), templates?: YamlTemplateContext): Properties {
   const out: Properties = { models: [], seeds: [], sources: [] };
   for (const f of files) {
     const y = new YamlFile(f.path, f.text, diagnostics);
     if (!y.root) continue;
+    if (templates) renderYamlTemplates(y, y.root, templates, SQL_TEMPLATE_KEYS);
     const top = y.entries(y.root, f.path, TOP_KEYS);
     for (const m of y.items(top.get('models'), 'models')) {
       const r = resource(y, m, 'model', custom);

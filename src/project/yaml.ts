@@ -21,7 +21,7 @@ export class YamlFile {
   readonly root: YNode | null;
   private readonly lines = new WeakMap<object, Lines>();
 
-  constructor(readonly file: string, text: string, readonly diagnostics: Diagnostic[]) {
+  constructor(readonly file: string, readonly text: string, readonly diagnostics: Diagnostic[]) {
     const stack: Array<{ line: number; children: Array<{ line: number; value: unknown }> }> = [];
     let value: unknown;
     try {
