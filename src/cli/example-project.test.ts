@@ -95,7 +95,7 @@ describe('the VyaparBazaar example project', () => {
       expect(sources.length).toBeGreaterThanOrEqual(5);
       await s.exec(`create temp table originals as ${sources.map((c) => `select distinct lower(cast(${q(c.column)} as varchar)) as v from prod.${q(c.schema)}.${q(c.name)}`).join(' union ')}`);
       expect((await s.query('select count(*)::int as n from originals'))[0].n).toBeGreaterThan(500);
-      const text = await s.query(`select table_schema as s, table_name as n, column_name as c from information_schema.columns where table_catalog = 'ci' and data_type = 'VARCHAR'`);
+      const text = await s.query(`select table_schema as s, table_name as n, column_name as c from information_schema.columns where table_catalog = current_database() and data_type = 'VARCHAR'`);
       expect(text.map((t) => `${t.s}.${t.n}`)).toEqual(expect.arrayContaining(['raw.raw_customers', 'staging.stg_customers', 'marts.dim_customers']));
       const values = text.map((t) => `select distinct '${t.s}.${t.n}.${t.c}' as col, lower(${q(String(t.c))}) as v from ${q(String(t.s))}.${q(String(t.n))}`);
       await s.exec(`create temp table seen as ${values.join(' union ')}`);
