@@ -1,5 +1,5 @@
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
-import { didYouMean, type Diagnostic } from '../errors.js';
+import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
@@ -23,7 +23,7 @@ import {
   type TestNode,
 } from '../types.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
-import { loadHelperModules } from './helpers.js';
+import { loadHelperModules, type HelperFn } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
 import { contextNames, extractFacts, parseTemplate, type TemplateFacts } from './templates.js';
@@ -39,6 +39,8 @@ interface Parsed {
   readonly file: SourceFile;
   readonly ast: hbs.AST.Program;
   readonly facts: TemplateFacts;
+  /** Its syntax tree has mistakes (reported): it is not rendered, so nothing is reported twice. */
+  readonly broken?: boolean;
 }
 
 const STATE = Symbol('eider-render-state');
@@ -49,12 +51,6 @@ interface RenderState {
   readonly ephemerals: string[];
   /** Unit tests render every ref and source as a mock relation. */
   readonly mock?: (input: Node) => string;
-}
-
-class TemplateError extends Error {
-  constructor(message: string, readonly line?: number) {
-    super(message);
-  }
 }
 
 /** ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics. */
@@ -70,7 +66,10 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   const helperNames = new Set(['ref', 'source', 'config', 'var', 'env', ...userHelpers.keys()]);
   const parse = (file: SourceFile): Parsed | undefined => {
     const ast = parseTemplate(file.text, file.path, diagnostics);
-    return ast ? { file, ast, facts: extractFacts(ast, file.path, partialAsts, helperNames, diagnostics) } : undefined;
+    if (!ast) return undefined;
+    const before = diagnostics.length;
+    const facts = extractFacts(ast, file.path, partialAsts, helperNames, diagnostics);
+    return { file, ast, facts, broken: diagnostics.slice(before).some((d) => d.severity === 'error') };
   };
 
   const nodes: Record<NodeId, Node> = {};
@@ -210,7 +209,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       const [name, fallback] = args as [string, unknown];
       if (name in vars) return vars[name];
       if (fallback !== undefined) return fallback;
-      throw new TemplateError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
+      throw new RenderError(`var "${name}" is not defined in project.yml vars or --vars, and has no default`, options.loc?.start.line);
     },
     env(...args: unknown[]) {
       const options = args.pop() as { loc?: hbs.AST.SourceLocation };
@@ -221,10 +220,13 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         return value;
       }
       if (fallback !== undefined) return fallback;
-      throw new TemplateError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
+      throw new RenderError(`environment variable ${name} is not set and has no default`, options.loc?.start.line);
     },
   };
-  const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
+  const checked = [...userHelpers].map(([name, fn]) => [name, checkedHelper(name, fn)] as const);
+  const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...checked]), partials: partialAsts };
+  const partialFiles = new Map(def.partials.map((p) => [basename(p.path, '.sql'), p.path]));
+  const reported = new Set<string>();
 
   const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
   const runStartedAt = opts.runStartedAt.toISOString();
@@ -239,12 +241,18 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       invocation_id: opts.invocationId,
       model: { name: node.name },
     };
+    if (parsed.broken) return undefined;
     try {
       const sql = renderTemplate(parsed.ast, context, env_);
       return { sql, ephemerals: state.ephemerals };
     } catch (e) {
-      const line = e instanceof TemplateError || e instanceof RenderError ? e.line : undefined;
-      diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
+      const r = e instanceof RenderError ? e : undefined;
+      const inMacro = r?.partial !== undefined ? partialFiles.get(r.partial) : undefined;
+      const message = `${(e as Error).message.split('\n')[0]}${inMacro ? ` (rendering ${parsed.file.path})` : ''}`;
+      const d: Diagnostic = { severity: 'error', file: inMacro ?? parsed.file.path, line: r?.line, message };
+      // A model renders more than once (incremental, unit tests, hooks): its mistake is reported once.
+      if (!reported.has(formatDiagnostic(d))) diagnostics.push(d);
+      reported.add(formatDiagnostic(d));
       return undefined;
     }
   };
@@ -444,6 +452,28 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     diagnostics,
     generatedAt: new Date().toISOString(),
     invocationId: opts.invocationId,
+  };
+}
+
+/**
+ * A project's helper, checked where it is called: fewer arguments than it declares (Handlebars' options object
+ * would take a missing one's place and render as [object Object]) and a throw are mistakes at the template's line.
+ */
+function checkedHelper(name: string, fn: HelperFn): Helper {
+  return function (this: unknown, ...args: unknown[]) {
+    const line = (args[args.length - 1] as { loc?: hbs.AST.SourceLocation }).loc?.start.line;
+    const given = args.length - 1;
+    const arity = `helper "${name}" takes ${fn.length} argument${fn.length === 1 ? '' : 's'}, got ${given}`;
+    if (fn.length > given + 1) throw new RenderError(arity, line);
+    let out: unknown;
+    try {
+      out = fn.apply(this, args);
+    } catch (e) {
+      const message = String((e as Error)?.message ?? e).split('\n').filter((l) => l.trim() !== '').join(' ');
+      throw new RenderError(`helper "${name}" failed: ${message}${fn.length > given ? ` (${arity})` : ''}`, line);
+    }
+    if (typeof out === 'string' && out.includes('[object Object]')) throw new RenderError(fn.length > given ? arity : `helper "${name}" put [object Object] into the SQL`, line);
+    return out;
   };
 }
 

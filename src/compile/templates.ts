@@ -97,6 +97,14 @@ export function extractFacts(
     for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial);
   };
 
+  // A macro called from the model itself gets the arguments it always reads.
+  const macroArguments = (p: hbs.AST.PartialStatement, name: string, partial: AST) => {
+    const given = new Set((p.hash?.pairs ?? []).map((pair) => pair.key));
+    const missing = [...requiredNames(partial, helpers)].filter((n) => !given.has(n) && !CONTEXT_NAMES.includes(n));
+    const s = missing.length > 1 ? 's' : '';
+    if (missing.length > 0) err(p, `macro "${name}" needs the argument${s} ${missing.join(', ')}: {{> ${name} ${missing.map((m) => `${m}=…`).join(' ')}}}`);
+  };
+
   const expr = (e: Expr, depth: number, inPartial: boolean) => {
     if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression, depth, inPartial);
   };
@@ -122,7 +130,8 @@ export function extractFacts(
           for (const pair of p.hash?.pairs ?? []) expr(pair.value, depth, inPartial);
           const partial = partials.get(name);
           if (!partial) err(p, `unknown macro "${name}"${didYouMean(name, partials.keys())}`);
-          else if (!seenPartials.has(name)) {
+          else if (depth === 0 && !inPartial && p.params.length === 0) macroArguments(p, name, partial);
+          if (partial && !seenPartials.has(name)) {
             seenPartials.add(name);
             facts.partials.add(name);
             walk(partial, depth, true);
@@ -141,6 +150,12 @@ export function extractFacts(
   };
   walk(ast, 0, false);
   return facts;
+}
+
+/** Arguments a macro always reads: names outside every block (one read only under `{{#if}}` is optional). */
+function requiredNames(ast: AST, helpers: { has(name: string): boolean }): Set<string> {
+  const always = ast.body.filter((s) => s.type === 'MustacheStatement' && !/^(this\b|\.)/.test(((s as hbs.AST.MustacheStatement).path as hbs.AST.PathExpression).original ?? ''));
+  return contextNames({ ...ast, body: always }, helpers);
 }
 
 /** Names a macro reads from its context (the arguments it expects), outside `each`/`with` blocks. */

@@ -80,7 +80,8 @@ export class UnitTestRunner implements UnitRunner {
     let sql = '';
     try {
       for (const input of node.inputs) await this.s.exec((sql = await this.mockTable(input.relation, input.nodeId, input.rows)));
-      const actual = await this.describe(`(\n${node.sql}\n)`);
+      sql = describeSql(`(\n${node.sql}\n)`);
+      const actual = columnsOf(await this.s.query(sql));
       const expectedRows = readRows(node.expect);
       const expectedCols = expectedRows.length > 0 ? [...new Set(expectedRows.flatMap((r) => Object.keys(r)))] : actual.map((c) => c.name);
       const missingCols = expectedCols.filter((c) => !actual.some((a) => a.name.toLowerCase() === c.toLowerCase()));
@@ -116,8 +117,7 @@ export class UnitTestRunner implements UnitRunner {
   }
 
   private async describe(from: string): Promise<Column[]> {
-    const rows = await this.s.query(`select column_name as name, column_type as type from (describe select * from ${from} as eider_describe)`);
-    return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
+    return columnsOf(await this.s.query(describeSql(from)));
   }
 
   /** The columns of a node, without its data (null when they cannot be known without the warehouse). */
@@ -160,6 +160,15 @@ export class UnitTestRunner implements UnitRunner {
     this.schemas.set(id, cols);
     return cols;
   }
+}
+
+/** The columns of a relation or a parenthesized query, without running it; as a statement, so its errors can be located. */
+function describeSql(from: string): string {
+  return `select column_name as name, column_type as type from (describe select * from ${from} as eider_describe)`;
+}
+
+function columnsOf(rows: readonly Row[]): Column[] {
+  return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
 }
 
 /** `select cast(…) as col, …` per row, unioned; no rows gives the typed empty relation. */
