@@ -115,6 +115,8 @@ export interface SeedNode extends NodeBase {
   /** Absolute path of the CSV file. */
   readonly path: string;
   readonly columnTypes: Readonly<Record<string, string>>;
+  /** Where column_types is written, for its errors. */
+  readonly columnTypesOrigin?: Origin;
   readonly delimiter?: string;
   readonly columns: readonly ColumnDef[];
 }

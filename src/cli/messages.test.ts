@@ -98,7 +98,7 @@ describe('every mistake is one message at its file and line', () => {
     const r = await p.run('seed');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^\s*seeds\/s\.yml:4: Catalog Error: Type with name integr does not exist!.*"integer"/m);
-    expect(r.stdout).toMatch(/^\s*seeds\/s\.yml:8: Binder Error: COLUMN_TYPES error: Columns with names: "zz" do not exist/m);
+    expect(r.stdout).toMatch(/^\s*seeds\/s\.yml:7: Binder Error: COLUMN_TYPES error: Columns with names: "zz" do not exist/m);
   });
 
   it('an unknown or bad DuckDB setting in the profile: named, at its line', async () => {

@@ -1,6 +1,6 @@
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
-import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
+import { checkConfig, configOrigin, mergeConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
@@ -96,6 +96,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       relation: relation((config.schema as string) ?? 'main', (config.alias as string) ?? seed.name),
       path: join(def.root, seed.file),
       columnTypes: (config.column_types as Record<string, string>) ?? {},
+      columnTypesOrigin: configOrigin(seed.layers, 'column_types'),
       delimiter: config.delimiter as string | undefined,
       columns: seed.props?.columns ?? [],
     };
