@@ -106,7 +106,9 @@ describe('every mistake is one message at its file and line', () => {
     p = testProject({ 'models/a.sql': 'select 1\n', 'profiles/profiles.yml': profile('memory_limt: 1GB') });
     expectOnly(await p.run('build'), 2, /^profiles\/profiles\.yml:8: target "dev": unknown DuckDB setting "memory_limt" \(did you mean "memory_limit"\?\)$/);
     p.write('profiles/profiles.yml', profile('memory_limit: lots'));
-    expectOnly(await p.run('build'), 2, /^profiles\/profiles\.yml:8: target "dev": setting memory_limit: .*lots/);
+    expectOnly(await p.run('build'), 2, /^profiles\/profiles\.yml:8: target "dev": setting memory_limit: Parser Error: Memory must have a number/);
+    p.write('profiles/profiles.yml', profile('memory_limit: lots').replace('      settings:', '      publish: swap\n      settings:'));
+    expectOnly(await p.run('build'), 2, /^profiles\/profiles\.yml:9: target "dev": setting memory_limit: Parser Error: Memory must have a number/);
   });
 
   it('a target path under a file', async () => {

@@ -9,7 +9,7 @@ import { select } from '../graph/select.js';
 import { planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
-import { openInPlace } from '../publish/in-place.js';
+import { checkTargetFolder, openInPlace, settingsError } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
@@ -65,9 +65,12 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   try {
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
+    if (writes) checkTargetFolder(target);
     if (writes && target.path !== ':memory:') lock = acquireLock(target.path, `eider ${mode}`);
     if (swap) {
-      release = await SwapRelease.start(target, manifest, (w) => reporter.errorLine(`warning: ${w}`));
+      release = await SwapRelease.start(target, manifest, (w) => reporter.errorLine(`warning: ${w}`)).catch(async (e: unknown) => {
+        throw (await settingsError(target, e)) ?? e;
+      });
       adapter = release.adapter;
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 

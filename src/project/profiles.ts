@@ -69,10 +69,11 @@ export function parseProfiles(
   const threads = y.number(v.get('threads'), 'threads') ?? 4;
   if (!Number.isInteger(threads) || threads < 1) y.error(v.get('threads'), 'threads must be a positive integer');
   const settings: Record<string, string> = {};
+  const settingLines: Record<string, number | undefined> = {};
   for (const s of y.pairs(v.get('settings'), 'settings')) {
     const value = y.value(s.value);
     if (typeof value === 'object' && value !== null) y.error(s.keyNode, `setting ${s.key} must be a single value`);
-    else settings[s.key] = String(value);
+    else (settings[s.key] = String(value)), (settingLines[s.key] = y.lineOf(s.keyNode));
   }
   const publish = y.string(v.get('publish'), 'publish') ?? (targetName === 'prod' ? 'swap' : 'in_place');
   if (publish !== 'swap' && publish !== 'in_place') y.error(v.get('publish'), `publish must be in_place or swap, not "${publish}"`);
@@ -98,6 +99,7 @@ export function parseProfiles(
     path: rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath),
     threads: Math.max(1, Math.floor(threads)),
     settings,
+    lines: { file: file.path, path: y.lineOf(v.get('path')), settings: settingLines },
   };
 }
 
