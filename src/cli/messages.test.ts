@@ -74,6 +74,11 @@ describe('every mistake is one message at its file and line', () => {
     expectOnly(await p.run('build'), 2, /^models\/a\.sql:2: unknown macro "nope"$/, /^models\/b\.sql:2: unknown helper "nohelper"$/);
   });
 
+  it('a mistake inside a macro: at the macro\'s own line, once however many models call it', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as x,\n  {{> m}} as y\n', 'models/b.sql': 'select {{> m}} as y\n', 'macros/m.sql': '\n\n{{nohelper 1}}\n' });
+    expectOnly(await p.run('compile'), 2, /^macros\/m\.sql:3: unknown helper "nohelper"$/);
+  });
+
   it('TypeScript and JavaScript syntax errors, in models and macros, at their line with their cause', async () => {
     const bad = (ts: boolean) => `export const refs = ["a"];\nexport default async function ({ ref }${ts ? ': any' : ''}) {\n  const x = ;\n  return x;\n}\n`;
     p = testProject({

@@ -1,5 +1,5 @@
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
-import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
+import { didYouMean, type Diagnostic } from '../errors.js';
 import { checkConfig, configOrigin, mergeConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
@@ -63,12 +63,13 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     const ast = parseTemplate(p.text, p.path, diagnostics);
     if (ast) partialAsts.set(basename(p.path, '.sql'), ast);
   }
+  const partialFiles = new Map(def.partials.map((p) => [basename(p.path, '.sql'), p.path]));
   const helperNames = new Set(['ref', 'source', 'config', 'var', 'env', ...userHelpers.keys()]);
   const parse = (file: SourceFile): Parsed | undefined => {
     const ast = parseTemplate(file.text, file.path, diagnostics);
     if (!ast) return undefined;
     const before = diagnostics.length;
-    const facts = extractFacts(ast, file.path, partialAsts, helperNames, diagnostics);
+    const facts = extractFacts(ast, file.path, partialAsts, helperNames, diagnostics, partialFiles);
     return { file, ast, facts, broken: diagnostics.slice(before).some((d) => d.severity === 'error') };
   };
 
@@ -226,8 +227,6 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   };
   const checked = [...userHelpers].map(([name, fn]) => [name, checkedHelper(name, fn)] as const);
   const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...checked]), partials: partialAsts };
-  const partialFiles = new Map(def.partials.map((p) => [basename(p.path, '.sql'), p.path]));
-  const reported = new Set<string>();
 
   const target = { name: def.target.name, profile: def.target.profile, path: def.target.path, threads: def.target.threads };
   const runStartedAt = opts.runStartedAt.toISOString();
@@ -250,10 +249,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       const r = e instanceof RenderError ? e : undefined;
       const inMacro = r?.partial !== undefined ? partialFiles.get(r.partial) : undefined;
       const message = `${(e as Error).message.split('\n')[0]}${inMacro ? ` (rendering ${parsed.file.path})` : ''}`;
-      const d: Diagnostic = { severity: 'error', file: inMacro ?? parsed.file.path, line: r?.line, message };
-      // A model renders more than once (incremental, unit tests, hooks): its mistake is reported once.
-      if (!reported.has(formatDiagnostic(d))) diagnostics.push(d);
-      reported.add(formatDiagnostic(d));
+      diagnostics.push({ severity: 'error', file: inMacro ?? parsed.file.path, line: r?.line, message });
       return undefined;
     }
   };

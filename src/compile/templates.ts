@@ -49,9 +49,12 @@ export function extractFacts(
   partials: ReadonlyMap<string, AST>,
   helpers: ReadonlySet<string>,
   diagnostics: Diagnostic[],
+  partialFiles: ReadonlyMap<string, string> = new Map(),
 ): TemplateFacts {
   const facts: TemplateFacts = { refs: [], sources: [], config: [], partials: new Set() };
-  const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file, line: node.loc?.start.line, message });
+  // A mistake inside a macro is at the macro's own file and line.
+  let at = file;
+  const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file: at, line: node.loc?.start.line, message });
   const seenPartials = new Set<string>();
 
   const literal = (e: Expr): unknown => {
@@ -134,7 +137,10 @@ export function extractFacts(
           if (partial && !seenPartials.has(name)) {
             seenPartials.add(name);
             facts.partials.add(name);
+            const caller = at;
+            at = partialFiles.get(name) ?? file;
             walk(partial, depth, true);
+            at = caller;
           }
           break;
         }
@@ -154,7 +160,7 @@ export function extractFacts(
 
 /** Arguments a macro always reads: names outside every block (one read only under `{{#if}}` is optional). */
 function requiredNames(ast: AST, helpers: { has(name: string): boolean }): Set<string> {
-  const always = ast.body.filter((s) => s.type === 'MustacheStatement' && !/^(this\b|\.)/.test(((s as hbs.AST.MustacheStatement).path as hbs.AST.PathExpression).original ?? ''));
+  const always = ast.body.filter((s) => s.type === 'MustacheStatement' && !/^(this\b|\.)/.test(((s as hbs.AST.MustacheStatement).path as hbs.AST.PathExpression).original));
   return contextNames({ ...ast, body: always }, helpers);
 }
 
