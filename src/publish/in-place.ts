@@ -47,11 +47,11 @@ export async function settingsError(target: TargetDef, e: unknown): Promise<Usag
     const unknown = /not recognized: (.*)$/.exec(message)?.[1].split(/,\s*/) ?? [];
     for (const [key, value] of Object.entries(target.settings)) {
       if (unknown.includes(key)) return targetError(target, `unknown DuckDB setting "${key}"${didYouMean(key, known)}`, key);
-      try {
-        await probe.sessions[0].exec(`set ${quoteIdent(key)} = ${quoteLiteral(value)}`);
-      } catch (err) {
-        return targetError(target, `setting ${key}: ${sqlErrorMessage(String((err as Error).message))}`, key);
-      }
+      const alone = await DuckDbAdapter.open({ path: ':memory:', threads: 1, settings: { [key]: value } }).then((a) => a.close(), (err: Error) => err);
+      if (!alone) continue;
+      // Opening says only "Failed to set config"; SET says why.
+      const why = await probe.sessions[0].exec(`set ${quoteIdent(key)} = ${quoteLiteral(value)}`).then(() => undefined, (err: Error) => err.message);
+      return targetError(target, `setting ${key}: ${sqlErrorMessage(why ?? alone.message)}`, key);
     }
     return targetError(target, message, Object.keys(target.settings)[0]);
   } finally {
