@@ -27,6 +27,13 @@ describe('every mistake is one message at its file and line', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('a mock value that does not fit the input column: at the given input in the unit test', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id\n', 'models/b.sql': 'select id\nfrom {{ref "a"}}\n', 'tests/b.yml': unitTest('b', 'a', '{id: abc}') });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\s*tests\/b\.yml:5: unit test "t1": mock rows for a: Conversion Error: Could not convert string 'abc' to INT32$/m);
+  });
+
   it('a macro called without the arguments it reads', async () => {
     p = testProject({ 'models/a.sql': 'select 1 as x,\n  {{> div}} as y\n', 'macros/div.sql': '{{#if note}}-- {{note}}{{/if}}\n{{a}} / {{b}}' });
     expectOnly(await p.run('build'), 2, /^models\/a\.sql:2: macro "div" needs the arguments a, b: \{\{> div a=… b=…\}\}$/);

@@ -5,7 +5,7 @@ import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { readCsv } from '../plan/materializations/seed.js';
 import { redact } from '../secrets.js';
 import { MOCK_SCHEMA, quoteIdent, quoteLiteral, quoteRelation, type Manifest, type NodeId, type NodeResult, type RowsDef, type UnitTestNode } from '../types.js';
-import { locateSqlError } from './sql-errors.js';
+import { locateSqlError, sqlErrorMessage } from './sql-errors.js';
 
 export interface UnitRunner {
   run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>>;
@@ -77,9 +77,18 @@ export class UnitTestRunner implements UnitRunner {
   }
 
   async run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+    for (const input of node.inputs) {
+      try {
+        await this.s.exec(await this.mockTable(input.relation, input.nodeId, input.rows));
+      } catch (e) {
+        // Mock rows that do not fit the input's columns: at the given input in the test's YAML.
+        const at = input.origin ?? node.origin;
+        const message = `unit test "${node.name}": mock rows for ${this.manifest.nodes[input.nodeId].name}: ${sqlErrorMessage(String((e as Error).message))}`;
+        return { status: 'error', message: 'error', error: redact(formatDiagnostic({ severity: 'error', file: at.file, line: at.line, message })) };
+      }
+    }
     let sql = '';
     try {
-      for (const input of node.inputs) await this.s.exec((sql = await this.mockTable(input.relation, input.nodeId, input.rows)));
       sql = describeSql(`(\n${node.sql}\n)`);
       const actual = columnsOf(await this.s.query(sql));
       const expectedRows = readRows(node.expect);
@@ -113,7 +122,8 @@ export class UnitTestRunner implements UnitRunner {
     const given = rows ? readRows(rows) : [];
     const cols: Column[] = schema ?? [...new Set(given.flatMap((r) => Object.keys(r)))].map((name) => ({ name, type: '' }));
     if (cols.length === 0) throw new Error(`cannot tell the columns of ${this.manifest.nodes[nodeId].name} (${this.why.get(nodeId) ?? 'unknown'}); give it rows`);
-    return `create or replace view ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
+    // A table, not a view: a value that does not cast fails here, not inside the model's query.
+    return `create or replace table ${quoteRelation(rel)} as ${selectRows(given, cols)}`;
   }
 
   private async describe(from: string): Promise<Column[]> {
