@@ -115,6 +115,8 @@ export interface SeedNode extends NodeBase {
   /** Absolute path of the CSV file. */
   readonly path: string;
   readonly columnTypes: Readonly<Record<string, string>>;
+  /** Where column_types is written, for its errors. */
+  readonly columnTypesOrigin?: Origin;
   readonly delimiter?: string;
   readonly columns: readonly ColumnDef[];
 }
@@ -219,6 +221,8 @@ export interface TargetDef {
    * `<paths.output>/<target name>`, so a dev build never replaces the files a prod release published.
    */
   readonly output?: string;
+  /** Where the target is written in the profiles file: its path's line and each setting's, for messages. */
+  readonly lines?: { readonly file: string; readonly path?: number; readonly settings: Readonly<Record<string, number | undefined>> };
 }
 
 /** The compiled project: every node with its rendered SQL and its edges. */

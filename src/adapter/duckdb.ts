@@ -1,10 +1,10 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbApi } from './load.js';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { quoteLiteral } from '../types.js';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
 import { MORE_THAN_ONE_STATEMENT, type Adapter, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
+import { makeFolder } from '../folders.js';
 
 /** The catalog name a target file is attached under (see `open`). */
 export const TARGET_CATALOG = 'eider_target';
@@ -74,7 +74,7 @@ export class DuckDbAdapter implements Adapter {
   static async open(opts: OpenOptions): Promise<DuckDbAdapter> {
     const key = opts.path === ':memory:' ? undefined : resolve(opts.path);
     if (key && openFiles.has(key)) throw new Error(`internal: ${key} is already open in this process`);
-    if (key) mkdirSync(dirname(key), { recursive: true });
+    if (key) makeFolder(dirname(key));
     // Spills go beside the file, as DuckDB does for a file it opens itself.
     const config: Record<string, string> = key ? { temp_directory: `${key}.tmp`, ...opts.settings } : { ...opts.settings };
     const instance = await duckdbApi.DuckDBInstance.create(':memory:', config);

@@ -11,7 +11,7 @@ import { select } from '../graph/select.js';
 import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
-import { openInPlace } from '../publish/in-place.js';
+import { checkTargetFolder, openInPlace, settingsError } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
@@ -59,7 +59,9 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   try {
     // Every command that writes takes the target's lock before compiling, so a second build is refused at once.
     const ctx = await compileContext(opts, reporter, (target) => {
-      if (mode !== 'test' && target.path !== ':memory:') lock = acquireLock(target.path, `eider ${mode}`);
+      if (mode === 'test' || target.path === ':memory:') return;
+      checkTargetFolder(target);
+      lock = acquireLock(target.path, `eider ${mode}`);
     });
     const { manifest, dag, artifacts } = ctx;
     const target = manifest.target;
@@ -86,7 +88,9 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
     if (swap) {
-      release = await SwapRelease.start(target, (w) => reporter.errorLine(`warning: ${w}`));
+      release = await SwapRelease.start(target, (w) => reporter.errorLine(`warning: ${w}`)).catch(async (e: unknown) => {
+        throw (await settingsError(target, e)) ?? e;
+      });
       adapter = release.adapter;
     } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Row, Session } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
@@ -6,12 +6,14 @@ import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject } from '../project/parse.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
+import { checkTargetFolder } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { fsyncPath } from '../publish/swap.js';
 import { AUDIT_SCHEMA } from '../plan/plan.js';
 import { piiColumns, relationKey, type ColumnRules, type PiiRule } from '../plan/pii-columns.js';
 import { quoteIdent, quoteLiteral, type Manifest, type Origin, type TargetDef } from '../types.js';
 import { compileContext, type GlobalOptions } from './context.js';
+import { makeFolder } from '../folders.js';
 
 export interface CloneOptions extends GlobalOptions {
   readonly from: string;
@@ -37,8 +39,9 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   const diagnostics: Diagnostic[] = [];
   const masks = piiColumns(ctx.manifest, ctx.dag, diagnostics);
   failOnErrors(diagnostics);
+  checkTargetFolder(to);
   const lock = acquireLock(to.path, `eider clone --from ${from.name}`);
-  mkdirSync(dirname(to.path), { recursive: true });
+  makeFolder(dirname(to.path));
   const staged = join(dirname(to.path), `.${basename(to.path)}.build-clone-${process.pid}.duckdb`);
   rmSync(staged, { force: true });
   const adapter = await DuckDbAdapter.open({ path: staged, threads: 1, settings: to.settings });

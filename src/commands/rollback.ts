@@ -1,11 +1,13 @@
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { didYouMean, usageError } from '../errors.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
+import { checkTargetFolder } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { fsyncPath, listReleases, pruneReleases, releasesDir } from '../publish/swap.js';
 import { compileContext, type GlobalOptions } from './context.js';
+import { makeFolder } from '../folders.js';
 
 export interface RollbackOptions extends GlobalOptions {
   readonly release?: string;
@@ -20,6 +22,7 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
   const { manifest, reporter } = await compileContext(opts);
   const target = manifest.target;
   if (target.publish !== 'swap') throw usageError(`target "${target.name}" publishes in place; rollback needs publish: swap`, 'profiles/profiles.yml');
+  checkTargetFolder(target);
   const lock = acquireLock(target.path, 'eider rollback');
   try {
     const lineage = existsSync(target.path) ? await publishedLineage(target.path) : [];
@@ -35,7 +38,7 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
     if (chosen === current) throw usageError(`--release: ${chosen} is already live`);
     if (!kept.includes(chosen)) throw usageError(`--release: no kept release "${chosen}"${didYouMean(chosen, kept)}; kept: ${kept.join(', ')}`);
     const dir = releasesDir(target.path);
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     if (current && !existsSync(join(dir, `${current}.duckdb`))) linkSync(target.path, join(dir, `${current}.duckdb`));
     const staged = join(dirname(target.path), `.${basename(target.path)}.build-rollback-${process.pid}.duckdb`);
     rmSync(staged, { force: true });

@@ -1,6 +1,6 @@
 import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
-import { checkConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
+import { checkConfig, configOrigin, mergeConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
@@ -23,7 +23,7 @@ import {
   type TestNode,
 } from '../types.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
-import { loadHelperModules } from './helpers.js';
+import { loadHelperModules, type HelperFn } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
 import { contextNames, envHelper, extractFacts, parseTemplate, targetContext, varHelper, type TemplateFacts } from './templates.js';
@@ -39,6 +39,8 @@ interface Parsed {
   readonly file: SourceFile;
   readonly ast: hbs.AST.Program;
   readonly facts: TemplateFacts;
+  /** Its syntax tree has mistakes (reported): it is not rendered, so nothing is reported twice. */
+  readonly broken?: boolean;
 }
 
 const STATE = Symbol('eider-render-state');
@@ -61,10 +63,14 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     const ast = parseTemplate(p.text, p.path, diagnostics);
     if (ast) partialAsts.set(basename(p.path, '.sql'), ast);
   }
+  const partialFiles = new Map(def.partials.map((p) => [basename(p.path, '.sql'), p.path]));
   const helperNames = new Set(['ref', 'source', 'config', 'var', 'env', ...userHelpers.keys()]);
   const parse = (file: SourceFile): Parsed | undefined => {
     const ast = parseTemplate(file.text, file.path, diagnostics);
-    return ast ? { file, ast, facts: extractFacts(ast, file.path, partialAsts, helperNames, diagnostics) } : undefined;
+    if (!ast) return undefined;
+    const before = diagnostics.length;
+    const facts = extractFacts(ast, file.path, partialAsts, helperNames, diagnostics, partialFiles);
+    return { file, ast, facts, broken: diagnostics.slice(before).some((d) => d.severity === 'error') };
   };
 
   const nodes: Record<NodeId, Node> = {};
@@ -91,6 +97,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       relation: relation((config.schema as string) ?? def.target.schema, (config.alias as string) ?? seed.name),
       path: join(def.root, seed.file),
       columnTypes: (config.column_types as Record<string, string>) ?? {},
+      columnTypesOrigin: configOrigin(seed.layers, 'column_types'),
       delimiter: config.delimiter as string | undefined,
       columns: seed.props?.columns ?? [],
     };
@@ -202,7 +209,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     var: varHelper(vars),
     env: envHelper(env),
   };
-  const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...(userHelpers as Map<string, Helper>)]), partials: partialAsts };
+  const checked = [...userHelpers].map(([name, fn]) => [name, checkedHelper(name, fn)] as const);
+  const env_: RenderEnv = { helpers: new Map<string, Helper>([...(Object.entries(renderer) as Array<[string, Helper]>), ...checked]), partials: partialAsts };
 
   const target = targetContext(def.target);
   const runStartedAt = opts.runStartedAt.toISOString();
@@ -219,12 +227,15 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       // {{this.schema}}, {{this.name}}, {{this.identifier}}: a test has no relation of its own.
       ...('relation' in node ? { schema: node.relation.schema, name: node.relation.name, identifier: node.relation.name } : {}),
     };
+    if (parsed.broken) return undefined;
     try {
       const sql = renderTemplate(parsed.ast, context, env_);
       return { sql, ephemerals: state.ephemerals };
     } catch (e) {
-      const line = e instanceof RenderError ? e.line : undefined;
-      diagnostics.push({ severity: 'error', file: parsed.file.path, line: line ? Number(line) : undefined, message: (e as Error).message.split('\n')[0] });
+      const r = e instanceof RenderError ? e : undefined;
+      const inMacro = r?.partial !== undefined ? partialFiles.get(r.partial) : undefined;
+      const message = `${(e as Error).message.split('\n')[0]}${inMacro ? ` (rendering ${parsed.file.path})` : ''}`;
+      diagnostics.push({ severity: 'error', file: inMacro ?? parsed.file.path, line: r?.line, message });
       return undefined;
     }
   };
@@ -424,6 +435,28 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     diagnostics,
     generatedAt: new Date().toISOString(),
     invocationId: opts.invocationId,
+  };
+}
+
+/**
+ * A project's helper, checked where it is called: fewer arguments than it declares (Handlebars' options object
+ * would take a missing one's place and render as [object Object]) and a throw are mistakes at the template's line.
+ */
+function checkedHelper(name: string, fn: HelperFn): Helper {
+  return function (this: unknown, ...args: unknown[]) {
+    const line = (args[args.length - 1] as { loc?: hbs.AST.SourceLocation }).loc?.start.line;
+    const given = args.length - 1;
+    const arity = `helper "${name}" takes ${fn.length} argument${fn.length === 1 ? '' : 's'}, got ${given}`;
+    if (fn.length > given + 1) throw new RenderError(arity, line);
+    let out: unknown;
+    try {
+      out = fn.apply(this, args);
+    } catch (e) {
+      const message = String((e as Error)?.message ?? e).split('\n').filter((l) => l.trim() !== '').join(' ');
+      throw new RenderError(`helper "${name}" failed: ${message}${fn.length > given ? ` (${arity})` : ''}`, line);
+    }
+    if (typeof out === 'string' && out.includes('[object Object]')) throw new RenderError(fn.length > given ? arity : `helper "${name}" put [object Object] into the SQL`, line);
+    return out;
   };
 }
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
@@ -14,8 +15,8 @@ export async function loadHelperModules(root: string, files: readonly string[], 
     try {
       mod = await importModule(join(root, file));
     } catch (e) {
-      const line = /:(\d+)(?::\d+)?\)?$/m.exec(String((e as Error).stack ?? ''))?.[1];
-      diagnostics.push({ severity: 'error', file, line: line ? Number(line) : undefined, message: `cannot load macro module: ${(e as Error).message.split('\n')[0]}` });
+      const { line, message } = loadError(join(root, file), e);
+      diagnostics.push({ severity: 'error', file, line, message: `cannot load macro module: ${message}` });
       continue;
     }
     for (const [name, value] of Object.entries(mod)) {
@@ -47,6 +48,20 @@ export async function importModule(abs: string): Promise<Record<string, unknown>
     return require(abs) as Record<string, unknown>;
   }
   return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+}
+
+/**
+ * Why a module did not load, and where: esbuild's (TypeScript) "file:line:col: ERROR: …", the module's own frame
+ * in the stack, or for a syntax error in an ES module (whose stack has no location) Node's own syntax check.
+ */
+export function loadError(abs: string, e: unknown): { line?: number; message: string } {
+  const message = String((e as Error)?.message ?? e);
+  const esbuild = /^.*:(\d+):\d+: ERROR: (.*)$/m.exec(message);
+  if (esbuild) return { line: Number(esbuild[1]), message: esbuild[2] };
+  const at = new RegExp(`${abs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(String((e as Error)?.stack ?? ''))?.[1];
+  const checked = !at && e instanceof SyntaxError ? /^\[stdin\]:(\d+)$/m.exec(spawnSync(process.execPath, ['--input-type=module', '--check'], { input: readFileSync(abs, 'utf8'), encoding: 'utf8' }).stderr)?.[1] : undefined;
+  const line = at ?? checked;
+  return { line: line ? Number(line) : undefined, message: message.split('\n')[0] };
 }
 
 const require = createRequire(import.meta.url);

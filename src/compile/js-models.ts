@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import { checkConfig, type ConfigLayer } from '../project/config.js';
 import type { ModelDef } from '../project/parse.js';
-import { importModule } from './helpers.js';
+import { importModule, loadError } from './helpers.js';
 
 /** What a JavaScript/TypeScript model declares about itself, read from its exports without running it. */
 export interface JsModelFacts {
@@ -23,8 +23,8 @@ export async function readJsModel(root: string, model: ModelDef, diagnostics: Di
   try {
     mod = await importModule(join(root, file));
   } catch (e) {
-    const line = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)`).exec(String((e as Error).stack))?.[1];
-    err(`cannot load the model: ${String((e as Error).message).split('\n')[0]}`, line ? Number(line) : undefined);
+    const { line, message } = loadError(join(root, file), e);
+    err(`cannot load the model: ${message}`, line);
     return undefined;
   }
   if (typeof mod.default !== 'function') {

@@ -18,6 +18,9 @@ interface Data {
 }
 
 export class RenderError extends Error {
+  /** The partial whose line `line` is, when the error happened inside one. */
+  partial?: string;
+
   constructor(message: string, readonly line?: number) {
     super(message);
   }
@@ -44,7 +47,11 @@ function renderProgram(program: hbs.AST.Program | undefined, context: unknown, e
         break;
       case 'MustacheStatement': {
         const m = s as hbs.AST.MustacheStatement;
-        out += show(call(m, context, env, data, false));
+        const v = call(m, context, env, data, false);
+        if (v !== null && typeof v === 'object' && String(v) === '[object Object]') {
+          throw new RenderError(`"${(m.path as hbs.AST.PathExpression).original}" gives an object, not SQL text`, m.loc?.start.line);
+        }
+        out += show(v);
         break;
       }
       case 'BlockStatement':
@@ -151,7 +158,13 @@ function partial(node: hbs.AST.PartialStatement, context: unknown, env: RenderEn
   let ctx = node.params.length > 0 ? evalExpr(node.params[0], context, env, data) : context;
   const hash = hashOf(node.hash, context, env, data);
   if (Object.keys(hash).length > 0) ctx = Object.assign(Object.create(null), ctx, hash);
-  const text = renderProgram(ast, ctx, env, data);
+  let text: string;
+  try {
+    text = renderProgram(ast, ctx, env, data);
+  } catch (e) {
+    if (e instanceof RenderError && e.partial === undefined) e.partial = name;
+    throw e;
+  }
   const indent = node.indent;
   if (!indent) return text;
   const lines = text.split('\n');

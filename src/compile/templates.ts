@@ -86,9 +86,12 @@ export function extractFacts(
   partials: ReadonlyMap<string, AST>,
   helpers: ReadonlySet<string>,
   diagnostics: Diagnostic[],
+  partialFiles: ReadonlyMap<string, string> = new Map(),
 ): TemplateFacts {
   const facts: TemplateFacts = { refs: [], sources: [], config: [], partials: new Set() };
-  const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file, line: node.loc?.start.line, message });
+  // A mistake inside a macro is at the macro's own file and line.
+  let at = file;
+  const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file: at, line: node.loc?.start.line, message });
   const seenPartials = new Set<string>();
 
   const literal = (e: Expr): unknown => {
@@ -134,6 +137,14 @@ export function extractFacts(
     for (const p of node.hash?.pairs ?? []) expr(p.value, depth, inPartial, node, names);
   };
 
+  // A macro called from the model itself gets the arguments it always reads.
+  const macroArguments = (p: hbs.AST.PartialStatement, name: string, partial: AST) => {
+    const given = new Set((p.hash?.pairs ?? []).map((pair) => pair.key));
+    const missing = [...requiredNames(partial, helpers)].filter((n) => !given.has(n) && !CONTEXT_NAMES.includes(n));
+    const s = missing.length > 1 ? 's' : '';
+    if (missing.length > 0) err(p, `macro "${name}" needs the argument${s} ${missing.join(', ')}: {{> ${name} ${missing.map((m) => `${m}=…`).join(' ')}}}`);
+  };
+
   const expr = (e: Expr, depth: number, inPartial: boolean, at: hbs.AST.Node, names = true) => {
     if (e.type === 'SubExpression') call(e as hbs.AST.SubExpression, depth, inPartial);
     else if (e.type === 'PathExpression' && names && !inPartial && depth === 0) {
@@ -163,10 +174,14 @@ export function extractFacts(
           for (const pair of p.hash?.pairs ?? []) expr(pair.value, depth, inPartial, p);
           const partial = partials.get(name);
           if (!partial) err(p, `unknown macro "${name}"${didYouMean(name, partials.keys())}`);
-          else if (!seenPartials.has(name)) {
+          else if (depth === 0 && !inPartial && p.params.length === 0) macroArguments(p, name, partial);
+          if (partial && !seenPartials.has(name)) {
             seenPartials.add(name);
             facts.partials.add(name);
+            const caller = at;
+            at = partialFiles.get(name) ?? file;
             walk(partial, depth, true);
+            at = caller;
           }
           break;
         }
@@ -198,6 +213,12 @@ function unknownName(path: hbs.AST.PathExpression, helpers: ReadonlySet<string>)
     return path.parts.length === 2 && TARGET_FIELDS.includes(path.parts[1]) ? undefined : unknown(name, TARGET_FIELDS.map((f) => `target.${f}`));
   }
   return helpers.has(head) || CONTEXT_NAMES.includes(head) ? undefined : unknown(head, [...CONTEXT_NAMES, ...helpers]);
+}
+
+/** Arguments a macro always reads: names outside every block (one read only under `{{#if}}` is optional). */
+function requiredNames(ast: AST, helpers: { has(name: string): boolean }): Set<string> {
+  const always = ast.body.filter((s) => s.type === 'MustacheStatement' && !/^(this\b|\.)/.test(((s as hbs.AST.MustacheStatement).path as hbs.AST.PathExpression).original));
+  return contextNames({ ...ast, body: always }, helpers);
 }
 
 /** Names a macro reads from its context (the arguments it expects), outside `each`/`with` blocks. */

@@ -18,6 +18,8 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
   // it is the whole message, not an "Invalid Input Error".
   if (statement.includes('select error(') && message.startsWith('Invalid Input Error: ')) message = message.slice('Invalid Input Error: '.length);
   if (node.kind === 'seed') {
+    // A column_types entry that names no column of the CSV, or no type: at the line that declares it.
+    if (node.columnTypesOrigin && /COLUMN_TYPES|Type with name/i.test(error)) return { message, file: node.columnTypesOrigin.file, line: node.columnTypesOrigin.line };
     const csv = csvError(node.path, error, node.delimiter ?? ',');
     return { message: csv?.detail ?? message, file: node.origin.file, line: csv?.line };
   }

@@ -5,7 +5,7 @@ import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { readCsv } from '../plan/materializations/seed.js';
 import { redact } from '../secrets.js';
 import { MOCK_SCHEMA, quoteIdent, quoteLiteral, quoteRelation, type Manifest, type ModelNode, type NodeId, type NodeResult, type RowsDef, type UnitTestNode } from '../types.js';
-import { locateSqlError } from './sql-errors.js';
+import { locateSqlError, sqlErrorMessage } from './sql-errors.js';
 
 export interface UnitRunner {
   run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>>;
@@ -89,10 +89,20 @@ export class UnitTestRunner implements UnitRunner {
   }
 
   async run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+    for (const input of node.inputs) {
+      try {
+        await this.s.exec(await this.mockTable(input.relation, input.nodeId, input.rows));
+      } catch (e) {
+        // Mock rows that do not fit the input's columns: at the given input in the test's YAML.
+        const at = input.origin ?? node.origin;
+        const message = `unit test "${node.name}": mock rows for ${this.manifest.nodes[input.nodeId].name}: ${sqlErrorMessage(String((e as Error).message))}`;
+        return { status: 'error', message: 'error', error: redact(formatDiagnostic({ severity: 'error', file: at.file, line: at.line, message })) };
+      }
+    }
     let sql = '';
     try {
-      for (const input of node.inputs) await this.s.exec((sql = await this.mockTable(input.relation, input.nodeId, input.rows)));
-      const actual = await this.describe(`(\n${node.sql}\n)`);
+      sql = describeSql(`(\n${node.sql}\n)`);
+      const actual = columnsOf(await this.s.query(sql));
       const expectedRows = readRows(node.expect);
       const expectedCols = expectedRows.length > 0 ? [...new Set(expectedRows.flatMap((r) => Object.keys(r)))] : actual.map((c) => c.name);
       const missingCols = expectedCols.filter((c) => !actual.some((a) => a.name.toLowerCase() === c.toLowerCase()));
@@ -122,7 +132,8 @@ export class UnitTestRunner implements UnitRunner {
   private async mockTable(rel: { schema: string; name: string }, nodeId: NodeId, rows: RowsDef | undefined): Promise<string> {
     const schema = await this.schemaOf(nodeId);
     if (!schema) throw new Error(`cannot mock ${this.manifest.nodes[nodeId].name}: ${this.unknown(nodeId)}`);
-    return `create or replace view ${quoteRelation(rel)} as ${selectRows(rows ? readRows(rows) : [], schema)}`;
+    // A table, not a view: a value that does not cast fails here, not inside the model's query.
+    return `create or replace table ${quoteRelation(rel)} as ${selectRows(rows ? readRows(rows) : [], schema)}`;
   }
 
   private unknown(nodeId: NodeId): string {
@@ -130,8 +141,7 @@ export class UnitTestRunner implements UnitRunner {
   }
 
   private async describe(from: string): Promise<Column[]> {
-    const rows = await this.s.query(`select column_name as name, column_type as type from (describe select * from ${from} as eider_describe)`);
-    return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
+    return columnsOf(await this.s.query(describeSql(from)));
   }
 
   /** An empty table of declared columns, as DuckDB normalizes their types. */
@@ -198,6 +208,15 @@ export class UnitTestRunner implements UnitRunner {
       return null;
     }
   }
+}
+
+/** The columns of a relation or a parenthesized query, without running it; as a statement, so its errors can be located. */
+function describeSql(from: string): string {
+  return `select column_name as name, column_type as type from (describe select * from ${from} as eider_describe)`;
+}
+
+function columnsOf(rows: readonly Row[]): Column[] {
+  return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
 }
 
 /** `select cast(…) as col, …` per row, unioned; no rows gives the typed empty relation. */

@@ -15,6 +15,14 @@ export type ConfigValues = Readonly<Record<string, unknown>>;
 export interface ConfigLayer {
   readonly values: ConfigValues;
   readonly origin: Origin;
+  /** The line of each key, where the layer is written in YAML. */
+  readonly lines?: Readonly<Record<string, number | undefined>>;
+}
+
+/** Where the value a key merges to was written: the last layer that sets it. */
+export function configOrigin(layers: readonly ConfigLayer[], key: string): Origin | undefined {
+  const layer = [...layers].reverse().find((l) => key in l.values);
+  return layer && { file: layer.origin.file, line: layer.lines?.[key] ?? layer.origin.line };
 }
 
 /** Checks one key and value; returns a message or undefined. Pure, shared by every layer. */

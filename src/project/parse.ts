@@ -164,6 +164,7 @@ function folderDefaults(y: YamlFile, node: YNode | null | undefined, kind: Confi
   const out: FolderLayer[] = [];
   const walk = (n: YNode | null | undefined, folder: string) => {
     const values: Record<string, unknown> = {};
+    const lines: Record<string, number | undefined> = {};
     for (const p of y.pairs(n, `${kind}s in project.yml`)) {
       const key = p.key.startsWith('+') ? p.key.slice(1) : p.key;
       const isConfig = p.key.startsWith('+') || (CONFIG_KEYS[kind] as readonly string[]).includes(key);
@@ -171,7 +172,7 @@ function folderDefaults(y: YamlFile, node: YNode | null | undefined, kind: Confi
         const value = y.value(p.value);
         const problem = checkConfig(kind, key, value);
         if (problem) y.error(p.keyNode, problem);
-        else values[key] = value;
+        else (values[key] = value), (lines[key] = y.lineOf(p.keyNode));
         continue;
       }
       const sub = `${folder}/${key}`;
@@ -182,7 +183,7 @@ function folderDefaults(y: YamlFile, node: YNode | null | undefined, kind: Confi
         y.error(p.keyNode, `unknown key "${key}" under ${kind}s: not a config key nor a folder in ${folder}/${didYouMean(key, [...CONFIG_KEYS[kind], ...children])}`);
       }
     }
-    if (Object.keys(values).length > 0) out.push({ folder, layer: { values, origin: { file: y.file, line: y.lineOf(n) } } });
+    if (Object.keys(values).length > 0) out.push({ folder, layer: { values, origin: { file: y.file, line: y.lineOf(n) }, lines } });
   };
   walk(node, base);
   return out;

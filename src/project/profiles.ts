@@ -71,10 +71,11 @@ export function parseProfiles(
   const schema = y.string(v.get('schema'), 'schema') ?? 'main';
   if (schema.trim() === '') y.error(v.get('schema'), 'schema must be a non-empty string');
   const settings: Record<string, string> = {};
+  const settingLines: Record<string, number | undefined> = {};
   for (const s of y.pairs(v.get('settings'), 'settings')) {
     const value = y.value(s.value);
     if (typeof value === 'object' && value !== null) y.error(s.keyNode, `setting ${s.key} must be a single value`);
-    else settings[s.key] = String(value);
+    else (settings[s.key] = String(value)), (settingLines[s.key] = y.lineOf(s.keyNode));
   }
   const publish = y.string(v.get('publish'), 'publish') ?? (targetName === 'prod' ? 'swap' : 'in_place');
   if (publish !== 'swap' && publish !== 'in_place') y.error(v.get('publish'), `publish must be in_place or swap, not "${publish}"`);
@@ -103,6 +104,7 @@ export function parseProfiles(
     threads: Math.max(1, Math.floor(threads)),
     schema,
     settings,
+    lines: { file: file.path, path: y.lineOf(v.get('path')), settings: settingLines },
   };
 }
 

@@ -278,11 +278,12 @@ function testList(y: YamlFile, node: YNode | null | undefined, custom: ReadonlyS
 
 export function configLayer(y: YamlFile, node: YNode | null | undefined, kind: ConfigKind): ConfigLayer {
   const values: Record<string, unknown> = {};
+  const lines: Record<string, number | undefined> = {};
   for (const p of y.pairs(node, 'config')) {
     const value = y.value(p.value);
     const problem = checkConfig(kind, p.key, value);
     if (problem) y.error(p.keyNode, problem);
-    else values[p.key] = value;
+    else (values[p.key] = value), (lines[p.key] = y.lineOf(p.keyNode));
   }
-  return { values, origin: { file: y.file, line: y.lineOf(node) } };
+  return { values, origin: { file: y.file, line: y.lineOf(node) }, lines };
 }

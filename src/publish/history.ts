@@ -20,9 +20,9 @@ export interface ReleaseRecord {
   readonly publishedAt?: string;
 }
 
-/** `20261124T101500Z-1a2b3c4d`: sortable, and names the invocation. */
+/** `20261124T101500123Z-1a2b3c4d`: sortable to the millisecond (builds a second apart are common), and names the invocation. */
 export function releaseId(m: Manifest, at = new Date()): string {
-  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${m.invocationId.slice(0, 8)}`;
+  return `${at.toISOString().replace(/[-:.]/g, '')}-${m.invocationId.slice(0, 8)}`;
 }
 
 export function gitCommit(root: string): string | null {

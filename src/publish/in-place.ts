@@ -1,11 +1,15 @@
-import { relative } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import type { Adapter } from '../adapter/adapter.js';
-import { usageError, withRetries } from '../errors.js';
-import type { TargetDef } from '../types.js';
+import { didYouMean, usageError, withRetries, type UsageError } from '../errors.js';
+import { sqlErrorMessage } from '../execute/sql-errors.js';
+import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
+import { makeFolder } from '../folders.js';
 
 /** Dev publishing: build straight into the target file; each node swaps itself in atomically. */
 export async function openInPlace(target: TargetDef, threads = target.threads, warn: (message: string) => void = () => undefined): Promise<Adapter> {
+  checkTargetFolder(target);
   try {
     return await withRetries(
       target.retries,
@@ -14,14 +18,82 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
     );
   } catch (e) {
     const message = String((e as Error).message).split('\n')[0].replace(/\. However, .*$/, '.');
-    const shown = target.path === ':memory:' ? target.path : relative(process.cwd(), target.path) || target.path;
+    const shown = target.path === ':memory:' ? target.path : shownPath(target.path);
     if (/lock/i.test(message)) throw new OpenError(`cannot open ${shown} for writing: ${message}`);
-    if (/setting|option|configuration/i.test(message)) throw usageError(`target "${target.name}": ${message}`, 'profiles/profiles.yml');
-    throw new OpenError(`cannot open ${shown}: ${message}`);
+    throw (await settingsError(target, e)) ?? new OpenError(`cannot open ${shown}: ${message}`);
   }
 }
 
 /** The target file exists but cannot be opened now (locked, unreadable): exit 1, not a project error. */
 export class OpenError extends Error {
   override readonly name = 'OpenError';
+}
+
+/** A profile mistake at the target's line in the profiles file (the line of `key` among its settings, or its path). */
+function targetError(target: TargetDef, message: string, setting?: string): UsageError {
+  const line = setting === undefined ? target.lines?.path : target.lines?.settings[setting];
+  return usageError(`target "${target.name}": ${message}`, target.lines?.file ?? 'profiles/profiles.yml', line);
+}
+
+/**
+ * When DuckDB refused the target's settings ("not recognized", "Failed to set config"): which one and why,
+ * each tried alone on an in-memory database.
+ */
+export async function settingsError(target: TargetDef, e: unknown): Promise<UsageError | undefined> {
+  const message = String((e as Error)?.message ?? e).split('\n')[0];
+  if (!/setting|option|config/i.test(message)) return undefined;
+  const probe = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+  try {
+    const known = (await probe.sessions[0].query('select name from duckdb_settings()')).map((r) => String(r.name));
+    const unknown = /not recognized: (.*)$/.exec(message)?.[1].split(/,\s*/) ?? [];
+    for (const [key, value] of Object.entries(target.settings)) {
+      if (unknown.includes(key)) return targetError(target, `unknown DuckDB setting "${key}"${didYouMean(key, known)}`, key);
+      const alone = await DuckDbAdapter.open({ path: ':memory:', threads: 1, settings: { [key]: value } }).then((a) => a.close(), (err: Error) => err);
+      if (!alone) continue;
+      // Opening says only "Failed to set config"; SET says why.
+      const why = await probe.sessions[0].exec(`set ${quoteIdent(key)} = ${quoteLiteral(value)}`).then(() => undefined, (err: Error) => err.message);
+      return targetError(target, `setting ${key}: ${sqlErrorMessage(why ?? alone.message)}`, key);
+    }
+    return targetError(target, message, Object.keys(target.settings)[0]);
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
+ * The target's folder exists (made if need be) and can be written: otherwise a profile mistake at the target's
+ * path line, with the cause (a file where a folder should be, no permission, a read-only file system).
+ */
+export function checkTargetFolder(target: TargetDef): void {
+  if (target.path === ':memory:') return;
+  const dir = dirname(target.path);
+  try {
+    makeFolder(dir);
+  } catch (e) {
+    throw targetError(target, `cannot create ${shownPath(dir)}/ (${folderProblem(dir, e)})`);
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw targetError(target, `cannot write in ${shownPath(dir)}/ (${folderProblem(dir, e)})`);
+  }
+}
+
+function folderProblem(dir: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') {
+    let d = dir;
+    while (!existsSync(d) && d !== dirname(d)) d = dirname(d);
+    if (existsSync(d) && !statSync(d).isDirectory()) return `${shownPath(d)} is a file, not a folder`;
+  }
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOENT') return 'the file system there does not take new folders';
+  return String((e as Error).message);
+}
+
+/** A path as the user would write it: relative when it is under the current folder, else whole. */
+function shownPath(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }

@@ -1,6 +1,7 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { makeFolder } from '../folders.js';
 
 /** Held while a command writes a target: a second build on the same target fails at once, naming the holder. */
 export interface BuildLock {
@@ -32,7 +33,7 @@ export function acquireLock(target: string, command: string): BuildLock {
   const path = lockPath(target);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
   const mine = `${path}.${process.pid}.${Date.now()}`;
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolder(dirname(path));
   const fd = openSync(mine, 'wx');
   writeSync(fd, JSON.stringify(me));
   closeSync(fd);

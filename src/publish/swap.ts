@@ -1,10 +1,11 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import type { TargetDef } from '../types.js';
 import { HISTORY_SCHEMA } from './history.js';
+import { makeFolder } from '../folders.js';
 
 export function releasesDir(target: string): string {
   return join(dirname(target), '.eider-releases', basename(target));
@@ -56,7 +57,7 @@ export class SwapRelease {
       rmSync(f, { recursive: true, force: true });
       warn(`removed ${basename(f)}, left by an earlier build that did not finish`);
     }
-    mkdirSync(dirname(target.path), { recursive: true });
+    makeFolder(dirname(target.path));
     const buildPath = join(dirname(target.path), `.${basename(target.path)}.build-${process.pid}-${Date.now()}.duckdb`);
     let adapter: DuckDbAdapter | undefined;
     try {
@@ -90,8 +91,8 @@ export class SwapRelease {
     const target = this.target.path;
     if (existsSync(target)) {
       const dir = releasesDir(target);
-      mkdirSync(dir, { recursive: true });
-      const keep = join(dir, `${this.currentRelease ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-unrecorded`}.duckdb`);
+      makeFolder(dir);
+      const keep = join(dir, `${this.currentRelease ?? `${new Date().toISOString().replace(/[-:.]/g, '')}-unrecorded`}.duckdb`);
       if (!existsSync(keep)) linkSync(target, keep);
       fsyncPath(dir);
     }

@@ -41,8 +41,11 @@ export class ConsoleReporter {
     this.err.write(`${redact(text)}\n`);
   }
 
+  /** Each distinct message once (a macro's mistake is met by every model that calls it). */
   diagnostics(list: readonly Diagnostic[]): void {
-    for (const d of list) this.errorLine(d.severity === 'error' ? this.paint(formatDiagnostic(d), 'red') : this.paint(formatDiagnostic(d), 'yellow'));
+    for (const d of new Map(list.map((x) => [formatDiagnostic(x), x])).values()) {
+      this.errorLine(d.severity === 'error' ? this.paint(formatDiagnostic(d), 'red') : this.paint(formatDiagnostic(d), 'yellow'));
+    }
   }
 
   /** `12 of 40 OK created table marts.fct_orders ........ [OK 1.2s, 48,210 rows]` */

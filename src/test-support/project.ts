@@ -47,10 +47,10 @@ export function testProject(files: Record<string, string>): TestProject {
   };
 }
 
-/** Runs the real `eider` binary in `cwd` (as a user would), with colors off. */
-export function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs the real `eider` binary in `cwd` (as a user would, or as the user `as` gives), with colors off. */
+export function runCli(cwd: string, args: readonly string[], env: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
