@@ -22,8 +22,6 @@ export type RelationKind = 'table' | 'view';
 export interface WarehouseState {
   readonly relations: ReadonlyMap<string, RelationKind>;
   readonly schemas: ReadonlySet<string>;
-  /** Swap builds: the current release, attached read-only under this catalog name, and its relations. */
-  readonly previous?: { readonly catalog: string; readonly relations: ReadonlyMap<string, RelationKind> };
 }
 
 export function relationKey(r: Relation): string {

@@ -8,14 +8,13 @@ import { swapIn } from './table.js';
  * The first build (or --full-refresh) creates the table like `table` does. Later builds run the model with
  * is_incremental true into a temporary table, check its unique key for nulls, and in one transaction reconcile
  * columns by on_schema_change and apply it: append, delete+insert, or MERGE INTO. An enforced contract is
- * checked on the new rows before anything runs and on the table before the commit. In a swap build
- * the table is first copied from the current release (attached read-only).
+ * checked on the new rows before anything runs and on the table before the commit. (A swap build works in a
+ * copy of the current release's file, so the table is there as in place.)
  */
 export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
   const inc = node.incremental!;
   const existing = state.relations.get(relationKey(node.relation));
-  const previous = state.previous?.relations.get(relationKey(node.relation));
-  const first = opts.fullRefresh || (existing !== 'table' && previous !== 'table');
+  const first = opts.fullRefresh || existing !== 'table';
   const target = quoteRelation(node.relation);
   const needs = [...inc.uniqueKey.map((k) => ['unique_key', k] as const), ...(inc.eventTime ? [['event_time', inc.eventTime] as const] : [])];
   const check = requireColumns(node, `select * from (\n${node.sql}\n) as eider_columns`, needs);
@@ -28,13 +27,11 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
     if (first && !opts.eventTimeStart) return [...contractCheck(node), ...check, ...swapIn(node.relation, begin, state)];
     const batches: Statement = { kind: 'microbatch', target: node.relation, sql: inc.sql, eventTime: inc.eventTime!, batchSize: inc.batchSize, lookback: inc.lookback, begin: inc.begin, start: opts.eventTimeStart, end: opts.eventTimeEnd, now: inc.runStartedAt };
     if (first) return [...contractCheck(node), ...check, ...newRows, ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
-    const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
-    return [...carry, ...newRows, ...onTable, batches];
+    return [...newRows, ...onTable, batches];
   }
   if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, node.sql, state)];
 
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_incoming`);
-  const carry = existing === 'table' ? [] : [...(existing ? [`drop view if exists ${target}`] : []), `create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
   const keys = inc.uniqueKey.map(quoteIdent);
   const on = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
   const apply: Record<Exclude<typeof inc.strategy, 'microbatch'>, string[]> = {
@@ -43,7 +40,6 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
     merge: [],
   };
   return [
-    ...carry,
     ...newRows,
     `create or replace temp table ${incoming} as\n${inc.sql}`,
     ...requireColumns(node, incoming, needs),

@@ -16,7 +16,6 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
   const runAt = `${quoteLiteral(snap.runStartedAt)}::timestamptz::timestamp`;
   const validFrom = (alias: string) => (snap.strategy === 'timestamp' ? `cast(${alias}.${quoteIdent(snap.updatedAt!)} as timestamp)` : runAt);
   const existing = state.relations.get(relationKey(node.relation));
-  const previous = state.previous?.relations.get(relationKey(node.relation));
   const checkAll = snap.strategy === 'check' && snap.checkCols.length === 1 && snap.checkCols[0].toLowerCase() === 'all';
   const needs = [
     ...snap.uniqueKey.map((k) => ['unique_key', k] as const),
@@ -24,7 +23,7 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
     ...(snap.strategy === 'check' && !checkAll ? snap.checkCols.map((c) => ['check_cols', c] as const) : []),
   ];
   const check = requireColumns(node, `select * from (\n${node.sql}\n) as eider_columns`, needs);
-  if (existing !== 'table' && previous !== 'table') {
+  if (existing !== 'table') {
     return [...check, ...swapIn(node.relation, `select s.*, ${validFrom('s')} as valid_from, cast(null as timestamp) as valid_to, true as is_current\nfrom (\n${node.sql}\n) as s`, state)];
   }
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_snapshot`);
@@ -38,9 +37,7 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
       : checkAll
         ? `(${keys.map((k) => `t.${k}`).join(', ')}) in (select ${keys.join(', ')} from ${changedKeys})`
         : `(${snap.checkCols.map((c) => `t.${quoteIdent(c)} is distinct from i.${quoteIdent(c)}`).join(' or ')})`;
-  const carry = existing === 'table' ? [] : [`create table ${target} as select * from ${quoteIdent(state.previous!.catalog)}.${target}`];
   return [
-    ...carry,
     `create or replace temp table ${incoming} as\n${node.sql}`,
     ...requireColumns(node, incoming, needs),
     `select error(${quoteLiteral(`snapshot ${node.name}: `)} || n || ${quoteLiteral(` rows have a null unique_key (${snap.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
