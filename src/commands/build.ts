@@ -11,7 +11,7 @@ import { select } from '../graph/select.js';
 import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
-import { checkTargetFolder, openInPlace, settingsError } from '../publish/in-place.js';
+import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, UnitTestNode } from '../types.js';
@@ -87,12 +87,17 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
+    const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
     if (swap) {
-      release = await SwapRelease.start(target, (w) => reporter.errorLine(`warning: ${w}`)).catch(async (e: unknown) => {
+      release = await SwapRelease.start(target, warn).catch(async (e: unknown) => {
         throw (await settingsError(target, e)) ?? e;
       });
       adapter = release.adapter;
-    } else adapter = needsWarehouse ? await openInPlace(target, target.threads, (w) => reporter.errorLine(`warning: ${w}`)) : NO_WAREHOUSE;
+    } else if (writes && target.path !== ':memory:') {
+      // A dev file held open by a reader is built in a copy and renamed into place, like a prod release.
+      ({ adapter, copy: release } = await openForBuild(target, warn));
+      swap = release !== undefined;
+    } else adapter = needsWarehouse ? await openInPlace(target, target.threads, warn) : NO_WAREHOUSE;
 
     const state = await adapter.state();
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });

@@ -6,6 +6,7 @@ import { didYouMean, usageError, withRetries, type UsageError } from '../errors.
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
 import { makeFolder } from '../folders.js';
+import { SwapRelease } from './swap.js';
 
 /** Dev publishing: build straight into the target file; each node swaps itself in atomically. */
 export async function openInPlace(target: TargetDef, threads = target.threads, warn: (message: string) => void = () => undefined): Promise<Adapter> {
@@ -14,13 +15,40 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
     return await withRetries(
       target.retries,
       () => DuckDbAdapter.open({ path: target.path, threads, settings: target.settings }),
-      (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. However, .*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
+      (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
     );
   } catch (e) {
-    const message = String((e as Error).message).split('\n')[0].replace(/\. However, .*$/, '.');
+    const message = String((e as Error).message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.');
     const shown = target.path === ':memory:' ? target.path : shownPath(target.path);
     if (/lock/i.test(message)) throw new OpenError(`cannot open ${shown} for writing: ${message}`);
     throw (await settingsError(target, e)) ?? new OpenError(`cannot open ${shown}: ${message}`);
+  }
+}
+
+/**
+ * The target of an in-place build. When other processes hold the file open only to read (an IDE, a notebook, a
+ * BI tool), DuckDB will not let anyone write it: the build then works in a copy of the file — made while eider
+ * holds it read-only too, so no writer can change it meanwhile — which is renamed over the file when every node
+ * and test passed, as a prod build is. The readers keep their view; their next connection sees the new data. A
+ * file held by a writer is waited for with the target's retries, as before.
+ */
+export async function openForBuild(target: TargetDef, warn: (message: string) => void): Promise<{ adapter: Adapter; copy?: SwapRelease }> {
+  checkTargetFolder(target);
+  let held: string | undefined;
+  try {
+    return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, settings: target.settings }) };
+  } catch (e) {
+    const m = /conflicting lock is held in (.*?) \(PID (\d+)\)/i.exec(String((e as Error).message));
+    held = m ? `${m[1]}, PID ${m[2]}` : undefined;
+  }
+  const hold = held ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true }).catch(() => undefined) : undefined;
+  if (!hold) return { adapter: await openInPlace(target, target.threads, warn) };
+  try {
+    warn(`${shownPath(target.path)} is open in another process (${held}): building a copy and renaming it over the file when every node and test passed; the reader keeps its view`);
+    const copy = await SwapRelease.start(target, warn, true);
+    return { adapter: copy.adapter, copy };
+  } finally {
+    await hold.close();
   }
 }
 

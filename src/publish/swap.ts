@@ -44,15 +44,18 @@ export class SwapRelease {
     readonly adapter: DuckDbAdapter,
     private readonly currentRelease: string | undefined,
     private readonly warn: (message: string) => void,
+    /** An in-place target built in a copy (its file was held open by readers): its WAL is its own, and no release is kept. */
+    private readonly inPlace: boolean,
   ) {}
 
   /**
    * The release starts as a copy of the current one at the file level (`COPYFILE_FICLONE`: a reflink where the
    * filesystem has them, a kernel-side copy elsewhere), never by copying tables through SQL; the build then
    * works in it exactly as an in-place build does, so it costs what changed. The published file is never
-   * written: it is copied, and later replaced by a rename.
+   * written: it is copied, and later replaced by a rename. For an in-place target (`inPlace`) the file's WAL is
+   * copied with it: it holds committed work.
    */
-  static async start(target: TargetDef, warn: (message: string) => void): Promise<SwapRelease> {
+  static async start(target: TargetDef, warn: (message: string) => void, inPlace = false): Promise<SwapRelease> {
     for (const f of leftovers(target.path)) {
       rmSync(f, { recursive: true, force: true });
       warn(`removed ${basename(f)}, left by an earlier build that did not finish`);
@@ -62,8 +65,9 @@ export class SwapRelease {
     let adapter: DuckDbAdapter | undefined;
     try {
       if (existsSync(target.path)) copyFileSync(target.path, buildPath, constants.COPYFILE_FICLONE);
+      if (inPlace && existsSync(`${target.path}.wal`)) copyFileSync(`${target.path}.wal`, `${buildPath}.wal`);
       adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
-      return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn);
+      return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn, inPlace);
     } catch (e) {
       await adapter?.close();
       removeBuildFile(buildPath);
@@ -89,21 +93,23 @@ export class SwapRelease {
     fsyncPath(this.buildPath);
     rmSync(`${this.buildPath}.tmp`, { recursive: true, force: true });
     const target = this.target.path;
-    if (existsSync(target)) {
+    if (existsSync(target) && !this.inPlace) {
       const dir = releasesDir(target);
       makeFolder(dir);
       const keep = join(dir, `${this.currentRelease ?? `${new Date().toISOString().replace(/[-:.]/g, '')}-unrecorded`}.duckdb`);
       if (!existsSync(keep)) linkSync(target, keep);
       fsyncPath(dir);
     }
-    if (existsSync(`${target}.wal`)) {
+    // The copy replayed an in-place file's WAL: it must not be replayed again into the new file.
+    if (this.inPlace) rmSync(`${target}.wal`, { force: true });
+    else if (existsSync(`${target}.wal`)) {
       const aside = `${target}.wal.stale-${Date.now()}`;
       renameSync(`${target}.wal`, aside);
       this.warn(`moved a stale ${basename(target)}.wal aside to ${basename(aside)}: it would have been replayed into the new release`);
     }
     renameSync(this.buildPath, target);
     fsyncPath(dirname(target));
-    pruneReleases(target, this.target.keepReleases);
+    if (!this.inPlace) pruneReleases(target, this.target.keepReleases);
   }
 
   /** Nothing is published: the build file and any staged external files go away. */
