@@ -16,14 +16,15 @@ import { ConsoleReporter } from '../report/console.js';
 import { generateProject, type BenchMaterialization } from './generate.js';
 import { benchIncremental } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
+import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -305,7 +306,14 @@ async function main(): Promise<void> {
     console.log(`\nUnit tests: ${units.tests} unit tests of one model, whole CLI \`eider test -s test_type:unit\`: ${fmt(units.cliMs)} (target: under 5 s for 500)`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, jsLoad, units }, null, 2));
+  let readers: ReaderResult | undefined;
+  if (want('readers')) {
+    const r = (readers = await benchReaderHeld(work, BIN, quick ? 1_000_000 : 10_000_000, REPEAT));
+    console.log(`\nA dev build while a reader holds the file (built in a copy, renamed over it), a ${r.fileMiB.toFixed(0)} MiB file, whole CLI \`eider build -s small\``);
+    console.log(`  file free ${fmt(r.freeMs).padStart(9)}   held by a reader ${fmt(r.heldMs).padStart(9)}   ${(r.heldMs / r.freeMs).toFixed(2)}x`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, jsLoad, units, readers }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 
