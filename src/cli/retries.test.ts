@@ -90,3 +90,23 @@ describe('a reader never blocks a dev build', () => {
     expect(await p.query('select v from a')).toEqual([{ v: 4 }]);
   });
 });
+
+describe('eider test only reads the target', () => {
+  it('runs while a reader holds the dev file, and on prod never opens the published file for writing', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      retries: {attempts: 1}\n    prod:\n      path: warehouse/prod.duckdb\n      retries: {attempts: 1}\n',
+      'models/a.sql': '{{config materialized="table"}}\nselect 1 as id',
+      'models/a.yml': 'models:\n  - name: a\n    columns:\n      - name: id\n        tests: [not_null, unique]\n',
+    });
+    for (const target of ['dev', 'prod']) {
+      expect((await p.run('build', '--target', target)).code).toBe(0);
+      await hold(join(p.dir, `warehouse/${target}.duckdb`), 20_000, 'READ_ONLY');
+      const r = await p.run('test', '--target', target);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/2 PASS/);
+      expect(r.code).toBe(0);
+      reader!.kill('SIGKILL');
+      await new Promise((res) => reader!.once('exit', res));
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/hi
 import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
-import type { RunResult, UnitTestNode } from '../types.js';
+import type { RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ConsoleReporter } from '../report/console.js';
 import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
@@ -97,7 +97,11 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       // A dev file held open by a reader is built in a copy and renamed into place, like a prod release.
       ({ adapter, copy: release } = await openForBuild(target, warn));
       swap = release !== undefined;
-    } else adapter = needsWarehouse ? await openInPlace(target, target.threads, warn) : NO_WAREHOUSE;
+    } else if (needsWarehouse) {
+      // `eider test` only reads the target, unless a test keeps its failing rows (store_failures).
+      const stores = [...selected].some((id) => manifest.nodes[id].kind === 'test' && (manifest.nodes[id] as TestNode).storeFailures);
+      adapter = await openInPlace(target, target.threads, warn, !writes && !stores);
+    } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });

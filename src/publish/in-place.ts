@@ -8,13 +8,16 @@ import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
 import { makeFolder } from '../folders.js';
 import { SwapRelease } from './swap.js';
 
-/** Dev publishing: build straight into the target file; each node swaps itself in atomically. */
-export async function openInPlace(target: TargetDef, threads = target.threads, warn: (message: string) => void = () => undefined): Promise<Adapter> {
+/**
+ * Dev publishing: build straight into the target file; each node swaps itself in atomically. `readOnly` for
+ * commands that only read it (`eider test`), which readers never block and which never write a prod file.
+ */
+export async function openInPlace(target: TargetDef, threads = target.threads, warn: (message: string) => void = () => undefined, readOnly = false): Promise<Adapter> {
   checkTargetFolder(target);
   try {
     return await withRetries(
       target.retries,
-      () => DuckDbAdapter.open({ path: target.path, threads, settings: target.settings }),
+      () => DuckDbAdapter.open({ path: target.path, threads, settings: target.settings, readOnly }),
       (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
     );
   } catch (e) {
