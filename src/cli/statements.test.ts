@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryFile, testProject, type TestProject } from '../test-support/project.js';
 
@@ -36,6 +37,22 @@ describe('a model executes exactly one statement, in every command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/models\/m\.sql:\d+: expected one statement, found 3/);
     expect(await tables(p.db)).toEqual(['keep', 'm']);
+  });
+
+  it('a value that breaks out of the parentheses eider wraps a model in runs nothing: the node fails, others build', async () => {
+    p = testProject({
+      'models/keep_me.sql': '{{config materialized="table"}}\nselect 1 as id\n',
+      'models/other.sql': '{{config materialized="table"}}\nselect 2 as id\n',
+      'models/x.sql': `{{config materialized="external" location="x.csv" format="csv"}}\nselect * from {{ref "keep_me"}} where '{{var "x" "ok"}}' = 'ok'\n`,
+    });
+    expect((await p.run('build')).code).toBe(0);
+    const r = await p.run('build', '--vars', `{x: "a' = 'a') to 'pwned.csv'; drop table main.keep_me; copy (select 'b"}`);
+    expect(r.stdout).toMatch(/ERROR external main\.x/);
+    expect(r.stdout).toMatch(/models\/x\.sql:\d+: Parser Error/);
+    expect(r.stdout).toMatch(/OK created table main\.other/);
+    expect(r.code).toBe(1);
+    expect(await tables(p.db)).toEqual(['keep_me', 'other', 'x']);
+    expect(existsSync(join(p.dir, 'pwned.csv'))).toBe(false);
   });
 
   it('tests and hooks are held to the same rule', async () => {

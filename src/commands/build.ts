@@ -70,8 +70,10 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-    const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());
-    if (wrong.length > 0) throw new UsageError(wrong);
+    const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser).finally(() => parser.close());
+    if (checked.statements.length > 0) throw new UsageError(checked.statements);
+    // A node whose SQL does not parse fails without running anything; a hook's own error shows when it runs.
+    const broken = new Map(checked.syntax.flatMap((d) => (d.nodeId ? [[d.nodeId, redact(formatDiagnostic(d))] as const] : [])));
     // The gate checks every source the selection reads from, selected or not.
     const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
     if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
@@ -104,7 +106,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap });
+    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,

@@ -20,7 +20,8 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   try {
     artifacts.compiled(manifest);
     artifacts.manifest(manifest, EIDER_VERSION);
-    diagnostics = await parsing;
+    const { statements, syntax } = await parsing;
+    diagnostics = [...statements, ...syntax];
   } finally {
     await parsing.catch(() => undefined);
     await parser.close();

@@ -16,11 +16,12 @@ interface Check {
  * Every statement that `compile`, `run` and `build` take from the project's templates — a model's SQL (and its
  * incremental form), its hooks, a test's query, a unit test's model, the project's hooks — must be exactly one
  * statement DuckDB parses. Checked before anything runs, so a `; drop table …` in a template or a `--vars`
- * value never executes. Returns one diagnostic per offending statement. With `syntax: false` (run and build) only
- * the statement count is checked: a syntax error fails its own node at run time, and independent branches go on
- * (DuckDB parses a whole text before running any of it, so such a text runs nothing).
+ * value never executes. `statements` holds the texts that are more (or fewer) than one statement: an error in
+ * every command. `syntax` holds the ones DuckDB cannot parse: `compile` reports them; `run` and `build` fail
+ * those nodes without running any of their statements (a text that does not parse alone could parse as several
+ * once wrapped, say in `copy (…) to`), while independent branches go on.
  */
-export async function checkStatements(manifest: Manifest, ids: Iterable<NodeId>, hooks: readonly ProjectHook[], parser: Adapter, syntax = true): Promise<Diagnostic[]> {
+export async function checkStatements(manifest: Manifest, ids: Iterable<NodeId>, hooks: readonly ProjectHook[], parser: Adapter): Promise<{ statements: Diagnostic[]; syntax: Diagnostic[] }> {
   const checks: Check[] = [];
   const wanted = new Set(ids);
   for (const id of wanted) {
@@ -40,15 +41,16 @@ export async function checkStatements(manifest: Manifest, ids: Iterable<NodeId>,
   }
   for (const h of hooks) checks.push({ sql: h.sql, at: { file: h.file, line: h.line, what: h.key } });
   const errors = await parser.parseErrors(checks.map((c) => c.sql));
-  const diagnostics: Diagnostic[] = [];
+  const out = { statements: [] as Diagnostic[], syntax: [] as Diagnostic[] };
   const reported = new Set<NodeId>();
   errors.forEach((error, i) => {
-    if (!error || (!syntax && !error.startsWith(MORE_THAN_ONE_STATEMENT))) return;
+    if (!error) return;
+    const into = error.startsWith(MORE_THAN_ONE_STATEMENT) ? out.statements : out.syntax;
     const { node, at, sql } = checks[i];
     if (node && !reported.has(node.id)) {
       reported.add(node.id);
-      diagnostics.push({ severity: 'error', nodeId: node.id, ...locateSqlError(manifest.root, node, sql, error) });
-    } else if (at) diagnostics.push({ severity: 'error', file: at.file, line: at.line, message: `${at.what}: ${sqlErrorMessage(error)}` });
+      into.push({ severity: 'error', nodeId: node.id, ...locateSqlError(manifest.root, node, sql, error) });
+    } else if (at) into.push({ severity: 'error', file: at.file, line: at.line, message: `${at.what}: ${sqlErrorMessage(error)}` });
   });
-  return diagnostics;
+  return out;
 }

@@ -91,7 +91,7 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
       }
       running--;
       // A node whose query the signal stopped: its error is the interruption, not DuckDB's "INTERRUPT Error".
-      if (signal?.aborted && result.status === 'error') result = { ...result, message: 'interrupted', error: 'interrupted before it finished' };
+      if (signal?.aborted && result.status === 'error' && /INTERRUPT/i.test(result.error ?? '')) result = { ...result, message: 'interrupted', error: 'interrupted before it finished' };
       finish(i, result);
     }
   };
@@ -121,6 +121,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
   const action = step.action;
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   if (action.kind === 'pass') return { nodeId: node.id, status: 'success', startedAt, durationMs: 0, message: 'nothing to build' };
+  if (action.kind === 'fail') return { nodeId: node.id, status: 'error', startedAt, durationMs: 0, message: 'error', error: action.error };
   if (action.kind === 'unit') {
     if (!units || node.kind !== 'unit_test') throw new Error(`internal: no unit-test runner for ${node.id}`);
     const r = await units.run(node);

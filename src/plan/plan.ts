@@ -24,7 +24,9 @@ export type StepAction =
   /** A unit test: runs on the in-memory unit-test DuckDB, never on the target. */
   | { readonly kind: 'unit' }
   /** Nothing to build (ephemeral models, sources): the node passes straight through. */
-  | { readonly kind: 'pass' };
+  | { readonly kind: 'pass' }
+  /** A node whose SQL does not parse: it fails with this error and runs none of its statements. */
+  | { readonly kind: 'fail'; readonly error: string };
 
 export interface PlanStep {
   readonly nodeId: NodeId;
@@ -99,7 +101,9 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   const schemas = new Set<string>();
   const steps = ids.map((id): PlanStep => {
     const node = manifest.nodes[id];
-    const action = stepFor(node, manifest, state, opts);
+    const planned = stepFor(node, manifest, state, opts);
+    const error = opts.broken?.get(id);
+    const action: StepAction = error !== undefined && planned.kind !== 'pass' ? { kind: 'fail', error } : planned;
     if (action.kind === 'run' && (node.kind === 'model' || node.kind === 'seed')) schemas.add(node.relation.schema);
     if (action.kind === 'test' && action.prepare.length > 0) schemas.add(AUDIT_SCHEMA);
     return { nodeId: id, action, waitsFor: [...waits.get(id)!] };

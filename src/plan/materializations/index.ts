@@ -93,6 +93,8 @@ export interface PlanOptions {
   readonly eventTimeEnd?: string;
   /** A swap build: files (external models) move into place when the release is published, not before. */
   readonly deferFiles?: boolean;
+  /** Nodes whose SQL does not parse, with the error each fails with (their statements never run). */
+  readonly broken?: ReadonlyMap<string, string>;
 }
 
 /** The statements that build one node, in order. Pure: the same node, state and options give the same SQL. */
