@@ -44,3 +44,14 @@ describe('a closed stdout (eider … | head -1)', () => {
     }
   });
 });
+
+describe('main() used as a library', () => {
+  it('leaves the host process as it was: no signal or stream handlers added', async () => {
+    p = prodProject();
+    const { main } = await import('../cli/main.js');
+    const before = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s)).concat([process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]);
+    for (let i = 0; i < 3; i++) expect(await main(['node', 'eider', 'ls', '--project-dir', p.dir])).toBe(0);
+    const after = ['SIGINT', 'SIGTERM'].map((s) => process.listenerCount(s)).concat([process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]);
+    expect(after).toEqual(before);
+  });
+});
