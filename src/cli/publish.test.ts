@@ -98,6 +98,18 @@ describe('swap publishing (prod)', () => {
     expect(leftovers(p)).toEqual([]);
   });
 
+  it('keep_releases: 1 — a build after a rollback keeps the release it replaced, so the next rollback finds it', async () => {
+    p = prodProject({ 'profiles/profiles.yml': 't:\n  target: prod\n  targets:\n    prod:\n      path: warehouse/prod.duckdb\n      keep_releases: 1\n' });
+    for (const v of [1, 2]) expect((await buildProd(p, v)).code).toBe(0);
+    expect((await p.run('rollback', '--target', 'prod')).code).toBe(0);
+    expect(await prodRelease(p)).toBe(1);
+    expect((await buildProd(p, 3)).code).toBe(0);
+    const back = await p.run('rollback', '--target', 'prod');
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(await prodRelease(p)).toBe(1);
+  });
+
   it('a second build on the same target fails at once naming the holder; a lock left by a dead process does not block', async () => {
     p = prodProject();
     expect((await buildProd(p, 1)).code).toBe(0);

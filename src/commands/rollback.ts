@@ -2,10 +2,9 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { didYouMean, usageError } from '../errors.js';
-import { HISTORY_SCHEMA } from '../publish/history.js';
 import { checkTargetFolder } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
-import { fsyncPath, listReleases, pruneReleases, releasesDir } from '../publish/swap.js';
+import { fsyncPath, listReleases, pruneReleases, releaseLineage, releasesDir } from '../publish/swap.js';
 import { compileContext, type GlobalOptions } from './context.js';
 import { makeFolder } from '../folders.js';
 
@@ -46,7 +45,8 @@ export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
     if (existsSync(`${target.path}.wal`)) renameSync(`${target.path}.wal`, `${target.path}.wal.stale-${Date.now()}`);
     renameSync(staged, target.path);
     fsyncPath(dirname(target.path));
-    pruneReleases(target.path, Math.max(target.keepReleases, 1), chosen);
+    const now = await publishedLineage(target.path);
+    pruneReleases(target.path, Math.max(target.keepReleases, 1), now.at(-1) === chosen ? now : [chosen]);
     reporter.line(`Rolled ${target.name} back to release ${chosen}${current ? ` (from ${current}, which is kept)` : ''}. Live now: ${chosen}.`);
     return 0;
   } finally {
@@ -63,10 +63,7 @@ function earlierReleases(lineage: readonly string[], kept: readonly string[]): s
 async function publishedLineage(path: string): Promise<string[]> {
   const a = await DuckDbAdapter.open({ path, threads: 1, readOnly: true });
   try {
-    const rows = await a.sessions[0].query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at`);
-    return rows.map((r) => String(r.release_id));
-  } catch {
-    return [];
+    return await releaseLineage(a);
   } finally {
     await a.close();
   }

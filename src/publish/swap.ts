@@ -1,5 +1,6 @@
 import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Adapter } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
@@ -86,6 +87,7 @@ export class SwapRelease {
       replaceWithStaged(f.path, f.staged);
       if (f.view) await s.exec(f.view);
     }
+    const lineage = this.inPlace ? [] : await releaseLineage(this.adapter);
     await s.exec('checkpoint');
     await this.adapter.close();
     this.open = false;
@@ -109,7 +111,7 @@ export class SwapRelease {
     }
     renameSync(this.buildPath, target);
     fsyncPath(dirname(target));
-    if (!this.inPlace) pruneReleases(target, this.target.keepReleases);
+    if (!this.inPlace) pruneReleases(target, this.target.keepReleases, lineage);
   }
 
   /** Nothing is published: the build file and any staged external files go away. */
@@ -127,24 +129,32 @@ export function removeBuildFile(path: string): void {
 }
 
 /** The release the copied file holds: the newest published one in its history (none for a file eider did not publish). */
-async function publishedRelease(adapter: DuckDbAdapter): Promise<string | undefined> {
+async function publishedRelease(adapter: Adapter): Promise<string | undefined> {
+  return (await releaseLineage(adapter)).at(-1);
+}
+
+/** The releases a file's history says were published, oldest first: the last is the file itself. */
+export async function releaseLineage(adapter: Adapter): Promise<string[]> {
   const s = adapter.sessions[0];
   const has = await s.query(`select 1 from information_schema.tables where table_catalog = current_database() and table_schema = '${HISTORY_SCHEMA}' and table_name = 'releases'`);
-  if (has.length === 0) return undefined;
-  const rows = await s.query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at desc limit 1`);
-  return rows[0] ? String(rows[0].release_id) : undefined;
+  if (has.length === 0) return [];
+  const rows = await s.query(`select release_id from ${HISTORY_SCHEMA}.releases where status = 'published' order by published_at`);
+  return rows.map((r) => String(r.release_id));
 }
 
 /** Keeps the newest `keep` releases, besides the `live` one (the release a rollback put back is also kept). */
-export function pruneReleases(target: string, keep: number, live?: string): void {
-  const dir = releasesDir(target);
-  if (!existsSync(dir)) return;
-  // Release names start with their UTC time, so newest sorts last.
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.duckdb') && f !== `${live}.duckdb`)
-    .sort()
-    .reverse();
-  for (const f of files.slice(keep)) rmSync(join(dir, f), { force: true });
+/**
+ * Keeps `keep` releases besides the live one (the last of `lineage`, the releases its own history says were
+ * published, oldest first): first those it descends from, newest first — so a rollback after a rollback and a
+ * build still finds its parent — then the newest of the others (a release a rollback replaced).
+ */
+export function pruneReleases(target: string, keep: number, lineage: readonly string[]): void {
+  const live = lineage.at(-1);
+  const kept = listReleases(target).filter((r) => r !== live);
+  const ancestors = lineage.slice(0, -1).filter((r) => kept.includes(r)).reverse();
+  const others = kept.filter((r) => !ancestors.includes(r)).reverse();
+  const stay = new Set([...ancestors, ...others].slice(0, keep));
+  for (const r of kept) if (!stay.has(r)) rmSync(join(releasesDir(target), `${r}.duckdb`), { force: true });
 }
 
 export function listReleases(target: string): string[] {
