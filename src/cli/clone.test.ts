@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryFile, testProject, type TestProject } from '../test-support/project.js';
 
@@ -106,5 +106,46 @@ describe('clone --from prod --to staging', () => {
     const bad = await p.run('clone', '--from', 'prod', '--to', 'staging');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/column email of dim: meta\.pii must be hash, redact or null, not "scramble"/);
+  });
+});
+
+describe('clone finds what it must mask however the source file is laid out (from the review)', () => {
+  const leaks = async (file: string, value: string) => {
+    const text = await queryFile(file, `select table_schema as s, table_name as n, column_name as c from information_schema.columns where table_catalog = current_database() and data_type = 'VARCHAR' and table_schema <> 'eider'`);
+    const found: string[] = [];
+    for (const t of text) if (((await queryFile(file, `select count(*)::int as n from "${t.s}"."${t.n}" where "${t.c}" = '${value}'`))[0].n as number) > 0) found.push(`${t.s}.${t.n}.${t.c}`);
+    return found;
+  };
+
+  it('masks by the relation names of the --from target, whose schema may differ from --to', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n      schema: analytics\n',
+      'seeds/people.csv': 'id,email\n1,alice@example.com\n',
+      'seeds/people.yml': 'seeds:\n  - name: people\n    columns:\n      - name: email\n        meta: {pii: hash}\n',
+    });
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const r = await p.run('clone', '--from', 'prod', '--to', 'dev');
+    expect(r.stdout).toMatch(/masking 1 column/);
+    expect(r.code).toBe(0);
+    expect(await leaks(p.db, 'alice@example.com')).toEqual([]);
+  });
+
+  it('does not clone a table no node declares (a removed model left in prod), and says so; views reading views clone in any order', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n',
+      'seeds/people.csv': 'id,email\n1,alice@example.com\n',
+      'seeds/people.yml': 'seeds:\n  - name: people\n    columns:\n      - name: email\n        meta: {pii: hash}\n',
+      'models/t.sql': '{{config materialized="table"}}\nselect id, email as contact from {{ref "people"}}',
+      'models/b_view.sql': 'select id from {{ref "people"}}',
+      'models/a_view.sql': 'select id from {{ref "b_view"}}',
+    });
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    rmSync(join(p.dir, 'models/t.sql'));
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const r = await p.run('clone', '--from', 'prod', '--to', 'dev');
+    expect(r.stderr).toMatch(/warning: prod holds main\.t, which no model, seed, snapshot or source of the project declares: not cloned/);
+    expect(r.code).toBe(0);
+    expect(await leaks(p.db, 'alice@example.com')).toEqual([]);
+    expect(await queryFile(p.db, 'select id::int as id from main.a_view')).toEqual([{ id: 1 }]);
   });
 });

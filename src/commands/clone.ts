@@ -31,9 +31,10 @@ const SKIP = `('${HISTORY_SCHEMA}', '${AUDIT_SCHEMA}')`;
  */
 export async function cloneCommand(opts: CloneOptions): Promise<number> {
   if (opts.from === opts.to) throw usageError('--from and --to name the same target');
-  const ctx = await compileContext({ ...opts, target: opts.to });
-  const from = resolveTarget(opts, opts.from);
-  const to = ctx.manifest.target;
+  // The project as compiled for --from names the relations the source file holds (a target may set its own schema).
+  const ctx = await compileContext({ ...opts, target: opts.from });
+  const from = ctx.manifest.target;
+  const to = resolveTarget(opts, opts.to);
   if (!existsSync(from.path)) throw usageError(`target "${from.name}" has no database file yet (${from.path})`);
   if (to.path === ':memory:') throw usageError(`target "${to.name}" is in memory; clone needs a file`);
   const diagnostics: Diagnostic[] = [];
@@ -50,8 +51,14 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   try {
     const s = adapter.sessions[0];
     await s.exec(`attach ${quoteLiteral(from.path)} as ${SOURCE} (read_only)`);
-    copied = await copyTables(s, masks);
-    views = await copyViews(s, masks, viewOrigins(ctx.manifest));
+    const known = declaredRelations(ctx.manifest);
+    const unknown = (schema: string, name: string) => {
+      if (known.has(relationKey(schema, name))) return false;
+      ctx.reporter.errorLine(`warning: ${from.name} holds ${schema}.${name}, which no model, seed, snapshot or source of the project declares: not cloned (its columns' pii is unknown)`);
+      return true;
+    };
+    copied = await copyTables(s, masks, unknown);
+    views = await copyViews(s, masks, viewOrigins(ctx.manifest), unknown);
     await s.exec(`detach ${SOURCE}`);
     await s.exec('checkpoint');
     await adapter.close();
@@ -72,8 +79,10 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
 }
 
 /** Copies every table of the source but eider's own, each pii column through its mask. */
-async function copyTables(s: Session, masks: ReadonlyMap<string, ColumnRules>): Promise<{ tables: number; masked: number }> {
-  const rels = await s.query(`select table_schema as s, table_name as n from information_schema.tables where table_catalog = '${SOURCE}' and table_type = 'BASE TABLE' and table_schema not in ${SKIP} order by 1, 2`);
+async function copyTables(s: Session, masks: ReadonlyMap<string, ColumnRules>, unknown: (schema: string, name: string) => boolean): Promise<{ tables: number; masked: number }> {
+  const rels = (await s.query(`select table_schema as s, table_name as n from information_schema.tables where table_catalog = '${SOURCE}' and table_type = 'BASE TABLE' and table_schema not in ${SKIP} order by 1, 2`)).filter(
+    (r) => !unknown(String(r.s), String(r.n)),
+  );
   let masked = 0;
   for (const r of rels) {
     const [schema, name] = [String(r.s), String(r.n)];
@@ -90,12 +99,25 @@ async function copyTables(s: Session, masks: ReadonlyMap<string, ColumnRules>): 
 }
 
 /** Re-creates every view from its SQL, so it reads the masked tables by the same names; then checks it. */
-async function copyViews(s: Session, masks: ReadonlyMap<string, ColumnRules>, origins: ReadonlyMap<string, Origin>): Promise<number> {
-  const views = await s.query(`select schema_name as s, view_name as n, sql from duckdb_views() where database_name = '${SOURCE}' and not internal and schema_name not in ${SKIP}`);
-  for (const v of views) {
-    await s.exec(`create schema if not exists ${quoteIdent(String(v.s))}`);
-    await s.exec(`set schema = ${quoteLiteral(String(v.s))}`);
-    await s.exec(String(v.sql));
+async function copyViews(s: Session, masks: ReadonlyMap<string, ColumnRules>, origins: ReadonlyMap<string, Origin>, unknown: (schema: string, name: string) => boolean): Promise<number> {
+  const views = (await s.query(`select schema_name as s, view_name as n, sql from duckdb_views() where database_name = '${SOURCE}' and not internal and schema_name not in ${SKIP}`)).filter(
+    (v) => !unknown(String(v.s), String(v.n)),
+  );
+  // A view may read another view: create them in rounds until every one exists (or one cannot be made).
+  let pending = views;
+  while (pending.length > 0) {
+    const failed: typeof views = [];
+    let error: unknown;
+    for (const v of pending) {
+      await s.exec(`create schema if not exists ${quoteIdent(String(v.s))}`);
+      await s.exec(`set schema = ${quoteLiteral(String(v.s))}`);
+      await s.exec(String(v.sql)).catch((e: unknown) => {
+        failed.push(v);
+        error = e;
+      });
+    }
+    if (failed.length === pending.length) throw error;
+    pending = failed;
   }
   for (const v of views) {
     const key = relationKey(String(v.s), String(v.n));
@@ -108,6 +130,13 @@ async function copyViews(s: Session, masks: ReadonlyMap<string, ColumnRules>, or
 function columnsOf(s: Session, catalog: string | undefined, schema: string, name: string): Promise<Row[]> {
   const where = `table_catalog = ${catalog ? quoteLiteral(catalog) : 'current_database()'} and table_schema = ${quoteLiteral(schema)} and table_name = ${quoteLiteral(name)}`;
   return s.query(`select column_name as c, data_type as t from information_schema.columns where ${where} order by ordinal_position`);
+}
+
+/** The relations the project declares (models, seeds, snapshots, sources in the file): the only ones cloned. */
+function declaredRelations(m: Manifest): Set<string> {
+  const out = new Set<string>();
+  for (const n of Object.values(m.nodes)) if ((n.kind === 'model' || n.kind === 'seed' || n.kind === 'source') && n.relation) out.add(relationKey(n.relation.schema, n.relation.name));
+  return out;
 }
 
 /** Where each model's view is declared, to point at it when it would leak. */
