@@ -143,6 +143,22 @@ describe('every mistake is one message at its file and line', () => {
     }
   }, 60_000);
 
+  it('no part of a target path read from the environment shows in a folder error', async () => {
+    p = testProject({ 'models/a.sql': 'select 1\n', 'acme-client-x': 'a file', 'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: "{{env "DBP"}}"\n' });
+    const r = await p.runWith({ DBP: join(p.dir, 'acme-client-x/dev.duckdb') }, 'build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot create \*\*\*\*\*\//);
+    expect(r.stderr + r.stdout).not.toMatch(/acme-client/);
+  });
+
+  it('a target file that is not a DuckDB file is not blamed on a setting, even in a folder named like one', async () => {
+    p = testProject({ 'models/a.sql': 'select 1\n', 'myconfig/dev.duckdb': 'not a database', 'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: myconfig/dev.duckdb\n      settings: {memory_limit: 1GB}\n' });
+    const r = await p.run('build');
+    expect(r.stderr).toMatch(/^error: cannot open myconfig\/dev\.duckdb: .*not a valid DuckDB database file/m);
+    expect(r.stderr).not.toMatch(/profiles\.yml/);
+    expect(r.code).toBe(1);
+  });
+
   it('a target folder without write permission', async () => {
     p = testProject({ 'models/a.sql': 'select 1\n' });
     mkdirSync(join(p.dir, 'warehouse'));

@@ -6,6 +6,7 @@ import { didYouMean, usageError, withRetries, type UsageError } from '../errors.
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
 import { makeFolder } from '../folders.js';
+import { holdsSecret, REDACTED } from '../secrets.js';
 import { SwapRelease } from './swap.js';
 
 /**
@@ -22,7 +23,7 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
     );
   } catch (e) {
     const message = String((e as Error).message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.');
-    const shown = target.path === ':memory:' ? target.path : shownPath(target.path);
+    const shown = target.path === ':memory:' ? target.path : shownPath(target.path, target);
     if (/lock/i.test(message)) throw new OpenError(`cannot open ${shown} for writing: ${message}`);
     throw (await settingsError(target, e)) ?? new OpenError(`cannot open ${shown}: ${message}`);
   }
@@ -47,7 +48,7 @@ export async function openForBuild(target: TargetDef, warn: (message: string) =>
   const hold = held ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true }).catch(() => undefined) : undefined;
   if (!hold) return { adapter: await openInPlace(target, target.threads, warn) };
   try {
-    warn(`${shownPath(target.path)} is open in another process (${held}): building a copy and renaming it over the file when every node and test passed; the reader keeps its view`);
+    warn(`${shownPath(target.path, target)} is open in another process (${held}): building a copy and renaming it over the file when every node and test passed; the reader keeps its view`);
     const copy = await SwapRelease.start(target, warn, true);
     return { adapter: copy.adapter, copy };
   } finally {
@@ -72,7 +73,8 @@ function targetError(target: TargetDef, message: string, setting?: string): Usag
  */
 export async function settingsError(target: TargetDef, e: unknown): Promise<UsageError | undefined> {
   const message = String((e as Error)?.message ?? e).split('\n')[0];
-  if (!/setting|option|config/i.test(message)) return undefined;
+  // The message names the file too: look for DuckDB's words about settings in the rest of it only.
+  if (Object.keys(target.settings).length === 0 || !/setting|option|config/i.test(message.replaceAll(target.path, ''))) return undefined;
   const probe = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
   try {
     const known = (await probe.sessions[0].query('select name from duckdb_settings()')).map((r) => String(r.name));
@@ -85,7 +87,7 @@ export async function settingsError(target: TargetDef, e: unknown): Promise<Usag
       const why = await probe.sessions[0].exec(`set ${quoteIdent(key)} = ${quoteLiteral(value)}`).then(() => undefined, (err: Error) => err.message);
       return targetError(target, `setting ${key}: ${sqlErrorMessage(why ?? alone.message)}`, key);
     }
-    return targetError(target, message, Object.keys(target.settings)[0]);
+    return undefined; // no setting fails on its own: the cause is elsewhere
   } finally {
     await probe.close();
   }
@@ -101,30 +103,34 @@ export function checkTargetFolder(target: TargetDef): void {
   try {
     makeFolder(dir);
   } catch (e) {
-    throw targetError(target, `cannot create ${shownPath(dir)}/ (${folderProblem(dir, e)})`);
+    throw targetError(target, `cannot create ${shownPath(dir, target)}/ (${folderProblem(dir, e, target)})`);
   }
   try {
     accessSync(dir, constants.W_OK);
   } catch (e) {
-    throw targetError(target, `cannot write in ${shownPath(dir)}/ (${folderProblem(dir, e)})`);
+    throw targetError(target, `cannot write in ${shownPath(dir, target)}/ (${folderProblem(dir, e, target)})`);
   }
 }
 
-function folderProblem(dir: string, e: unknown): string {
+function folderProblem(dir: string, e: unknown, target: TargetDef): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EEXIST' || code === 'ENOTDIR') {
     let d = dir;
     while (!existsSync(d) && d !== dirname(d)) d = dirname(d);
-    if (existsSync(d) && !statSync(d).isDirectory()) return `${shownPath(d)} is a file, not a folder`;
+    if (existsSync(d) && !statSync(d).isDirectory()) return `${shownPath(d, target)} is a file, not a folder`;
   }
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EROFS') return 'read-only file system';
   if (code === 'ENOENT') return 'the file system there does not take new folders';
-  return String((e as Error).message);
+  return holdsSecret(target.path) ? (code ?? 'an error') : String((e as Error).message);
 }
 
-/** A path as the user would write it: relative when it is under the current folder, else whole. */
-function shownPath(path: string): string {
+/**
+ * A path of the target as the user would write it: relative when it is under the current folder, else whole;
+ * nothing of it when the target's path was read from the environment (a part of a secret is a secret).
+ */
+function shownPath(path: string, target: TargetDef): string {
+  if (holdsSecret(target.path)) return REDACTED;
   const r = relative(process.cwd(), path);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }

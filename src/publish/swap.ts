@@ -1,4 +1,5 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
@@ -65,8 +66,9 @@ export class SwapRelease {
     const buildPath = join(dirname(target.path), `.${basename(target.path)}.build-${process.pid}-${Date.now()}.duckdb`);
     let adapter: DuckDbAdapter | undefined;
     try {
-      if (existsSync(target.path)) copyFileSync(target.path, buildPath, constants.COPYFILE_FICLONE);
-      if (inPlace && existsSync(`${target.path}.wal`)) copyFileSync(`${target.path}.wal`, `${buildPath}.wal`);
+      // Asynchronously: a copy at disk speed must not hold up SIGINT/SIGTERM.
+      if (existsSync(target.path)) await copyFile(target.path, buildPath, constants.COPYFILE_FICLONE);
+      if (inPlace && existsSync(`${target.path}.wal`)) await copyFile(`${target.path}.wal`, `${buildPath}.wal`);
       adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
       return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn, inPlace);
     } catch (e) {
