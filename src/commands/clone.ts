@@ -10,7 +10,8 @@ import { checkTargetFolder } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { fsyncPath } from '../publish/swap.js';
 import { AUDIT_SCHEMA } from '../plan/plan.js';
-import { piiColumns, relationKey, type ColumnRules, type PiiRule } from '../plan/pii-columns.js';
+import { piiColumns, type ColumnRules, type PiiRule } from '../plan/pii-columns.js';
+import { relationKey } from '../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, type Manifest, type Origin, type TargetDef } from '../types.js';
 import { compileContext, type GlobalOptions } from './context.js';
 import { makeFolder } from '../folders.js';
@@ -53,7 +54,7 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
     await s.exec(`attach ${quoteLiteral(from.path)} as ${SOURCE} (read_only)`);
     const known = declaredRelations(ctx.manifest);
     const unknown = (schema: string, name: string) => {
-      if (known.has(relationKey(schema, name))) return false;
+      if (known.has(relationKey({ schema, name }))) return false;
       ctx.reporter.errorLine(`warning: ${from.name} holds ${schema}.${name}, which no model, seed, snapshot or source of the project declares: not cloned (its columns' pii is unknown)`);
       return true;
     };
@@ -86,7 +87,7 @@ async function copyTables(s: Session, masks: ReadonlyMap<string, ColumnRules>, u
   let masked = 0;
   for (const r of rels) {
     const [schema, name] = [String(r.s), String(r.n)];
-    const rules = masks.get(relationKey(schema, name));
+    const rules = masks.get(relationKey({ schema, name }));
     const select = (await columnsOf(s, SOURCE, schema, name)).map(({ c, t }) => {
       const rule = rules?.get(String(c).toLowerCase());
       if (rule) masked++;
@@ -120,7 +121,7 @@ async function copyViews(s: Session, masks: ReadonlyMap<string, ColumnRules>, or
     pending = failed;
   }
   for (const v of views) {
-    const key = relationKey(String(v.s), String(v.n));
+    const key = relationKey({ schema: String(v.s), name: String(v.n) });
     const rules = masks.get(key);
     if (rules) await checkView(s, String(v.s), String(v.n), rules, origins.get(key));
   }
@@ -135,14 +136,14 @@ function columnsOf(s: Session, catalog: string | undefined, schema: string, name
 /** The relations the project declares (models, seeds, snapshots, sources in the file): the only ones cloned. */
 function declaredRelations(m: Manifest): Set<string> {
   const out = new Set<string>();
-  for (const n of Object.values(m.nodes)) if ((n.kind === 'model' || n.kind === 'seed' || n.kind === 'source') && n.relation) out.add(relationKey(n.relation.schema, n.relation.name));
+  for (const n of Object.values(m.nodes)) if ((n.kind === 'model' || n.kind === 'seed' || n.kind === 'source') && n.relation) out.add(relationKey(n.relation));
   return out;
 }
 
 /** Where each model's view is declared, to point at it when it would leak. */
 function viewOrigins(m: Manifest): Map<string, Origin> {
   const out = new Map<string, Origin>();
-  for (const n of Object.values(m.nodes)) if (n.kind === 'model') out.set(relationKey(n.relation.schema, n.relation.name), n.origin);
+  for (const n of Object.values(m.nodes)) if (n.kind === 'model') out.set(relationKey(n.relation), n.origin);
   return out;
 }
 

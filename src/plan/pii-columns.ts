@@ -1,3 +1,4 @@
+import { relationKey } from '../adapter/adapter.js';
 import type { Diagnostic } from '../errors.js';
 import type { Dag } from '../graph/dag.js';
 import type { Manifest, ModelNode, NodeId, SeedNode, SourceNode } from '../types.js';
@@ -9,8 +10,6 @@ export type PiiRule = (typeof PII_RULES)[number];
 /** Column (lower case) → rule. */
 export type ColumnRules = ReadonlyMap<string, PiiRule>;
 
-/** `schema.name` (lower case) of a relation in the target file. */
-export const relationKey = (schema: string, name: string): string => `${schema}.${name}`.toLowerCase();
 
 type Declaring = ModelNode | SeedNode | SourceNode;
 
@@ -29,7 +28,7 @@ export function piiColumns(m: Manifest, dag: Dag, diagnostics: Diagnostic[]): Ma
   const inherited = new Map<string, ColumnRules>();
   for (const n of Object.values(m.nodes)) {
     if (!isDeclaring(n) || !n.relation) continue;
-    const key = relationKey(n.relation.schema, n.relation.name);
+    const key = relationKey(n.relation);
     own.set(key, merged([own.get(key), declared.get(n.id)]));
     inherited.set(key, merged([inherited.get(key), upstream.get(n.id)]));
   }
