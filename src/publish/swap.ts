@@ -1,6 +1,6 @@
 import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { DuckDbAdapter, targetOptions } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import type { TargetDef } from '../types.js';
@@ -62,7 +62,7 @@ export class SwapRelease {
     let adapter: DuckDbAdapter | undefined;
     try {
       if (existsSync(target.path)) copyFileSync(target.path, buildPath, constants.COPYFILE_FICLONE);
-      adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
+      adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, ...targetOptions(target) });
       return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn);
     } catch (e) {
       await adapter?.close();
