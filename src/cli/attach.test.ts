@@ -162,6 +162,17 @@ describe('targets that are not a local file', () => {
   });
 });
 
+describe('clone', () => {
+  it('refuses a MotherDuck target: there is no local file to copy to', async () => {
+    p = testProject({ 'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: dev.duckdb\n    prod:\n      path: md:analytics\n', 'models/m.sql': 'select 1 as x' });
+    expect((await p.run('build')).code).toBe(0);
+    const r = await p.run('clone', '--from', 'dev', '--to', 'prod');
+    expect(r.stderr).toContain('target "prod" is a MotherDuck database, not a local file: clone copies local DuckDB files');
+    expect(r.code).toBe(2);
+    expect(readdirSync(p.dir).filter((f) => f.includes('md:'))).toEqual([]);
+  });
+});
+
 describe('file sources', () => {
   it('reads a Hive-partitioned Parquet folder through a glob, with the partition keys as columns', async () => {
     p = testProject({

@@ -137,7 +137,8 @@ function resolvePath(root: string, raw: string): string {
   if (raw === ':memory:' || isAbsolute(raw)) return raw;
   const lake = /^ducklake:(.*)$/i.exec(raw);
   if (lake) return isRemote(lake[1]) || isAbsolute(lake[1]) ? raw : `ducklake:${resolve(root, lake[1])}`;
-  return isRemote(raw) || databaseKind(raw) === 'motherduck' ? raw : resolve(root, raw);
+  if (isRemote(raw) || databaseKind(raw) === 'motherduck') return raw;
+  return /[\\/]$/.test(raw) ? `${resolve(root, raw)}/` : resolve(root, raw); // a folder keeps its trailing slash
 }
 
 /** `s3://…`, `https://…`, `postgres:…` (a DuckLake catalog in Postgres): not a local path. */
