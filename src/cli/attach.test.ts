@@ -100,6 +100,19 @@ describe('databases attached by the profile', () => {
     expect(r.code).toBe(2);
   });
 
+  it('a view over an attached database (directly or through an ephemeral model) is an error: readers do not attach it', async () => {
+    p = testProject({
+      'profiles/profiles.yml': profile('dev', ATTACH),
+      'models/sources.yml': SOURCES,
+      'models/eph.sql': '{{config materialized="ephemeral"}}\nselect id from {{source "legacy" "orders"}}',
+      'models/v.sql': '{{config materialized="view"}}\nselect * from {{ref "eph"}}',
+    });
+    await legacy(p);
+    const r = await p.run('build');
+    expect(r.stderr.trim()).toBe('models/v.sql:1: model "v" is a view over the attached database "legacy_db": readers of the target do not attach it, so the view would fail for them; materialize it as a table (or incremental)');
+    expect(r.code).toBe(2);
+  });
+
   it('freshness of a source in an attached database is measured there', async () => {
     p = testProject({
       'profiles/profiles.yml': profile('dev', ATTACH),

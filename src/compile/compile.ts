@@ -432,6 +432,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     };
   }
   checkAliases(def, nodes, diagnostics);
+  checkViewsOverAttached(nodes, diagnostics);
 
   return {
     projectName: def.name,
@@ -612,6 +613,37 @@ function checkAliases(def: ProjectDef, nodes: Readonly<Record<NodeId, Node>>, di
       file: t.lines?.file ?? 'profiles/profiles.yml',
       line: t.lines?.attach?.[a.alias],
       message: `target "${t.name}": attach alias "${a.alias}" is also a schema of this project, so "${a.alias}".<name> would be ambiguous: choose another alias`,
+    });
+  }
+}
+
+/**
+ * A view that reads an attached database (itself, or through views and ephemeral models) would fail for every
+ * reader of the target, who does not attach it: such a model must be materialized.
+ */
+function checkViewsOverAttached(nodes: Readonly<Record<NodeId, Node>>, diagnostics: Diagnostic[]): void {
+  const memo = new Map<NodeId, string | undefined>();
+  const attached = (id: NodeId): string | undefined => {
+    if (memo.has(id)) return memo.get(id);
+    memo.set(id, undefined);
+    const n = nodes[id];
+    let found: string | undefined;
+    if (n?.kind === 'source') found = n.relation?.catalog;
+    else if (n?.kind === 'model' && (n.materialized === 'view' || n.materialized === 'ephemeral')) {
+      for (const d of n.dependsOn) if ((found = attached(d)) !== undefined) break;
+    }
+    memo.set(id, found);
+    return found;
+  };
+  for (const n of Object.values(nodes)) {
+    if (n.kind !== 'model' || n.materialized !== 'view') continue;
+    const alias = attached(n.id);
+    if (alias === undefined) continue;
+    diagnostics.push({
+      severity: 'error',
+      file: n.origin.file,
+      line: n.origin.line,
+      message: `model "${n.name}" is a view over the attached database "${alias}": readers of the target do not attach it, so the view would fail for them; materialize it as a table (or incremental)`,
     });
   }
 }
