@@ -132,9 +132,16 @@ export class DuckDbAdapter implements Adapter {
     const sessions: DuckDbSession[] = [];
     try {
       for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));
-      await checkInstalled(sessions[0], requiredExtensions(opts));
+      const extensions = requiredExtensions(opts);
+      await checkInstalled(sessions[0], extensions);
       const run = openStatements(opts);
-      for (const sql of run.setup) await sessions[0].conn.run(sql);
+      for (const [i, sql] of run.setup.entries()) {
+        // An attached database that cannot be opened (a loader holds it for writing) is named in the message.
+        const alias = opts.attach?.[i - extensions.length]?.alias;
+        await sessions[0].conn.run(sql).catch((e: Error) => {
+          throw alias === undefined ? e : Object.assign(e, { message: `attaching "${alias}": ${e.message}` });
+        });
+      }
       if (run.use) for (const s of sessions) await s.conn.run(run.use);
       for (const sql of run.after) await sessions[0].conn.run(sql);
     } catch (e) {

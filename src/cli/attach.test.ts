@@ -69,6 +69,22 @@ describe('databases attached by the profile', () => {
     expect(await queryFile(join(p.dir, 'warehouse/prod.duckdb'), 'select count(*)::int as n from main.orders')).toEqual([{ n: 2 }]);
   });
 
+  it('an attached file a loader holds open for writing: the build fails naming it, and nothing is published', async () => {
+    p = testProject({
+      'profiles/profiles.yml': profile('prod', [...ATTACH, 'retries: {attempts: 2, backoff_ms: 10}']),
+      'models/m.sql': '{{config materialized="table"}}\nselect 1 as x',
+    });
+    const loader = await DuckDbAdapter.open({ path: await legacy(p), threads: 1 });
+    try {
+      const r = await p.run('build');
+      expect(r.stderr).toMatch(/^error: attaching "legacy_db": IO Error: Could not set lock on file ".*legacy\.duckdb"/);
+      expect(r.code).toBe(1);
+      expect(readdirSync(join(p.dir, 'warehouse'))).toEqual([]);
+    } finally {
+      await loader.close();
+    }
+  });
+
   it('read_only: false is refused for a swap target, at its line', async () => {
     p = testProject({ 'profiles/profiles.yml': profile('prod', ['attach:', '  - path: legacy/legacy.duckdb', '    alias: legacy_db', '    read_only: false']) });
     const r = await p.run('build');
