@@ -85,6 +85,14 @@ describe('databases attached by the profile', () => {
     }
   });
 
+  it('debug lists the extensions and attached databases, and opens them', async () => {
+    p = testProject({ 'profiles/profiles.yml': profile('dev', [...ATTACH, 'extensions: [json]']) });
+    await legacy(p);
+    const r = await p.run('debug');
+    expect(r.stdout).toContain('extensions:     json\nattached:       legacy_db = legacy/legacy.duckdb (read-only)\n');
+    expect(r.code).toBe(0);
+  });
+
   it('read_only: false is refused for a swap target, at its line', async () => {
     p = testProject({ 'profiles/profiles.yml': profile('prod', ['attach:', '  - path: legacy/legacy.duckdb', '    alias: legacy_db', '    read_only: false']) });
     const r = await p.run('build');
