@@ -35,12 +35,13 @@ describe('databases attached by the profile', () => {
   it('a source with database: reads the attached file: {{source}} renders "legacy_db"."raw"."orders"', async () => {
     p = testProject({
       'profiles/profiles.yml': profile('dev', ATTACH),
-      'models/sources.yml': SOURCES,
+      'models/sources.yml': `${SOURCES}        columns:\n          - name: id\n            tests: [not_null, unique]\n`,
       'models/orders.sql': '{{config materialized="table"}}\nselect id, amount from {{source "legacy" "orders"}}',
     });
     await legacy(p);
     const r = await p.run('build');
     expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/PASS test not_null_source_legacy_orders_id .*\[PASS/);
     expect(r.code).toBe(0);
     expect(await p.query('select sum(amount)::double as s from main.orders')).toEqual([{ s: 15.5 }]);
     const compiled = readFileSync(join(p.dir, 'target/compiled/models/orders.sql'), 'utf8');
