@@ -169,6 +169,22 @@ describe('extensions', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(2);
   });
+
+  it('unit tests load the profile extensions too (a model may need their functions)', async () => {
+    p = testProject({
+      'profiles/profiles.yml': profile('dev', ['extensions: [spatial]']),
+      'models/m.sql': 'select 1 as x',
+      'tests/unit.yml': 'unit_tests:\n  - name: one\n    model: m\n    expect:\n      rows: [{x: 1}]\n',
+    });
+    const r = await p.run('test', '-s', 'test_type:unit');
+    expect(r.stderr.trim()).toMatch(/^profiles\/profiles\.yml:6: target "dev": extension "spatial" is not installed \(/);
+    expect(r.code).toBe(2);
+    p.write('profiles/profiles.yml', profile('dev', ['extensions: [json]']));
+    p.write('models/m.sql', `select json_extract_string('{"a": 1}', '$.a')::int as x`);
+    const ok = await p.run('test', '-s', 'test_type:unit');
+    expect(ok.stdout).toMatch(/PASS/);
+    expect(ok.code).toBe(0);
+  });
 });
 
 describe('targets that are not a local file', () => {
