@@ -168,6 +168,12 @@ describe('extensions', () => {
     expect(r.stderr.trim()).toMatch(/^profiles\/profiles\.yml:8: target "dev": extension "spatial" is not installed \(eider loads extensions but never downloads one: install it once on this machine, e\.g\. duckdb -c "INSTALL spatial"/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(2);
+    // The same for a prod (swap) build, which leaves nothing behind.
+    p.write('profiles/profiles.yml', profile('prod', ['extensions:', '  - json', '  - spatial']));
+    const prod = await p.run('build');
+    expect(prod.stderr.trim()).toMatch(/^profiles\/profiles\.yml:8: target "prod": extension "spatial" is not installed \(/);
+    expect(prod.code).toBe(2);
+    expect(readdirSync(join(p.dir, 'warehouse'))).toEqual([]);
   });
 
   it('unit tests load the profile extensions too (a model may need their functions)', async () => {
