@@ -113,6 +113,11 @@ describe('databases attached by the profile', () => {
     const taken = await p.run('build');
     expect(taken.stderr).toMatch(/^profiles\/profiles\.yml:7: alias "eider_target" is taken/);
     expect(taken.code).toBe(2);
+    // eider's own history schema counts too: `eider.node_runs` must stay the target's.
+    p.write('profiles/profiles.yml', profile('dev', ['attach:', '  - {path: legacy/legacy.duckdb, alias: eider}']));
+    const history = await p.run('build');
+    expect(history.stderr).toMatch(/^profiles\/profiles\.yml:7: target "dev": attach alias "eider" is also a schema of this project/);
+    expect(history.code).toBe(2);
   });
 
   it('a source naming a database the target does not attach is an error at its line', async () => {

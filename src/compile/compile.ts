@@ -5,6 +5,8 @@ import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
+import { HISTORY_SCHEMA } from '../publish/history.js';
+import { AUDIT_SCHEMA } from '../plan/plan.js';
 import {
   MOCK_SCHEMA,
   quoteIdent,
@@ -601,7 +603,7 @@ function checkIncremental(model: ModelNode, diagnostics: Diagnostic[]): void {
 function checkAliases(def: ProjectDef, nodes: Readonly<Record<NodeId, Node>>, diagnostics: Diagnostic[]): void {
   const t = def.target;
   if (!t.attach?.length) return;
-  const schemas = new Set([t.schema.toLowerCase()]);
+  const schemas = new Set([t.schema.toLowerCase(), HISTORY_SCHEMA, AUDIT_SCHEMA]);
   for (const n of Object.values(nodes)) {
     const r = n.kind === 'model' || n.kind === 'seed' || n.kind === 'source' ? n.relation : undefined;
     if (r && r.catalog === undefined) schemas.add(r.schema.toLowerCase());
