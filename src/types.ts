@@ -5,12 +5,14 @@ export type NodeId = string;
 
 /** A relation in the target database. Made by `relation()`, quoted only by `quoteRelation()`. */
 export interface Relation {
+  /** Another attached database (profile `attach:`); none means the target. */
+  readonly catalog?: string;
   readonly schema: string;
   readonly name: string;
 }
 
-export function relation(schema: string, name: string): Relation {
-  return Object.freeze({ schema, name });
+export function relation(schema: string, name: string, catalog?: string): Relation {
+  return Object.freeze(catalog === undefined ? { schema, name } : { catalog, schema, name });
 }
 
 export function quoteIdent(name: string): string {
@@ -18,7 +20,7 @@ export function quoteIdent(name: string): string {
 }
 
 export function quoteRelation(r: Relation): string {
-  return `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
+  return `${r.catalog === undefined ? '' : `${quoteIdent(r.catalog)}.`}${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
 }
 
 export function quoteLiteral(s: string): string {
@@ -26,7 +28,7 @@ export function quoteLiteral(s: string): string {
 }
 
 export function displayRelation(r: Relation): string {
-  return `${r.schema}.${r.name}`;
+  return `${r.catalog === undefined ? '' : `${r.catalog}.`}${r.schema}.${r.name}`;
 }
 
 export const MATERIALIZATIONS = ['view', 'table', 'ephemeral', 'incremental', 'snapshot', 'external'] as const;
@@ -141,7 +143,7 @@ export interface SourceNode extends NodeBase {
   /** A table or view in the target database … */
   readonly relation?: Relation;
   /** … or files read by a table function (absolute glob and format). */
-  readonly files?: { readonly path: string; readonly format: 'csv' | 'parquet' | 'json' };
+  readonly files?: { readonly path: string; readonly format: 'csv' | 'parquet' | 'json'; readonly hivePartitioning?: boolean };
   /** What `{{source}}` renders to. */
   readonly sql: string;
   readonly columns: readonly ColumnDef[];
@@ -201,11 +203,28 @@ export interface UnitTestNode extends NodeBase {
 export type Node = ModelNode | SeedNode | SourceNode | TestNode | UnitTestNode;
 export type NodeKind = Node['kind'];
 
+/** Another database attached beside the target (profile `attach:`), read by sources with `database:`. */
+export interface AttachDef {
+  /** Absolute path of a DuckDB file, or an `md:` / `ducklake:` path. */
+  readonly path: string;
+  readonly alias: string;
+  readonly readOnly: boolean;
+}
+
 export interface TargetDef {
   readonly profile: string;
   readonly name: string;
-  /** Absolute path of the DuckDB file, or ':memory:'. */
+  /**
+   * Absolute path of the DuckDB file, or ':memory:', or a database that is not a local file: `md:<database>`
+   * (MotherDuck) or `ducklake:<metadata>` (a DuckLake catalog, its files under `dataPath`).
+   */
   readonly path: string;
+  /** DuckLake: where the catalog's Parquet files are written (profile key `data_path`). */
+  readonly dataPath?: string;
+  /** Databases attached on open, in order. */
+  readonly attach?: readonly AttachDef[];
+  /** Extensions LOADed on open (they must be installed: eider never downloads one). */
+  readonly extensions?: readonly string[];
   readonly threads: number;
   /** The schema of every model and seed that names none of its own (profile key `schema`, default main). */
   readonly schema: string;
@@ -222,7 +241,14 @@ export interface TargetDef {
    */
   readonly output?: string;
   /** Where the target is written in the profiles file: its path's line and each setting's, for messages. */
-  readonly lines?: { readonly file: string; readonly path?: number; readonly settings: Readonly<Record<string, number | undefined>> };
+  readonly lines?: {
+    readonly file: string;
+    readonly path?: number;
+    readonly settings: Readonly<Record<string, number | undefined>>;
+    /** Each extension's line, and each attached database's (by alias). */
+    readonly extensions?: Readonly<Record<string, number | undefined>>;
+    readonly attach?: Readonly<Record<string, number | undefined>>;
+  };
 }
 
 /** The compiled project: every node with its rendered SQL and its edges. */

@@ -1,13 +1,13 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbApi } from './load.js';
 import { dirname, resolve } from 'node:path';
-import { quoteLiteral } from '../types.js';
+import { quoteIdent, quoteLiteral, type AttachDef, type TargetDef } from '../types.js';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
 import { MORE_THAN_ONE_STATEMENT, type Adapter, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
 import { makeFolder } from '../folders.js';
+import { databaseKind, extensionFor, motherDuckDatabase, TARGET_CATALOG } from './databases.js';
 
-/** The catalog name a target file is attached under (see `open`). */
-export const TARGET_CATALOG = 'eider_target';
+export { TARGET_CATALOG };
 
 export interface OpenOptions {
   /** A file path or ':memory:'. */
@@ -15,6 +15,56 @@ export interface OpenOptions {
   readonly threads: number;
   readonly settings?: Readonly<Record<string, string>>;
   readonly readOnly?: boolean;
+  /** DuckLake targets: where the catalog's data files go. */
+  readonly dataPath?: string;
+  /** Databases attached beside the target, and extensions LOADed, before anything runs. */
+  readonly attach?: readonly AttachDef[];
+  readonly extensions?: readonly string[];
+}
+
+/** An extension that must be LOADed but is not installed on this machine: eider never downloads one. */
+export class ExtensionMissing extends Error {
+  override readonly name = 'ExtensionMissing';
+  /** `neededBy`: the alias of the attached database (or `target`) whose path needs it; none when the profile lists it. */
+  constructor(readonly extension: string, readonly neededBy?: string) {
+    super(`extension "${extension}" is not installed`);
+  }
+}
+
+/** Extensions `open` loads, in order: those the profile lists, then those its paths need. */
+export function requiredExtensions(opts: OpenOptions): Array<{ extension: string; neededBy?: string }> {
+  const out: Array<{ extension: string; neededBy?: string }> = (opts.extensions ?? []).map((extension) => ({ extension }));
+  const need = (extension: string | undefined, neededBy: string) => {
+    if (extension && !out.some((x) => x.extension === extension)) out.push({ extension, neededBy });
+  };
+  for (const a of opts.attach ?? []) need(extensionFor(a.path), a.alias);
+  need(extensionFor(opts.path), 'target');
+  return out;
+}
+
+/**
+ * What `open` runs: `setup` once (LOAD each extension, ATTACH each database, ATTACH the target), `use` on every
+ * connection, then `after` once (detach the in-memory catalog, so a schema may be called `memory`).
+ */
+export function openStatements(opts: OpenOptions): { setup: string[]; use?: string; after: string[] } {
+  const setup = requiredExtensions(opts).map((x) => `load ${quoteIdent(x.extension)}`);
+  for (const a of opts.attach ?? []) setup.push(`attach ${quoteLiteral(a.path)} as ${quoteIdent(a.alias)}${a.readOnly || opts.readOnly ? ' (read_only)' : ''}`);
+  const kind = databaseKind(opts.path);
+  if (kind === 'memory') return { setup, after: [] };
+  const options = [...(opts.readOnly ? ['read_only'] : []), ...(kind === 'ducklake' && opts.dataPath !== undefined ? [`data_path ${quoteLiteral(opts.dataPath)}`] : [])];
+  const suffix = options.length > 0 ? ` (${options.join(', ')})` : '';
+  if (kind === 'motherduck') {
+    // MotherDuck refuses an alias for a database the user owns: it is attached under its own name.
+    setup.push(`attach ${quoteLiteral(opts.path)}${suffix}`);
+    return { setup, use: `use ${quoteIdent(motherDuckDatabase(opts.path))}`, after: ['detach memory'] };
+  }
+  setup.push(`attach ${quoteLiteral(kind === 'file' ? resolve(opts.path) : opts.path)} as ${TARGET_CATALOG}${suffix}`);
+  return { setup, use: `use ${TARGET_CATALOG}`, after: ['detach memory'] };
+}
+
+/** How a target's profile opens it: its settings, extensions, attached databases, and DuckLake data path. */
+export function targetOptions(target: TargetDef): Pick<OpenOptions, 'settings' | 'extensions' | 'attach' | 'dataPath'> {
+  return { settings: target.settings, extensions: target.extensions, attach: target.attach, dataPath: target.dataPath };
 }
 
 /** Files this process has open: DuckDB must not have two instances on one file in one process. */
@@ -72,20 +122,28 @@ export class DuckDbAdapter implements Adapter {
    * too, so a schema may be called `memory`.
    */
   static async open(opts: OpenOptions): Promise<DuckDbAdapter> {
-    const key = opts.path === ':memory:' ? undefined : resolve(opts.path);
-    if (key && openFiles.has(key)) throw new Error(`internal: ${key} is already open in this process`);
-    if (key) makeFolder(dirname(key));
+    const kind = databaseKind(opts.path);
+    const key = kind === 'memory' ? undefined : kind === 'file' ? resolve(opts.path) : opts.path;
+    if (key && openFiles.has(key)) throw new Error(`internal: ${kind === 'file' ? key : 'the target'} is already open in this process`);
+    if (kind === 'file') makeFolder(dirname(key!));
     // Spills go beside the file, as DuckDB does for a file it opens itself.
-    const config: Record<string, string> = key ? { temp_directory: `${key}.tmp`, ...opts.settings } : { ...opts.settings };
+    const config: Record<string, string> = kind === 'file' ? { temp_directory: `${key}.tmp`, ...opts.settings } : { ...opts.settings };
     const instance = await duckdbApi.DuckDBInstance.create(':memory:', config);
     const sessions: DuckDbSession[] = [];
     try {
       for (let i = 0; i < Math.max(1, opts.threads); i++) sessions.push(new DuckDbSession(await instance.connect()));
-      if (key) {
-        await sessions[0].conn.run(`attach ${quoteLiteral(key)} as ${TARGET_CATALOG}${opts.readOnly ? ' (read_only)' : ''}`);
-        for (const s of sessions) await s.conn.run(`use ${TARGET_CATALOG}`);
-        await sessions[0].conn.run('detach memory');
+      const extensions = requiredExtensions(opts);
+      await checkInstalled(sessions[0], extensions);
+      const run = openStatements(opts);
+      for (const [i, sql] of run.setup.entries()) {
+        // An attached database that cannot be opened (a loader holds it for writing) is named in the message.
+        const alias = opts.attach?.[i - extensions.length]?.alias;
+        await sessions[0].conn.run(sql).catch((e: Error) => {
+          throw alias === undefined ? e : Object.assign(e, { message: `attaching "${alias}": ${e.message}` });
+        });
       }
+      if (run.use) for (const s of sessions) await s.conn.run(run.use);
+      for (const sql of run.after) await sessions[0].conn.run(sql);
     } catch (e) {
       for (const s of sessions) s.close();
       instance.closeSync();
@@ -148,4 +206,13 @@ export class DuckDbAdapter implements Adapter {
     this.instance.closeSync();
     if (this.key) openFiles.delete(this.key);
   }
+}
+
+/** Throws `ExtensionMissing` for the first extension that is neither loaded nor installed (DuckDB would try to download it). */
+async function checkInstalled(session: DuckDbSession, needed: ReadonlyArray<{ extension: string; neededBy?: string }>): Promise<void> {
+  if (needed.length === 0) return;
+  const rows = await session.query(`select extension_name as name from duckdb_extensions() where installed or loaded`);
+  const present = new Set(rows.map((r) => String(r.name).toLowerCase()));
+  const missing = needed.find((x) => !present.has(x.extension.toLowerCase()));
+  if (missing) throw new ExtensionMissing(missing.extension, missing.neededBy);
 }

@@ -1,3 +1,4 @@
+import { databaseKind } from '../adapter/databases.js';
 import type { Adapter } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { checkStatements } from '../compile/check-statements.js';
@@ -59,7 +60,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   try {
     // Every command that writes takes the target's lock before compiling, so a second build is refused at once.
     const ctx = await compileContext(opts, reporter, (target) => {
-      if (mode === 'test' || target.path === ':memory:') return;
+      // Only a local file has a place for a lock beside it (a MotherDuck or DuckLake target has none).
+      if (mode === 'test' || databaseKind(target.path) !== 'file') return;
       checkTargetFolder(target);
       lock = acquireLock(target.path, `eider ${mode}`);
     });
@@ -95,7 +97,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         throw (await settingsError(target, e)) ?? e;
       });
       adapter = release.adapter;
-    } else if (writes && target.path !== ':memory:') {
+    } else if (writes && databaseKind(target.path) === 'file') {
       // A dev file held open by a reader is built in a copy and renamed into place, like a prod release.
       ({ adapter, copy: release } = await openForBuild(target, warn));
       swap = release !== undefined;

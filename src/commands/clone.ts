@@ -1,3 +1,4 @@
+import { databaseKind } from '../adapter/databases.js';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Row, Session } from '../adapter/adapter.js';
@@ -36,8 +37,12 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   const ctx = await compileContext({ ...opts, target: opts.from });
   const from = ctx.manifest.target;
   const to = resolveTarget(opts, opts.to);
+  for (const t of [from, to]) {
+    const kind = databaseKind(t.path);
+    if (kind === 'memory') throw usageError(`target "${t.name}" is in memory; clone needs a file`);
+    if (kind !== 'file') throw usageError(`target "${t.name}" is ${kind === 'motherduck' ? 'a MotherDuck database' : 'a DuckLake catalog'}, not a local file: clone copies local DuckDB files`);
+  }
   if (!existsSync(from.path)) throw usageError(`target "${from.name}" has no database file yet (${from.path})`);
-  if (to.path === ':memory:') throw usageError(`target "${to.name}" is in memory; clone needs a file`);
   const diagnostics: Diagnostic[] = [];
   const masks = piiColumns(ctx.manifest, ctx.dag, diagnostics);
   failOnErrors(diagnostics);

@@ -4,6 +4,7 @@ import { passesThrough } from '../plan/plan.js';
 import type { Node } from '../types.js';
 import { openInPlace } from '../publish/in-place.js';
 import { holdsSecret } from '../secrets.js';
+import { databaseKind } from '../adapter/databases.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
 
@@ -12,18 +13,22 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   const { def, manifest, reporter } = await compileContext(opts);
   const t = def.target;
   // A path read from the environment is a secret: shown whole, so the reporter redacts it.
-  const shown = t.path === ':memory:' || holdsSecret(t.path) ? t.path : relative(def.root, t.path);
+  const local = databaseKind(t.path) === 'file';
+  const show = (path: string) => (databaseKind(path) !== 'file' || holdsSecret(path) ? path : relative(def.root, path));
+  const shown = show(t.path);
   reporter.line(`eider version:  ${EIDER_VERSION}`);
   reporter.line(`project:        ${def.name} (${def.root})`);
   reporter.line(`profile:        ${t.profile}`);
   reporter.line(`target:         ${t.name}`);
-  reporter.line(`database file:  ${shown}${t.path !== ':memory:' && !existsSync(t.path) ? ' (not created yet)' : ''}`);
+  reporter.line(`${local ? 'database file: ' : 'database:     '}  ${shown}${local && !existsSync(t.path) ? ' (not created yet)' : ''}`);
+  if (t.extensions?.length) reporter.line(`extensions:     ${t.extensions.join(', ')}`);
+  for (const a of t.attach ?? []) reporter.line(`attached:       ${a.alias} = ${show(a.path)}${a.readOnly ? ' (read-only)' : ''}`);
   reporter.line(`threads:        ${t.threads}`);
   reporter.line(`nodes:          ${nodeCount(Object.values(manifest.nodes))}`);
   // eider attaches the file under its own catalog name; a reader opening it directly gets one named after its stem.
   const stem = basename(t.path).replace(/\.[^.]*$/, '').toLowerCase();
   const clash = Object.values(manifest.nodes).some((n) => 'relation' in n && n.relation?.schema.toLowerCase() === stem);
-  if (t.path !== ':memory:' && clash) {
+  if (local && clash) {
     reporter.line(`note: a reader that opens ${basename(t.path)} directly sees its catalog named "${stem}", like the schema ${stem}, and DuckDB finds ${stem}.<name> ambiguous there; such readers should attach it under another name: ATTACH '${shown}' AS wh (READ_ONLY)`);
   }
   const adapter = await openInPlace(t, 1);

@@ -5,6 +5,8 @@ import type { ModelDef, ProjectDef } from '../project/parse.js';
 import type { SourceFile } from '../project/load.js';
 import type { SourceTableDef, TestDecl } from '../project/properties.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
+import { HISTORY_SCHEMA } from '../publish/history.js';
+import { AUDIT_SCHEMA } from '../plan/plan.js';
 import {
   MOCK_SCHEMA,
   quoteIdent,
@@ -143,7 +145,12 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     parsedModels.set(node.id, parsed);
   }
   const sources = new Map<string, SourceNode>();
+  const aliases = (def.target.attach ?? []).map((a) => a.alias);
   for (const s of def.sources) {
+    if (s.database !== undefined && !aliases.includes(s.database)) {
+      const known = aliases.length > 0 ? `; attached: ${aliases.join(', ')}` : `; add it to the target's attach: list in the profile`;
+      diagnostics.push({ severity: 'error', ...s.databaseOrigin, message: `source "${s.sourceName}": database "${s.database}" is not attached by target "${def.target.name}"${didYouMean(s.database, aliases)}${known}` });
+    }
     const node = sourceNode(def, s, byName);
     if (sources.has(node.id)) {
       diagnostics.push({ severity: 'error', file: s.origin.file, line: s.origin.line, message: `duplicate source table ${s.sourceName}.${s.name}` });
@@ -426,6 +433,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
       key: u.key,
     };
   }
+  checkAliases(def, nodes, diagnostics);
+  checkViewsOverAttached(nodes, diagnostics);
 
   return {
     projectName: def.name,
@@ -587,6 +596,60 @@ function checkIncremental(model: ModelNode, diagnostics: Diagnostic[]): void {
   }
 }
 
+/**
+ * An attached database's alias may not be a schema of the project: `"legacy"."orders"` would then name either
+ * the schema's table in the target or the attached database's `main.orders`.
+ */
+function checkAliases(def: ProjectDef, nodes: Readonly<Record<NodeId, Node>>, diagnostics: Diagnostic[]): void {
+  const t = def.target;
+  if (!t.attach?.length) return;
+  const schemas = new Set([t.schema.toLowerCase(), HISTORY_SCHEMA, AUDIT_SCHEMA]);
+  for (const n of Object.values(nodes)) {
+    const r = n.kind === 'model' || n.kind === 'seed' || n.kind === 'source' ? n.relation : undefined;
+    if (r && r.catalog === undefined) schemas.add(r.schema.toLowerCase());
+  }
+  for (const a of t.attach) {
+    if (!schemas.has(a.alias.toLowerCase())) continue;
+    diagnostics.push({
+      severity: 'error',
+      file: t.lines?.file ?? 'profiles/profiles.yml',
+      line: t.lines?.attach?.[a.alias],
+      message: `target "${t.name}": attach alias "${a.alias}" is also a schema of this project, so "${a.alias}".<name> would be ambiguous: choose another alias`,
+    });
+  }
+}
+
+/**
+ * A view that reads an attached database (itself, or through views and ephemeral models) would fail for every
+ * reader of the target, who does not attach it: such a model must be materialized.
+ */
+function checkViewsOverAttached(nodes: Readonly<Record<NodeId, Node>>, diagnostics: Diagnostic[]): void {
+  const memo = new Map<NodeId, string | undefined>();
+  const attached = (id: NodeId): string | undefined => {
+    if (memo.has(id)) return memo.get(id);
+    memo.set(id, undefined);
+    const n = nodes[id];
+    let found: string | undefined;
+    if (n?.kind === 'source') found = n.relation?.catalog;
+    else if (n?.kind === 'model' && (n.materialized === 'view' || n.materialized === 'ephemeral')) {
+      for (const d of n.dependsOn) if ((found = attached(d)) !== undefined) break;
+    }
+    memo.set(id, found);
+    return found;
+  };
+  for (const n of Object.values(nodes)) {
+    if (n.kind !== 'model' || n.materialized !== 'view') continue;
+    const alias = attached(n.id);
+    if (alias === undefined) continue;
+    diagnostics.push({
+      severity: 'error',
+      file: n.origin.file,
+      line: n.origin.line,
+      message: `model "${n.name}" is a view over the attached database "${alias}": readers of the target do not attach it, so the view would fail for them; materialize it as a table (or incremental)`,
+    });
+  }
+}
+
 function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<string, ModelNode | SeedNode>): SourceNode {
   const base = {
     id: `source.${s.sourceName}.${s.name}`,
@@ -605,11 +668,12 @@ function sourceNode(def: ProjectDef, s: SourceTableDef, byName: ReadonlyMap<stri
     const abs = isAbsolute(s.path) ? s.path : join(def.root, s.path);
     if (holdsSecret(s.path)) registerSecret(abs); // joining may change the text: the whole path is secret
     const fn = { csv: 'read_csv', parquet: 'read_parquet', json: 'read_json_auto' }[s.format];
-    return { ...base, dependsOn: [], files: { path: abs, format: s.format }, sql: `${fn}(${quoteLiteral(abs)})` };
+    const hive = s.hivePartitioning === undefined ? '' : `, hive_partitioning = ${s.hivePartitioning}`;
+    return { ...base, dependsOn: [], files: { path: abs, format: s.format, hivePartitioning: s.hivePartitioning }, sql: `${fn}(${quoteLiteral(abs)}${hive})` };
   }
-  const rel = relation(s.schema, s.identifier);
+  const rel = relation(s.schema, s.identifier, s.database);
   // A source over a table that a seed of this project loads is built after that seed.
-  const seed = [...byName.values()].find((n) => n.kind === 'seed' && n.relation.schema === rel.schema && n.relation.name === rel.name);
+  const seed = rel.catalog === undefined ? [...byName.values()].find((n) => n.kind === 'seed' && n.relation.schema === rel.schema && n.relation.name === rel.name) : undefined;
   return { ...base, dependsOn: seed ? [seed.id] : [], relation: rel, sql: quoteRelation(rel) };
 }
 

@@ -1,6 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Session } from '../adapter/adapter.js';
-import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { DuckDbAdapter, ExtensionMissing, targetOptions, type OpenOptions } from '../adapter/duckdb.js';
+import { databaseKind } from '../adapter/databases.js';
+import { extensionError } from '../publish/in-place.js';
 import { redact } from '../secrets.js';
 import { quoteLiteral, type ModelNode, type Period, type SourceNode, type TargetDef } from '../types.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
@@ -45,8 +47,9 @@ export async function checkFreshness(sources: readonly SourceNode[], files: Sess
     try {
       let newest: Date | undefined;
       if (byColumn) {
-        if (!warehouse && !s.files) throw new Error('the target database does not exist yet');
-        const session = s.files ? files : warehouse!;
+        // Files and attached databases are read from the in-memory session; the target's tables from the target.
+        const session = s.files || s.relation?.catalog !== undefined ? files : warehouse;
+        if (!session) throw new Error('the target database does not exist yet');
         const rows = await session.query(`select max(${rule.loadedAtField}) as newest from ${s.sql} as eider_source`);
         const v = rows[0]?.newest;
         newest = v === null || v === undefined ? undefined : v instanceof Date ? v : new Date(String(v));
@@ -111,11 +114,23 @@ export async function checkModelFreshness(models: readonly ModelNode[], warehous
   return out;
 }
 
-/** Opens what the check needs: an in-memory DuckDB for files, and the target read-only for table sources and model history. */
+/**
+ * Opens what the check needs: an in-memory DuckDB for files and the profile's attached databases (read-only),
+ * and the target read-only for its own table sources and model history.
+ */
 export async function measureFreshness(target: TargetDef, sources: readonly SourceNode[], models: readonly ModelNode[] = []): Promise<FreshnessResult[]> {
-  const files = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-  const needsWarehouse = (models.length > 0 || sources.some((s) => !s.files)) && target.path !== ':memory:' && existsSync(target.path);
-  const warehouse = needsWarehouse ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true, settings: target.settings }) : undefined;
+  const { attach, extensions } = targetOptions(target);
+  const open = (o: OpenOptions) => DuckDbAdapter.open(o).catch((e: unknown) => {
+    throw e instanceof ExtensionMissing ? extensionError(target, e) : e;
+  });
+  const files = await open({ path: ':memory:', threads: 1, readOnly: true, attach, extensions });
+  const kind = databaseKind(target.path);
+  const exists = kind === 'file' ? existsSync(target.path) : kind !== 'memory';
+  const needsWarehouse = (models.length > 0 || sources.some((s) => !s.files && s.relation?.catalog === undefined)) && exists;
+  const warehouse = needsWarehouse ? await open({ path: target.path, threads: 1, readOnly: true, ...targetOptions(target), attach: [] }).catch(async (e: unknown) => {
+    await files.close();
+    throw e;
+  }) : undefined;
   try {
     return [...(await checkFreshness(sources, files.sessions[0], warehouse?.sessions[0])), ...(await checkModelFreshness(models, warehouse?.sessions[0]))];
   } finally {

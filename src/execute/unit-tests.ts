@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Session } from '../adapter/adapter.js';
-import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { DuckDbAdapter, ExtensionMissing } from '../adapter/duckdb.js';
+import { extensionError } from '../publish/in-place.js';
 import { didYouMean, formatDiagnostic, type Diagnostic } from '../errors.js';
 import { readCsv } from '../plan/materializations/seed.js';
 import { redact } from '../secrets.js';
@@ -40,7 +41,11 @@ export class UnitTestRunner implements UnitRunner {
   ) {}
 
   static async open(manifest: Manifest): Promise<UnitTestRunner> {
-    const adapter = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    // The profile's extensions give models their functions; attached databases are not needed (inputs are mocks).
+    const target = manifest.target;
+    const adapter = await DuckDbAdapter.open({ path: ':memory:', threads: 1, extensions: target.extensions }).catch((e: unknown) => {
+      throw e instanceof ExtensionMissing ? extensionError(target, e) : e;
+    });
     await adapter.sessions[0].exec(`create schema ${quoteIdent(MOCK_SCHEMA)}`);
     return new UnitTestRunner(manifest, adapter, adapter.sessions[0]);
   }

@@ -3,11 +3,14 @@ import { envHelper, parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
-import type { TargetDef } from '../types.js';
+import type { AttachDef, TargetDef } from '../types.js';
+import { databaseKind, motherDuckDatabase, TARGET_CATALOG } from '../adapter/databases.js';
 import type { SourceFile } from './load.js';
-import { YamlFile } from './yaml.js';
+import { YamlFile, type YNode } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'data_path', 'attach', 'extensions'] as const;
+/** Catalog names an attached database cannot take: the target's own, and DuckDB's. */
+const RESERVED_ALIASES = [TARGET_CATALOG, 'memory', 'system', 'temp', 'main'];
 
 export interface ProfileRequest {
   readonly profile: string;
@@ -77,9 +80,18 @@ export function parseProfiles(
     if (typeof value === 'object' && value !== null) y.error(s.keyNode, `setting ${s.key} must be a single value`);
     else (settings[s.key] = String(value)), (settingLines[s.key] = y.lineOf(s.keyNode));
   }
-  const publish = y.string(v.get('publish'), 'publish') ?? (targetName === 'prod' ? 'swap' : 'in_place');
+  const kind = databaseKind(rawPath);
+  const local = kind === 'file' || kind === 'memory';
+  const publish = y.string(v.get('publish'), 'publish') ?? (targetName === 'prod' && local ? 'swap' : 'in_place');
   if (publish !== 'swap' && publish !== 'in_place') y.error(v.get('publish'), `publish must be in_place or swap, not "${publish}"`);
   if (publish === 'swap' && rawPath === ':memory:') y.error(v.get('publish'), 'publish: swap needs a database file, not :memory:');
+  if (publish === 'swap' && !local) {
+    y.error(v.get('publish'), `publish: swap renames a local DuckDB file, and a ${kind === 'motherduck' ? 'MotherDuck database' : 'DuckLake catalog'} is not one: use publish: in_place (each model is replaced in one transaction)`);
+  }
+  if (kind === 'motherduck' && !/^[A-Za-z_][\w$]*$/.test(motherDuckDatabase(rawPath))) y.error(v.get('path'), 'a MotherDuck target names its database: path: md:<database>');
+  const dataPath = y.string(v.get('data_path'), 'data_path');
+  if (v.has('data_path') && kind !== 'ducklake') y.error(v.get('data_path'), 'data_path applies to a DuckLake target (path: ducklake:<metadata file>)');
+  if (kind === 'ducklake' && dataPath === undefined) y.error(v.get('path'), 'a DuckLake target needs data_path: the folder (or URL) its Parquet files are written to');
   const keepReleases = y.number(v.get('keep_releases'), 'keep_releases') ?? 3;
   if (!Number.isInteger(keepReleases) || keepReleases < 0) y.error(v.get('keep_releases'), 'keep_releases must be a whole number');
   const r = y.entries(v.get('retries'), 'retries', ['attempts', 'backoff_ms']);
@@ -91,9 +103,21 @@ export function parseProfiles(
   if (output !== undefined && (output.trim() === '' || isAbsolute(output) || output.split(/[\\/]/).includes('..'))) {
     y.error(v.get('output'), 'output must be a folder inside the project (a relative path without ..)');
   }
-  const path = rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath);
+  const path = resolvePath(root, rawPath);
   if (holdsSecret(rawPath)) registerSecret(path); // resolving may change the text: the whole path is secret
+  const extensionLines: Record<string, number | undefined> = {};
+  const extensions: string[] = [];
+  for (const item of y.items(v.get('extensions'), 'extensions')) {
+    const name = y.string(item, 'extension');
+    if (name === undefined) continue;
+    if (!/^[A-Za-z0-9_]+$/.test(name)) y.error(item, `extension "${name}" is not an extension name (letters, digits and _)`);
+    else if (!extensions.includes(name)) extensions.push(name), (extensionLines[name] = y.lineOf(item));
+  }
+  const attach = parseAttach(y, root, v.get('attach'), publish);
   return {
+    dataPath: dataPath === undefined ? undefined : resolvePath(root, dataPath),
+    extensions,
+    attach: attach.map((a) => a.def),
     output,
     profile: req.profile,
     name: targetName,
@@ -104,8 +128,47 @@ export function parseProfiles(
     threads: Math.max(1, Math.floor(threads)),
     schema,
     settings,
-    lines: { file: file.path, path: y.lineOf(v.get('path')), settings: settingLines },
+    lines: { file: file.path, path: y.lineOf(v.get('path')), settings: settingLines, extensions: extensionLines, attach: Object.fromEntries(attach.map((a) => [a.def.alias, a.line])) },
   };
+}
+
+/** A local path is resolved against the project; `:memory:`, URLs and `md:` are kept; `ducklake:<file>` resolves its file. */
+function resolvePath(root: string, raw: string): string {
+  if (raw === ':memory:' || isAbsolute(raw)) return raw;
+  const lake = /^ducklake:(.*)$/i.exec(raw);
+  if (lake) return isRemote(lake[1]) || isAbsolute(lake[1]) ? raw : `ducklake:${resolve(root, lake[1])}`;
+  if (isRemote(raw) || databaseKind(raw) === 'motherduck') return raw;
+  return /[\\/]$/.test(raw) ? `${resolve(root, raw)}/` : resolve(root, raw); // a folder keeps its trailing slash
+}
+
+/** `s3://…`, `https://…`, `postgres:…` (a DuckLake catalog in Postgres): not a local path. */
+function isRemote(path: string): boolean {
+  return /^[A-Za-z][\w+.-]*:\/\//.test(path) || /^(postgres|mysql|sqlite):/i.test(path);
+}
+
+/**
+ * `attach: [{path, alias, read_only}]`: read-only unless `read_only: false`, which a swap target refuses (a prod
+ * build never writes a file other than its own release).
+ */
+function parseAttach(y: YamlFile, root: string, node: YNode | undefined, publish: string): Array<{ def: AttachDef; line?: number }> {
+  const out: Array<{ def: AttachDef; line?: number }> = [];
+  for (const item of y.items(node, 'attach')) {
+    const e = y.entries(item, 'attach entry', ['path', 'alias', 'read_only']);
+    const raw = y.string(e.get('path'), 'path');
+    const alias = y.string(e.get('alias'), 'alias');
+    const readOnly = y.boolean(e.get('read_only'), 'read_only') ?? true;
+    if (raw === undefined || alias === undefined) {
+      y.error(item, 'an attach entry needs a path and an alias: {path: legacy.duckdb, alias: legacy_db}');
+      continue;
+    }
+    if (RESERVED_ALIASES.includes(alias.toLowerCase())) y.error(e.get('alias'), `alias "${alias}" is taken (${RESERVED_ALIASES.join(', ')} are DuckDB's or eider's own): choose another`);
+    else if (out.some((a) => a.def.alias.toLowerCase() === alias.toLowerCase())) y.error(e.get('alias'), `alias "${alias}" is attached twice`);
+    if (!readOnly && publish === 'swap') y.error(e.get('read_only'), `attach "${alias}": a swap (prod) build only reads other databases: read_only: false is refused`);
+    const path = resolvePath(root, raw);
+    if (holdsSecret(raw)) registerSecret(path);
+    out.push({ def: { path, alias, readOnly }, line: y.lineOf(item) });
+  }
+  return out;
 }
 
 function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {

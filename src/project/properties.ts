@@ -34,8 +34,13 @@ export interface SourceTableDef {
   readonly schema: string;
   readonly identifier: string;
   readonly description: string;
+  /** An attached database (profile `attach:` alias) the table is read from; none means the target. */
+  readonly database?: string;
+  readonly databaseOrigin?: Origin;
   readonly path?: string;
   readonly format?: 'csv' | 'parquet' | 'json';
+  /** Files under `key=value/` folders: the keys become columns. */
+  readonly hivePartitioning?: boolean;
   readonly freshness?: FreshnessRule;
   readonly columns: readonly ColumnDef[];
   readonly tests: readonly TestDecl[];
@@ -52,8 +57,8 @@ export interface Properties {
 const TOP_KEYS = ['version', 'models', 'seeds', 'sources'];
 const RESOURCE_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests', 'meta', 'docs', 'freshness'];
 const COLUMN_KEYS = ['name', 'description', 'data_type', 'tests', 'data_tests', 'meta', 'quote'];
-const SOURCE_KEYS = ['name', 'description', 'schema', 'tables', 'meta', 'freshness', 'loaded_at_field'];
-const TABLE_KEYS = ['name', 'identifier', 'description', 'path', 'format', 'columns', 'tests', 'data_tests', 'meta', 'freshness', 'loaded_at_field'];
+const SOURCE_KEYS = ['name', 'description', 'database', 'schema', 'tables', 'meta', 'freshness', 'loaded_at_field'];
+const TABLE_KEYS = ['name', 'identifier', 'description', 'database', 'path', 'format', 'hive_partitioning', 'columns', 'tests', 'data_tests', 'meta', 'freshness', 'loaded_at_field'];
 const TEST_OPTION_KEYS = ['severity', 'config', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'];
 const FORMATS = ['csv', 'parquet', 'json'] as const;
 
@@ -110,6 +115,7 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
     return [];
   }
   const schema = y.string(e.get('schema'), 'schema') ?? sourceName;
+  const sourceDatabase = e.get('database');
   const sourceFreshness = freshnessRule(y, e.get('freshness'), e.get('loaded_at_field'));
   const tables: SourceTableDef[] = [];
   for (const t of y.items(e.get('tables'), 'tables')) {
@@ -126,11 +132,19 @@ function source(y: YamlFile, node: YNode, custom: ReadonlySet<string>): SourceTa
     const path = y.string(te.get('path'), 'path');
     const inferred = path ? FORMATS.find((x) => path.toLowerCase().includes(`.${x}`)) : undefined;
     if (path && !format && !inferred) y.error(te.get('path'), `cannot tell the format of ${path}: add format: csv|parquet|json`);
+    const hivePartitioning = y.boolean(te.get('hive_partitioning'), 'hive_partitioning');
+    if (hivePartitioning !== undefined && !path) y.error(te.get('hive_partitioning'), 'hive_partitioning applies to a source read from files (path:)');
+    const databaseNode = te.get('database') ?? sourceDatabase;
+    const database = y.string(databaseNode, 'database');
+    if (database !== undefined && path) y.error(databaseNode, `table "${name}" of source "${sourceName}" is read from files (path:), not from a database: drop database:`);
     const columns = y.items(te.get('columns'), 'columns');
     tables.push({
       sourceName,
       name,
       schema,
+      database,
+      databaseOrigin: database === undefined ? undefined : { file: y.file, line: y.lineOf(databaseNode) },
+      hivePartitioning,
       identifier: y.string(te.get('identifier'), 'identifier') ?? name,
       description: y.string(te.get('description'), 'description') ?? '',
       path,

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
-import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { DuckDbAdapter, ExtensionMissing, targetOptions } from '../adapter/duckdb.js';
 import type { Adapter } from '../adapter/adapter.js';
 import { didYouMean, usageError, withRetries, type UsageError } from '../errors.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
@@ -8,6 +8,7 @@ import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
 import { makeFolder } from '../folders.js';
 import { holdsSecret, REDACTED } from '../secrets.js';
 import { SwapRelease } from './swap.js';
+import { databaseKind } from '../adapter/databases.js';
 
 /**
  * Dev publishing: build straight into the target file; each node swaps itself in atomically. `readOnly` for
@@ -18,7 +19,7 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
   try {
     return await withRetries(
       target.retries,
-      () => DuckDbAdapter.open({ path: target.path, threads, settings: target.settings, readOnly }),
+      () => DuckDbAdapter.open({ path: target.path, threads, ...targetOptions(target), readOnly }),
       (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
     );
   } catch (e) {
@@ -40,7 +41,7 @@ export async function openForBuild(target: TargetDef, warn: (message: string) =>
   checkTargetFolder(target);
   let held: string | undefined;
   try {
-    return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, settings: target.settings }) };
+    return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, ...targetOptions(target) }) };
   } catch (e) {
     const m = /conflicting lock is held in (.*?) \(PID (\d+)\)/i.exec(String((e as Error).message));
     held = m ? `${m[1]}, PID ${m[2]}` : undefined;
@@ -72,6 +73,7 @@ function targetError(target: TargetDef, message: string, setting?: string): Usag
  * each tried alone on an in-memory database.
  */
 export async function settingsError(target: TargetDef, e: unknown): Promise<UsageError | undefined> {
+  if (e instanceof ExtensionMissing) return extensionError(target, e);
   const message = String((e as Error)?.message ?? e).split('\n')[0];
   // The message names the file too: look for DuckDB's words about settings in the rest of it only.
   if (Object.keys(target.settings).length === 0 || !/setting|option|config/i.test(message.replaceAll(target.path, ''))) return undefined;
@@ -93,12 +95,24 @@ export async function settingsError(target: TargetDef, e: unknown): Promise<Usag
   }
 }
 
+/** An extension the profile needs is not installed: at its line (or the line of the path that needs it). */
+export function extensionError(target: TargetDef, e: ExtensionMissing): UsageError {
+  const lines = target.lines;
+  const line = e.neededBy === undefined ? lines?.extensions?.[e.extension] : e.neededBy === 'target' ? lines?.path : lines?.attach?.[e.neededBy];
+  const why = e.neededBy === undefined ? '' : e.neededBy === 'target' ? `, needed to open the target's path` : `, needed to attach "${e.neededBy}"`;
+  return usageError(
+    `target "${target.name}": extension "${e.extension}" is not installed${why} (eider loads extensions but never downloads one: install it once on this machine, e.g. duckdb -c "INSTALL ${e.extension}", or put its .duckdb_extension file in ~/.duckdb/extensions/)`,
+    lines?.file ?? 'profiles/profiles.yml',
+    line,
+  );
+}
+
 /**
  * The target's folder exists (made if need be) and can be written: otherwise a profile mistake at the target's
  * path line, with the cause (a file where a folder should be, no permission, a read-only file system).
  */
 export function checkTargetFolder(target: TargetDef): void {
-  if (target.path === ':memory:') return;
+  if (databaseKind(target.path) !== 'file') return;
   const dir = dirname(target.path);
   try {
     makeFolder(dir);

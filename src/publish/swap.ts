@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from '../adapter/adapter.js';
-import { DuckDbAdapter } from '../adapter/duckdb.js';
+import { DuckDbAdapter, targetOptions } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import type { TargetDef } from '../types.js';
@@ -69,7 +69,7 @@ export class SwapRelease {
       // Asynchronously: a copy at disk speed must not hold up SIGINT/SIGTERM.
       if (existsSync(target.path)) await copyFile(target.path, buildPath, constants.COPYFILE_FICLONE);
       if (inPlace && existsSync(`${target.path}.wal`)) await copyFile(`${target.path}.wal`, `${buildPath}.wal`);
-      adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, settings: target.settings });
+      adapter = await DuckDbAdapter.open({ path: buildPath, threads: target.threads, ...targetOptions(target) });
       return new SwapRelease(target, buildPath, adapter, await publishedRelease(adapter), warn, inPlace);
     } catch (e) {
       await adapter?.close();
