@@ -5,9 +5,9 @@ import { didYouMean, type Diagnostic } from '../errors.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
 import type { TargetDef } from '../types.js';
 import type { SourceFile } from './load.js';
-import { YamlFile } from './yaml.js';
+import { YamlFile, type YNode } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'compact'] as const;
 
 export interface ProfileRequest {
   readonly profile: string;
@@ -91,6 +91,7 @@ export function parseProfiles(
   if (output !== undefined && (output.trim() === '' || isAbsolute(output) || output.split(/[\\/]/).includes('..'))) {
     y.error(v.get('output'), 'output must be a folder inside the project (a relative path without ..)');
   }
+  const compact = compactPolicy(y, v.get('compact'));
   const path = rawPath === ':memory:' || isAbsolute(rawPath) ? rawPath : resolve(root, rawPath);
   if (holdsSecret(rawPath)) registerSecret(path); // resolving may change the text: the whole path is secret
   return {
@@ -100,12 +101,23 @@ export function parseProfiles(
     retries: { attempts, backoffMs },
     publish: publish as TargetDef['publish'],
     keepReleases,
+    compact,
     path,
     threads: Math.max(1, Math.floor(threads)),
     schema,
     settings,
     lines: { file: file.path, path: y.lineOf(v.get('path')), settings: settingLines },
   };
+}
+
+/** `compact: {threshold: 1.5, every: 0}`: a file past 1.5 times its used size is compacted after the build. */
+function compactPolicy(y: YamlFile, node: YNode | undefined): TargetDef['compact'] {
+  const c = y.entries(node, 'compact', ['threshold', 'every']);
+  const threshold = y.number(c.get('threshold'), 'compact.threshold') ?? 1.5;
+  const every = y.number(c.get('every'), 'compact.every') ?? 0;
+  if (!(threshold > 1)) y.error(c.get('threshold'), `compact.threshold must be a number above 1 (the file's size over the size its data uses), not ${threshold}`);
+  if (!Number.isInteger(every) || every < 0) y.error(c.get('every'), `compact.every must be a whole number of builds (0: never), not ${every}`);
+  return { threshold, every };
 }
 
 function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {

@@ -1,9 +1,10 @@
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import type { TargetDef } from '../types.js';
+import { buildCount, compactionDue, measure, writeCompactCopy, type Compaction } from './compact.js';
 import { HISTORY_SCHEMA } from './history.js';
 import { makeFolder } from '../folders.js';
 
@@ -37,6 +38,8 @@ export function fsyncPath(path: string): void {
  */
 export class SwapRelease {
   private open = true;
+  /** The compact copy publish writes when the build's file is due for compaction. */
+  private compactPath: string | undefined;
 
   private constructor(
     readonly target: TargetDef,
@@ -73,21 +76,28 @@ export class SwapRelease {
 
   /**
    * Moves the external models' staged files into place and points the release's views at them (a view is bound
-   * to files that exist); checkpoint, close, check, fsync; keep the current release; rename the new file over
-   * the target.
+   * to files that exist); checkpoint; when the file is due for compaction, write a compact copy of it to publish
+   * instead; close, check, fsync; keep the current release; rename the new file over the target.
    */
-  async publish(files: readonly FileOp[] = []): Promise<void> {
+  async publish(files: readonly FileOp[] = []): Promise<Compaction | undefined> {
     const s = this.adapter.sessions[0];
     for (const f of files) {
       replaceWithStaged(f.path, f.staged);
       if (f.view) await s.exec(f.view);
     }
     await s.exec('checkpoint');
+    const before = await measure(s, this.buildPath);
+    const reason = compactionDue(before, await buildCount(s), this.target.compact);
+    if (reason) {
+      this.compactPath = await writeCompactCopy(s, this.target.path).catch((e: Error) => {
+        this.warn(`the release was not compacted: ${e.message.split('\n')[0]}`);
+        return undefined;
+      });
+    }
     await this.adapter.close();
     this.open = false;
-    if (existsSync(`${this.buildPath}.wal`)) throw new Error(`a WAL was left beside ${basename(this.buildPath)} after CHECKPOINT: not publishing`);
-    fsyncPath(this.buildPath);
-    rmSync(`${this.buildPath}.tmp`, { recursive: true, force: true });
+    const file = this.compactPath ?? this.buildPath;
+    sealFile(file);
     const target = this.target.path;
     if (existsSync(target)) {
       const dir = releasesDir(target);
@@ -96,14 +106,12 @@ export class SwapRelease {
       if (!existsSync(keep)) linkSync(target, keep);
       fsyncPath(dir);
     }
-    if (existsSync(`${target}.wal`)) {
-      const aside = `${target}.wal.stale-${Date.now()}`;
-      renameSync(`${target}.wal`, aside);
-      this.warn(`moved a stale ${basename(target)}.wal aside to ${basename(aside)}: it would have been replayed into the new release`);
-    }
-    renameSync(this.buildPath, target);
+    moveStaleWal(target, this.warn);
+    renameSync(file, target);
     fsyncPath(dirname(target));
+    if (this.compactPath) removeBuildFile(this.buildPath);
     pruneReleases(target, this.target.keepReleases);
+    return this.compactPath && reason ? { reason, before, afterBytes: statSync(target).size } : undefined;
   }
 
   /** Nothing is published: the build file and any staged external files go away. */
@@ -112,7 +120,26 @@ export class SwapRelease {
     this.open = false;
     for (const f of files) rmSync(f.staged, { recursive: true, force: true });
     removeBuildFile(this.buildPath);
+    if (this.compactPath) removeBuildFile(this.compactPath);
   }
+}
+
+/**
+ * A file about to be renamed over a target: closed with no WAL beside it (its every write is in the file), and
+ * on disk (fsync); the folder DuckDB spilled into is gone.
+ */
+export function sealFile(path: string): void {
+  if (existsSync(`${path}.wal`)) throw new Error(`a WAL was left beside ${basename(path)} after CHECKPOINT: not publishing`);
+  fsyncPath(path);
+  rmSync(`${path}.tmp`, { recursive: true, force: true });
+}
+
+/** A WAL beside the target belongs to the file being replaced: moved aside, as DuckDB would replay it into the new one. */
+export function moveStaleWal(target: string, warn: (message: string) => void): void {
+  if (!existsSync(`${target}.wal`)) return;
+  const aside = `${target}.wal.stale-${Date.now()}`;
+  renameSync(`${target}.wal`, aside);
+  warn(`moved a stale ${basename(target)}.wal aside to ${basename(aside)}: it would have been replayed into the new file`);
 }
 
 /** A DuckDB file that will not be published, with its WAL and spill folder. */
