@@ -75,12 +75,16 @@ describe('files stay compact', () => {
     expect(size('dev.duckdb')).toBeGreaterThan(1.5 * first);
     const before = await dump(p.db);
     const bytes = size('dev.duckdb');
+    // What a compaction killed half-way leaves: removed by the next one, which holds the lock.
+    p.write('warehouse/.dev.duckdb.build-compact-1-1.duckdb', 'half a file');
+    p.write('warehouse/.dev.duckdb.build-compact-1-1.duckdb.wal', 'its wal');
     const r = await p.run('compact');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Compacted dev: \S+ MiB → \S+ MiB \(eider compact\)\.$/m);
     expect(size('dev.duckdb')).toBeLessThan(Math.min(bytes * 0.75, first * 1.2));
     expect(await dump(p.db)).toEqual(before);
+    expect(readdirSync(join(p.dir, 'warehouse')).filter((f) => f.startsWith('.dev.duckdb.build-'))).toEqual([]);
     expect(Object.keys(before)).toEqual(expect.arrayContaining(['eider.releases', 'eider.node_runs', 'eider.test_results', 'main.a', 'main.c', 'main.people', 'main.v', 'marts.b']));
     expect(before.sequences).toEqual([expect.objectContaining({ schema_name: 'main', sequence_name: 'ids' })]);
     const builds = Number((before['eider.releases'] as unknown[]).length);

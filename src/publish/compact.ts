@@ -1,4 +1,4 @@
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter, Session } from '../adapter/adapter.js';
 import { DuckDbAdapter, TARGET_CATALOG } from '../adapter/duckdb.js';
@@ -18,6 +18,7 @@ import { fsyncPath, moveStaleWal, removeBuildFile, sealFile } from './swap.js';
 export interface FileSize {
   readonly fileBytes: number;
   readonly usedBytes: number;
+  readonly blockBytes: number;
 }
 
 export interface Compaction {
@@ -27,12 +28,13 @@ export interface Compaction {
   readonly afterBytes: number;
 }
 
-export const sizeRatio = (s: FileSize): number => s.fileBytes / Math.max(s.usedBytes, 1);
+/** File size over used size; a file smaller than one block is never past a threshold. */
+export const sizeRatio = (s: FileSize): number => s.fileBytes / Math.max(s.usedBytes, s.blockBytes, 1);
 
 /** The size of `path`, the file attached as the session's target catalog (checkpointed, for its free blocks to count). */
 export async function measure(s: Session, path: string): Promise<FileSize> {
-  const [r] = await s.query(`select used_blocks * block_size as used from pragma_database_size() where database_name = '${TARGET_CATALOG}'`);
-  return { fileBytes: statSync(path).size, usedBytes: Number(r?.used ?? 0) };
+  const [r] = await s.query(`select used_blocks * block_size as used, block_size from pragma_database_size() where database_name = '${TARGET_CATALOG}'`);
+  return { fileBytes: statSync(path).size, usedBytes: Number(r?.used ?? 0), blockBytes: Number(r?.block_size ?? 0) };
 }
 
 /** How many builds the file's history records (this one included): `compact.every` counts them. */
@@ -54,8 +56,10 @@ export function compactionDue(size: FileSize, builds: number, policy: TargetDef[
  * nothing the next build does not remove. Returns its path; on failure nothing is left.
  */
 export async function writeCompactCopy(s: Session, target: string): Promise<string> {
-  const path = join(dirname(target), `.${basename(target)}.build-compact-${process.pid}-${Date.now()}.duckdb`);
-  removeBuildFile(path);
+  // The caller holds the target's lock: a compact copy already there was left by a compaction that did not finish.
+  const prefix = `.${basename(target)}.build-compact-`;
+  for (const f of readdirSync(dirname(target)).filter((f) => f.startsWith(prefix))) rmSync(join(dirname(target), f), { recursive: true, force: true });
+  const path = join(dirname(target), `${prefix}${process.pid}-${Date.now()}.duckdb`);
   await s.exec(`attach ${quoteLiteral(path)} as eider_compact`);
   try {
     await s.exec(`copy from database ${TARGET_CATALOG} to eider_compact`);
