@@ -240,6 +240,11 @@ export interface TargetDef {
    * `<paths.output>/<target name>`, so a dev build never replaces the files a prod release published.
    */
   readonly output?: string;
+  /**
+   * When a build compacts the file (profile key `compact`): when its size passes `threshold` times the bytes DuckDB
+   * uses in it, and every `every`th build in its history (0: never).
+   */
+  readonly compact: { readonly threshold: number; readonly every: number };
   /** Where the target is written in the profiles file: its path's line and each setting's, for messages. */
   readonly lines?: {
     readonly file: string;

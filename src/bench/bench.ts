@@ -17,14 +17,15 @@ import { generateProject, type BenchMaterialization } from './generate.js';
 import { benchIncremental } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
+import { benchSize } from './size-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -313,7 +314,22 @@ async function main(): Promise<void> {
     console.log(`  file free ${fmt(r.freeMs).padStart(9)}   held by a reader ${fmt(r.heldMs).padStart(9)}   ${(r.heldMs / r.freeMs).toFixed(2)}x`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, jsLoad, units, readers }, null, 2));
+  let sizes: ReturnType<typeof benchSize> | undefined;
+  if (want('size')) {
+    const builds = quick ? 5 : 20;
+    sizes = benchSize(work, BIN, resolve(here, '../..'), builds);
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    console.log(`\nFile size after ${builds} builds in a row against a fresh build of the same data (whole CLI \`eider build\` times: median, fastest–slowest)`);
+    console.log('  project                  target   compaction   fresh      after last (ratio)    largest (ratio)     compactions   build time');
+    for (const r of sizes) {
+      console.log(
+        `  ${r.project.padEnd(23)}  ${r.target.padEnd(6)}   ${(r.compaction ? 'on' : 'off').padEnd(10)}   ${mib(r.freshBytes).padStart(8)}   ${mib(r.lastBytes).padStart(8)} (${(r.lastBytes / r.freshBytes).toFixed(2)}×)   ${mib(r.maxBytes).padStart(8)} (${(r.maxBytes / r.freshBytes).toFixed(2)}×)   ${String(r.compactions).padStart(11)}   ${fmt(r.buildMs)} (${fmt(r.buildRangeMs[0])}–${fmt(r.buildRangeMs[1])})`,
+      );
+    }
+    console.log('  goal: with compaction, never 2× a fresh build');
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, jsLoad, units, readers, sizes }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

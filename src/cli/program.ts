@@ -67,6 +67,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <target>', 'the target to copy (opened read-only)')
     .requiredOption('--to <target>', 'the target to replace with the masked copy')
     .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
+  common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
+    run(async () => (await import('../commands/compact.js')).compactCommand),
+  );
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

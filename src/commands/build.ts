@@ -13,6 +13,7 @@ import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
 import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
+import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, TestNode, UnitTestNode } from '../types.js';
@@ -157,12 +158,17 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && ok) {
-        await release.publish(files);
+        const compacted = await release.publish(files);
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
+        if (compacted) reporter.line(describeCompaction(target, compacted));
       } else if (release) {
         await release.discard(files);
         if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${!endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed'}, so ${target.name} keeps its current release.`);
       }
+    }
+    if (writes && !swap && databaseKind(target.path) === 'file' && !interrupt.signal.aborted) {
+      const compacted = await compactAfterBuild(adapter, target, (w) => reporter.errorLine(`warning: ${w}`)).finally(() => (adapter = undefined));
+      if (compacted) reporter.line(describeCompaction(target, compacted));
     }
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);

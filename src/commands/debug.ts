@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { passesThrough } from '../plan/plan.js';
-import type { Node } from '../types.js';
+import type { Node, TargetDef } from '../types.js';
+import { formatBytes, measure, sizeRatio, type FileSize } from '../publish/compact.js';
 import { openInPlace } from '../publish/in-place.js';
 import { holdsSecret } from '../secrets.js';
 import { databaseKind } from '../adapter/databases.js';
@@ -31,14 +32,22 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   if (local && clash) {
     reporter.line(`note: a reader that opens ${basename(t.path)} directly sees its catalog named "${stem}", like the schema ${stem}, and DuckDB finds ${stem}.<name> ambiguous there; such readers should attach it under another name: ATTACH '${shown}' AS wh (READ_ONLY)`);
   }
+  const existed = t.path !== ':memory:' && existsSync(t.path);
   const adapter = await openInPlace(t, 1);
   try {
     reporter.line(`duckdb:         ${await adapter.version()}`);
+    if (existed) reporter.line(`file size:      ${fileSizeLine(await measure(adapter.sessions[0], t.path), t.compact)}`);
   } finally {
     await adapter.close();
   }
   reporter.line('All checks passed.');
   return 0;
+}
+
+/** `8.4 MiB, its data uses 4.7 MiB (1.79×; a build compacts it past 1.5×)` */
+function fileSizeLine(size: FileSize, policy: TargetDef['compact']): string {
+  const every = policy.every > 0 ? `, and every ${policy.every} builds` : '';
+  return `${formatBytes(size.fileBytes)}, its data uses ${formatBytes(size.usedBytes)} (${sizeRatio(size).toFixed(2)}×; a build compacts it past ${policy.threshold}×${every})`;
 }
 
 /** The nodes a full build runs, as its progress counter counts them; then those that never run. */

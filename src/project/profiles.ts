@@ -8,7 +8,7 @@ import { databaseKind, motherDuckDatabase, TARGET_CATALOG } from '../adapter/dat
 import type { SourceFile } from './load.js';
 import { YamlFile, type YNode } from './yaml.js';
 
-const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'data_path', 'attach', 'extensions'] as const;
+const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'data_path', 'attach', 'extensions', 'compact'] as const;
 /** Catalog names an attached database cannot take: the target's own, and DuckDB's. */
 const RESERVED_ALIASES = [TARGET_CATALOG, 'memory', 'system', 'temp', 'main'];
 
@@ -103,6 +103,7 @@ export function parseProfiles(
   if (output !== undefined && (output.trim() === '' || isAbsolute(output) || output.split(/[\\/]/).includes('..'))) {
     y.error(v.get('output'), 'output must be a folder inside the project (a relative path without ..)');
   }
+  const compact = compactPolicy(y, v.get('compact'));
   const path = resolvePath(root, rawPath);
   if (holdsSecret(rawPath)) registerSecret(path); // resolving may change the text: the whole path is secret
   const extensionLines: Record<string, number | undefined> = {};
@@ -124,6 +125,7 @@ export function parseProfiles(
     retries: { attempts, backoffMs },
     publish: publish as TargetDef['publish'],
     keepReleases,
+    compact,
     path,
     threads: Math.max(1, Math.floor(threads)),
     schema,
@@ -169,6 +171,16 @@ function parseAttach(y: YamlFile, root: string, node: YNode | undefined, publish
     out.push({ def: { path, alias, readOnly }, line: y.lineOf(item) });
   }
   return out;
+}
+
+/** `compact: {threshold: 1.5, every: 0}`: a file past 1.5 times its used size is compacted after the build. */
+function compactPolicy(y: YamlFile, node: YNode | undefined): TargetDef['compact'] {
+  const c = y.entries(node, 'compact', ['threshold', 'every']);
+  const threshold = y.number(c.get('threshold'), 'compact.threshold') ?? 1.5;
+  const every = y.number(c.get('every'), 'compact.every') ?? 0;
+  if (!(threshold > 1)) y.error(c.get('threshold'), `compact.threshold must be a number above 1 (the file's size over the size its data uses), not ${threshold}`);
+  if (!Number.isInteger(every) || every < 0) y.error(c.get('every'), `compact.every must be a whole number of builds (0: never), not ${every}`);
+  return { threshold, every };
 }
 
 function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {

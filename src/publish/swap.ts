@@ -1,11 +1,12 @@
 import { copyFile } from 'node:fs/promises';
-import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from '../adapter/adapter.js';
 import { DuckDbAdapter, targetOptions } from '../adapter/duckdb.js';
 import { replaceWithStaged } from '../execute/files.js';
 import type { FileOp } from '../plan/materializations/index.js';
 import type { TargetDef } from '../types.js';
+import { buildCount, compactionDue, measure, writeCompactCopy, type Compaction } from './compact.js';
 import { HISTORY_SCHEMA } from './history.js';
 import { makeFolder } from '../folders.js';
 
@@ -39,6 +40,8 @@ export function fsyncPath(path: string): void {
  */
 export class SwapRelease {
   private open = true;
+  /** The compact copy publish writes when the build's file is due for compaction. */
+  private compactPath: string | undefined;
 
   private constructor(
     readonly target: TargetDef,
@@ -80,10 +83,10 @@ export class SwapRelease {
 
   /**
    * Moves the external models' staged files into place and points the release's views at them (a view is bound
-   * to files that exist); checkpoint, close, check, fsync; keep the current release; rename the new file over
-   * the target.
+   * to files that exist); checkpoint; when the file is due for compaction, write a compact copy of it to publish
+   * instead; close, check, fsync; keep the current release; rename the new file over the target.
    */
-  async publish(files: readonly FileOp[] = []): Promise<void> {
+  async publish(files: readonly FileOp[] = []): Promise<Compaction | undefined> {
     const s = this.adapter.sessions[0];
     for (const f of files) {
       replaceWithStaged(f.path, f.staged);
@@ -91,11 +94,18 @@ export class SwapRelease {
     }
     const lineage = this.inPlace ? [] : await releaseLineage(this.adapter);
     await s.exec('checkpoint');
+    const before = await measure(s, this.buildPath);
+    const reason = compactionDue(before, await buildCount(s), this.target.compact);
+    if (reason) {
+      this.compactPath = await writeCompactCopy(s, this.target.path).catch((e: Error) => {
+        this.warn(`the release was not compacted: ${e.message.split('\n')[0]}`);
+        return undefined;
+      });
+    }
     await this.adapter.close();
     this.open = false;
-    if (existsSync(`${this.buildPath}.wal`)) throw new Error(`a WAL was left beside ${basename(this.buildPath)} after CHECKPOINT: not publishing`);
-    fsyncPath(this.buildPath);
-    rmSync(`${this.buildPath}.tmp`, { recursive: true, force: true });
+    const file = this.compactPath ?? this.buildPath;
+    sealFile(file);
     const target = this.target.path;
     if (existsSync(target) && !this.inPlace) {
       const dir = releasesDir(target);
@@ -106,14 +116,12 @@ export class SwapRelease {
     }
     // The copy replayed an in-place file's WAL: it must not be replayed again into the new file.
     if (this.inPlace) rmSync(`${target}.wal`, { force: true });
-    else if (existsSync(`${target}.wal`)) {
-      const aside = `${target}.wal.stale-${Date.now()}`;
-      renameSync(`${target}.wal`, aside);
-      this.warn(`moved a stale ${basename(target)}.wal aside to ${basename(aside)}: it would have been replayed into the new release`);
-    }
-    renameSync(this.buildPath, target);
+    else moveStaleWal(target, this.warn);
+    renameSync(file, target);
     fsyncPath(dirname(target));
+    if (this.compactPath) removeBuildFile(this.buildPath);
     if (!this.inPlace) pruneReleases(target, this.target.keepReleases, lineage);
+    return this.compactPath && reason ? { reason, before, afterBytes: statSync(target).size } : undefined;
   }
 
   /** Nothing is published: the build file and any staged external files go away. */
@@ -122,7 +130,26 @@ export class SwapRelease {
     this.open = false;
     for (const f of files) rmSync(f.staged, { recursive: true, force: true });
     removeBuildFile(this.buildPath);
+    if (this.compactPath) removeBuildFile(this.compactPath);
   }
+}
+
+/**
+ * A file about to be renamed over a target: closed with no WAL beside it (its every write is in the file), and
+ * on disk (fsync); the folder DuckDB spilled into is gone.
+ */
+export function sealFile(path: string): void {
+  if (existsSync(`${path}.wal`)) throw new Error(`a WAL was left beside ${basename(path)} after CHECKPOINT: not publishing`);
+  fsyncPath(path);
+  rmSync(`${path}.tmp`, { recursive: true, force: true });
+}
+
+/** A WAL beside the target belongs to the file being replaced: moved aside, as DuckDB would replay it into the new one. */
+export function moveStaleWal(target: string, warn: (message: string) => void): void {
+  if (!existsSync(`${target}.wal`)) return;
+  const aside = `${target}.wal.stale-${Date.now()}`;
+  renameSync(`${target}.wal`, aside);
+  warn(`moved a stale ${basename(target)}.wal aside to ${basename(aside)}: it would have been replayed into the new file`);
 }
 
 /** A DuckDB file that will not be published, with its WAL and spill folder. */
