@@ -140,7 +140,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       const id = releaseId(manifest);
       const status = swap ? (ok ? 'published' : 'failed') : 'in_place';
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
-      if (!swap || ok) for (const sql of [...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root))]) await adapter.sessions[0].exec(sql);
+      // One call and one commit: the run's history is written whole or not at all.
+      if (!swap || ok) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && ok) {
