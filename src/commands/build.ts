@@ -69,8 +69,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const selected = select(manifest, dag, opts.select, opts.exclude);
     if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
-    const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-    const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false).finally(() => parser.close());
+    const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    const wrong = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, false, artifacts.dir);
     if (wrong.length > 0) throw new UsageError(wrong);
     // The gate checks every source the selection reads from, selected or not.
     const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
