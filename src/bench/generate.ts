@@ -3,6 +3,9 @@ import { join } from 'node:path';
 
 export type BenchMaterialization = 'view' | 'table' | 'mixed';
 
+/** The generated target's threads. */
+export const BENCH_THREADS = 4;
+
 /** Folder defaults of a mixed project: sources and marts as tables, the layers between as views. */
 const MIXED: Record<string, 'view' | 'table'> = { sources: 'table', staging: 'view', intermediate: 'view', marts: 'table', features: 'table' };
 
@@ -43,7 +46,7 @@ export function generateProject(dir: string, n: number, materialized: BenchMater
   mkdirSync(join(dir, 'profiles'), { recursive: true });
   const folderDefault = (layer: string) => (materialized === 'mixed' ? MIXED[layer] : materialized);
   writeFileSync(join(dir, 'project.yml'), `name: bench\nmodels:\n${LAYERS.map((l) => `  ${l.name}: { materialized: ${folderDefault(l.name)}, schema: ${l.name}, tags: [${l.name}] }\n`).join('')}`);
-  writeFileSync(join(dir, 'profiles/profiles.yml'), 'bench:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 4\n');
+  writeFileSync(join(dir, 'profiles/profiles.yml'), `bench:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: ${BENCH_THREADS}\n`);
 
   const props = new Map<string, string[]>(LAYERS.map((l) => [l.name, ['models:']]));
   let tests = 0;

@@ -57,6 +57,18 @@ describe('eider build', () => {
     expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name like '%eider_tmp%'`)).toEqual([{ n: 0 }]);
   });
 
+  it('rebuilding a table touches no other name: a model called like a scratch name (t__eider_tmp) is its own', async () => {
+    p = testProject({
+      'models/t__eider_tmp.sql': '{{config materialized="table"}}\nselect 7 as id',
+      'models/t.sql': '{{config materialized="table"}}\nselect id + 1 as id from {{ref "t__eider_tmp"}}',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await p.query('select (select id from t) as t, (select id from t__eider_tmp) as tmp')).toEqual([{ t: 8, tmp: 7 }]);
+  });
+
   it('a failing error-severity test skips downstream models, and independent branches go on', async () => {
     p = testProject({
       ...layered,

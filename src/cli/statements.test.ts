@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryFile, testProject, type TestProject } from '../test-support/project.js';
 
@@ -64,5 +64,23 @@ describe('a model executes exactly one statement, in every command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^tests\/t\.sql:\d+: expected one statement, found 2/m);
     expect(r.stderr).toMatch(/^models\/keep\.sql:\d+: post_hook: expected one statement, found 2/m);
+  });
+
+  it('statements once parsed are remembered in target/ (never one holding a secret), and a changed one is parsed again and refused', async () => {
+    p = testProject({
+      'models/a.sql': '{{config materialized="table"}}\nselect 1 as id',
+      'models/s.sql': `select '{{env "EIDER_T_SECRET"}}' as s`,
+    });
+    const env = { EIDER_T_SECRET: 'canary-secret-value' };
+    expect((await p.runWith(env, 'build')).code).toBe(0);
+    const known = () => readFileSync(join(p!.dir, 'target/.parsed-statements'), 'utf8').split('\n');
+    expect(known()).toHaveLength(1); // a's query; s's holds the secret
+    expect((await p.runWith(env, 'build')).code).toBe(0);
+    expect(known()).toHaveLength(1);
+    p.write('models/a.sql', '{{config materialized="table"}}\nselect 2 as id;\ndrop table s');
+    const r = await p.runWith(env, 'build');
+    expect(r.stderr).toMatch(/^models\/a\.sql:\d+: expected one statement, found 2/m);
+    expect(r.code).toBe(2);
+    expect(await p.query('select id from a')).toEqual([{ id: 1 }]);
   });
 });

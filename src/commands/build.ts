@@ -72,8 +72,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const selected = select(manifest, dag, opts.select, opts.exclude);
     if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
-    const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
-    const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser).finally(() => parser.close());
+    const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, artifacts.dir);
     if (checked.statements.length > 0) throw new UsageError(checked.statements);
     // A node whose SQL does not parse fails without running anything; a hook's own error shows when it runs.
     const broken = new Map(checked.syntax.flatMap((d) => (d.nodeId ? [[d.nodeId, redact(formatDiagnostic(d))] as const] : [])));
@@ -154,7 +154,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       const id = releaseId(manifest);
       const status = swap ? (ok ? 'published' : 'failed') : 'in_place';
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
-      if (!swap || ok) for (const sql of [...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root))]) await adapter.sessions[0].exec(sql);
+      // One call and one commit: the run's history is written whole or not at all.
+      if (!swap || ok) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && ok) {

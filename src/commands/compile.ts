@@ -12,10 +12,9 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
   const started = performance.now();
   const { manifest, dag, artifacts, reporter, def } = await compileContext(opts);
   const selected = select(manifest, dag, opts.select, opts.exclude);
-  const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
   const nodes = dag.order.filter((id) => selected.has(id));
   // DuckDB parses on its own thread while this one writes the artifacts.
-  const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], parser);
+  const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], () => DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);
   let diagnostics: Diagnostic[];
   try {
     artifacts.compiled(manifest);
@@ -24,7 +23,6 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions): Promi
     diagnostics = [...statements, ...syntax];
   } finally {
     await parsing.catch(() => undefined);
-    await parser.close();
   }
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
   // Counted as build counts them: sources and ephemeral models (inlined where they are used) never run.

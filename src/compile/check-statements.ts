@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MORE_THAN_ONE_STATEMENT, type Adapter } from '../adapter/adapter.js';
+import { duckdbApi } from '../adapter/load.js';
 import type { Diagnostic } from '../errors.js';
+import { makeFolder } from '../folders.js';
 import { locateSqlError, sqlErrorMessage } from '../execute/sql-errors.js';
 import { countQuery } from '../plan/plan.js';
 import type { ProjectHook } from '../project/parse.js';
+import { holdsSecret } from '../secrets.js';
 import type { Manifest, Node, NodeId } from '../types.js';
 
 interface Check {
@@ -12,6 +18,48 @@ interface Check {
   readonly at?: { readonly file: string; readonly line?: number; readonly what: string };
 }
 
+/** How many hashes target/.parsed-statements keeps at most. */
+const MAX_KNOWN = 20_000;
+
+/**
+ * Hashes of texts DuckDB's parser found to be exactly one well-formed statement, kept in target/ between
+ * commands, so the statements of an unchanged project are not parsed again (nor a parser opened). A text that
+ * holds a secret is never kept. The key includes DuckDB's version: a new parser checks everything again.
+ */
+class KnownStatements {
+  private readonly file?: string;
+  private readonly hashes = new Set<string>();
+  private readonly version = duckdbApi.version();
+
+  constructor(targetDir: string | undefined) {
+    if (targetDir === undefined) return;
+    this.file = join(targetDir, '.parsed-statements');
+    if (existsSync(this.file)) for (const h of readFileSync(this.file, 'utf8').split('\n')) this.hashes.add(h);
+  }
+
+  private hash(sql: string): string {
+    return createHash('sha256').update(this.version).update('\0').update(sql).digest('hex').slice(0, 32);
+  }
+
+  has(sql: string): boolean {
+    return this.file !== undefined && this.hashes.has(this.hash(sql));
+  }
+
+  /** Adds the texts of this run that passed; past a bound, keeps only those (old versions do not pile up). Best effort. */
+  save(passed: readonly string[]): void {
+    if (this.file === undefined) return;
+    const now = new Set(passed.filter((sql) => !holdsSecret(sql)).map((sql) => this.hash(sql)));
+    if ([...now].every((h) => this.hashes.has(h))) return;
+    const keep = this.hashes.size + now.size > MAX_KNOWN ? now : new Set([...this.hashes, ...now]);
+    try {
+      makeFolder(dirname(this.file));
+      writeFileSync(this.file, [...keep].join('\n'));
+    } catch {
+      // Only a cache: the next command parses again.
+    }
+  }
+}
+
 /**
  * Every statement that `compile`, `run` and `build` take from the project's templates — a model's SQL (and its
  * incremental form), its hooks, a test's query, a unit test's model, the project's hooks — must be exactly one
@@ -19,9 +67,16 @@ interface Check {
  * value never executes. `statements` holds the texts that are more (or fewer) than one statement: an error in
  * every command. `syntax` holds the ones DuckDB cannot parse: `compile` reports them; `run` and `build` fail
  * those nodes without running any of their statements (a text that does not parse alone could parse as several
- * once wrapped, say in `copy (…) to`), while independent branches go on.
+ * once wrapped, say in `copy (…) to`), while independent branches go on. `openParser` is called only when a text
+ * is not known from an earlier command in `targetDir`; the parser is closed here.
  */
-export async function checkStatements(manifest: Manifest, ids: Iterable<NodeId>, hooks: readonly ProjectHook[], parser: Adapter): Promise<{ statements: Diagnostic[]; syntax: Diagnostic[] }> {
+export async function checkStatements(
+  manifest: Manifest,
+  ids: Iterable<NodeId>,
+  hooks: readonly ProjectHook[],
+  openParser: () => Promise<Adapter>,
+  targetDir?: string,
+): Promise<{ statements: Diagnostic[]; syntax: Diagnostic[] }> {
   const checks: Check[] = [];
   const wanted = new Set(ids);
   for (const id of wanted) {
@@ -40,7 +95,18 @@ export async function checkStatements(manifest: Manifest, ids: Iterable<NodeId>,
     else if (node.kind === 'unit_test' && !wanted.has(node.model)) checks.push({ sql: node.sql, node: manifest.nodes[node.model] });
   }
   for (const h of hooks) checks.push({ sql: h.sql, at: { file: h.file, line: h.line, what: h.key } });
-  const errors = await parser.parseErrors(checks.map((c) => c.sql));
+  const known = new KnownStatements(targetDir);
+  const todo = checks.map((c, i) => i).filter((i) => !known.has(checks[i].sql));
+  const errors: Array<string | undefined> = new Array(checks.length).fill(undefined);
+  if (todo.length > 0) {
+    const parser = await openParser();
+    try {
+      (await parser.parseErrors(todo.map((i) => checks[i].sql))).forEach((error, j) => (errors[todo[j]] = error));
+    } finally {
+      await parser.close();
+    }
+  }
+  known.save(checks.filter((_, i) => errors[i] === undefined).map((c) => c.sql));
   const out = { statements: [] as Diagnostic[], syntax: [] as Diagnostic[] };
   const reported = new Set<NodeId>();
   errors.forEach((error, i) => {

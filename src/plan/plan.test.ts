@@ -39,14 +39,21 @@ describe('plan (pure: golden SQL per materialization)', () => {
     );
     expect(plan.setup).toEqual(['create schema if not exists "marts"']);
     expect(stmts(plan, 'model.v')).toEqual(['begin transaction', 'drop table if exists "main"."v"', 'create or replace view "main"."v" as\nselect 1 as id', 'commit']);
-    expect(stmts(plan, 'model.t')).toEqual([
-      'drop table if exists "marts"."t__eider_tmp"',
-      'create table "marts"."t__eider_tmp" as\n\nselect * from "main"."v"',
+    // The name is free: one statement, as a person would write it.
+    expect(stmts(plan, 'model.t')).toEqual(['create or replace table "marts"."t" as\n\nselect * from "main"."v"']);
+    expect(stmts(plan, 'seed.s')[0]).toMatch(/^create or replace table "main"."s" as\nselect \* from read_csv\('.*\/seeds\/s\.csv', header = true, skip = 0, delim = ',', quote = '"', escape = '"', strict_mode = true\)$/);
+  });
+
+  it('a table replaces a table in one statement, and a view of its name in one transaction', async () => {
+    const files = { 'models/t.sql': '{{config materialized="table"}}\nselect 1 as id' };
+    expect(stmts((await planFor(files, 'build', [['main.t', 'table']])).plan, 'model.t')).toEqual(['create or replace table "main"."t" as\n\nselect 1 as id']);
+    p?.remove();
+    expect(stmts((await planFor(files, 'build', [['main.t', 'view']])).plan, 'model.t')).toEqual([
       'begin transaction',
-      'alter table "marts"."t__eider_tmp" rename to "t"',
+      'drop view if exists "main"."t"',
+      'create or replace table "main"."t" as\n\nselect 1 as id',
       'commit',
     ]);
-    expect(stmts(plan, 'seed.s')[1]).toMatch(/^create table "main"."s__eider_tmp" as\nselect \* from read_csv\('.*\/seeds\/s\.csv', header = true, skip = 0, delim = ',', quote = '"', escape = '"', strict_mode = true\)$/);
   });
 
   it('in build, children wait for the tests of their parents (write–audit–publish)', async () => {

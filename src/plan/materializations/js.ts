@@ -1,11 +1,11 @@
 import type { WarehouseState } from '../../adapter/adapter.js';
-import { quoteRelation, relation, type Manifest, type ModelNode } from '../../types.js';
+import { quoteRelation, type Manifest, type ModelNode } from '../../types.js';
 import type { JsRun, Statement } from './index.js';
-import { swapIn } from './table.js';
+import { renameIn, tempFor } from './table.js';
 
 /** A JavaScript/TypeScript model: the executor runs it into a temporary table, which is swapped in like a table's. */
 export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseState): Statement[] {
-  const tmp = relation(node.relation.schema, `${node.relation.name}__eider_tmp`);
+  const tmp = tempFor(node.relation);
   const inputs = node.dependsOn.map((id) => {
     const n = manifest.nodes[id];
     if (n.kind === 'source') return { kind: 'source' as const, name: `${n.sourceName}.${n.tableName}`, sql: n.sql };
@@ -13,7 +13,5 @@ export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseSta
     return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(m.relation) };
   });
   const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs };
-  // swapIn builds the temporary table from a SELECT; here the model's function fills it instead.
-  const [dropTmp, , ...swap] = swapIn(node.relation, 'select 1', state);
-  return [dropTmp, run, ...swap];
+  return [`drop table if exists ${quoteRelation(tmp)}`, run, ...renameIn(node.relation, state)];
 }
