@@ -95,7 +95,7 @@ describe('incremental models', () => {
     const ran = (await p.query('select message from main.queries')).map((r) => String(r.message));
     const incoming = ran.find((q) => q.startsWith('create or replace temp table'));
     expect(incoming).toMatch(/where updated_at > getvariable\('eider_max_main__inc_0'\)/);
-    expect(ran).toContain('set variable "eider_max_main__inc_0" = (select max(updated_at) from "main"."inc")');
+    expect(ran).toContain('set variable "eider_max_main__inc_0" = (select updated_at from "main"."inc" order by updated_at desc nulls last limit 1)');
     expect(await p.query('select distinct note from main.inc')).toEqual([{ note: '(select max(updated_at) from "main"."inc")' }]);
     const incremental = await rows();
     await p.run('build', '--full-refresh');

@@ -72,8 +72,11 @@ function maxOfThis(target: Relation): RegExp {
  * `col > (select max(col) from {{this}})` is a join to DuckDB: it reads every row group of the source. The
  * max is worked out first instead (`set variable`, on the step's connection), and the filter reads
  * `getvariable(…)`, a constant DuckDB folds into the scan, so zone maps skip the row groups holding nothing
- * newer. Only for a query that runs once, right after (a microbatch deletes before it inserts, so the max
- * would move). A match inside a string literal (an odd count of quotes before it) is left as it is.
+ * newer. The max itself is read as the top row (`order by col desc nulls last limit 1`, the same value): a
+ * top-N skips the table's row groups whose zone maps hold nothing newer than the best row so far, where
+ * `max()` reads every row group that has deleted rows. Only for a query that runs once, right after (a
+ * microbatch deletes before it inserts, so the max would move). A match inside a string literal (an odd
+ * count of quotes before it) is left as it is.
  */
 function newestFirst(sql: string, target: Relation): { sql: string; set: string[]; reset: string[] } {
   const set: string[] = [];
@@ -81,7 +84,7 @@ function newestFirst(sql: string, target: Relation): { sql: string; set: string[
   const out = sql.replace(maxOfThis(target), (match: string, column: string, at: number) => {
     if ((sql.slice(0, at).split("'").length - 1) % 2 === 1) return match;
     const name = `eider_max_${target.schema}__${target.name}_${set.length}`;
-    set.push(`set variable ${quoteIdent(name)} = (select max(${column}) from ${quoteRelation(target)})`);
+    set.push(`set variable ${quoteIdent(name)} = (select ${column} from ${quoteRelation(target)} order by ${column} desc nulls last limit 1)`);
     reset.push(`reset variable ${quoteIdent(name)}`);
     return `getvariable(${quoteLiteral(name)})`;
   });
