@@ -8,7 +8,8 @@ import { swapIn } from './table.js';
  * The first build (or --full-refresh) creates the table like `table` does. Later builds run the model with
  * is_incremental true into a temporary table, check its unique key for nulls, and in one transaction reconcile
  * columns by on_schema_change and apply it: append, delete+insert, or MERGE INTO. An enforced contract is
- * checked on the new rows before anything runs and on the table before the commit. (A swap build works in a
+ * checked on the new rows before anything runs and on the table before the commit. The usual filter on the
+ * table's newest value reads it as a constant worked out first (`newestFirst`). (A swap build works in a
  * copy of the current release's file, so the table is there as in place.)
  */
 export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
