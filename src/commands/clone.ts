@@ -15,7 +15,6 @@ import { piiColumns, type ColumnRules, type PiiRule } from '../plan/pii-columns.
 import { relationKey } from '../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, type Manifest, type Origin, type TargetDef } from '../types.js';
 import { compileContext, type GlobalOptions } from './context.js';
-import { makeFolder } from '../folders.js';
 
 export interface CloneOptions extends GlobalOptions {
   readonly from: string;
@@ -48,7 +47,6 @@ export async function cloneCommand(opts: CloneOptions): Promise<number> {
   failOnErrors(diagnostics);
   checkTargetFolder(to);
   const lock = acquireLock(to.path, `eider clone --from ${from.name}`);
-  makeFolder(dirname(to.path));
   const staged = join(dirname(to.path), `.${basename(to.path)}.build-clone-${process.pid}.duckdb`);
   rmSync(staged, { force: true });
   const adapter = await DuckDbAdapter.open({ path: staged, threads: 1, settings: to.settings });

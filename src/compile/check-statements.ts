@@ -96,7 +96,7 @@ export async function checkStatements(
   }
   for (const h of hooks) checks.push({ sql: h.sql, at: { file: h.file, line: h.line, what: h.key } });
   const known = new KnownStatements(targetDir);
-  const todo = checks.map((c, i) => i).filter((i) => !known.has(checks[i].sql));
+  const todo = checks.map((_, i) => i).filter((i) => !known.has(checks[i].sql));
   const errors: Array<string | undefined> = new Array(checks.length).fill(undefined);
   if (todo.length > 0) {
     const parser = await openParser();

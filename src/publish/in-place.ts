@@ -35,10 +35,10 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
  * BI tool), DuckDB will not let anyone write it: the build then works in a copy of the file — made while eider
  * holds it read-only too, so no writer can change it meanwhile — which is renamed over the file when every node
  * and test passed, as a prod build is. The readers keep their view; their next connection sees the new data. A
- * file held by a writer is waited for with the target's retries, as before.
+ * file held by a writer is waited for with the target's retries, as before. The caller has checked the target's
+ * folder (`checkTargetFolder`) before taking its lock.
  */
 export async function openForBuild(target: TargetDef, warn: (message: string) => void): Promise<{ adapter: Adapter; copy?: SwapRelease }> {
-  checkTargetFolder(target);
   let held: string | undefined;
   try {
     return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, ...targetOptions(target) }) };
