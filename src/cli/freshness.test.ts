@@ -1,11 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
-afterEach(() => p?.remove());
+let reader: ChildProcess | undefined;
+afterEach(() => {
+  reader?.kill('SIGKILL');
+  p?.remove();
+});
 
 const sources = (events: string, files: string) =>
   [
@@ -101,6 +108,27 @@ describe('source freshness', () => {
     const stale = await p.run('freshness');
     expect(stale.code).toBe(0);
     expect(stale.stdout).toMatch(/^model m +\S+ \S+ +2h 0m +1 hour +1 day +last build +WARN$/m);
+  });
+
+  it('a reader holding the dev file does not block freshness: the results stay in sources.json, with one warning', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      retries: {attempts: 3, backoff_ms: 5000}\n',
+      'models/m.sql': '{{config materialized="table"}}\nselect 1 as id',
+      'models/m.yml': 'models:\n  - name: m\n    freshness:\n      warn_after: {count: 1, period: hour}\n',
+    });
+    expect((await p.run('run')).code).toBe(0);
+    const duckdb = pathToFileURL(createRequire(import.meta.url).resolve('@duckdb/node-api')).href;
+    const code = `const { DuckDBInstance } = await import(${JSON.stringify(duckdb)}); const db = await DuckDBInstance.create(${JSON.stringify(p.db)}, { access_mode: 'READ_ONLY' }); await db.connect(); console.log('open'); setTimeout(() => process.exit(0), 30000);`;
+    reader = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((res) => reader!.stdout!.once('data', () => res()));
+    const t0 = performance.now();
+    const r = await p.run('freshness');
+    expect(r.stdout).toMatch(/^model m +\S+ \S+ +\d+s +1 hour +- +last build +PASS$/m);
+    expect(r.stderr).toMatch(/^warning: warehouse\/dev\.duckdb is open in another process \(.*PID \d+\): these results are in target\/sources\.json but not in eider\.freshness_results$/m);
+    expect(r.stderr).not.toMatch(/attempt/);
+    expect(r.code).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(5000); // no 5 s backoff was waited
+    expect(JSON.parse(readFileSync(join(p.dir, 'target/sources.json'), 'utf8')).results[0].status).toBe('pass');
   });
 
   it('a freshness period that is not a period is an error at its line', async () => {

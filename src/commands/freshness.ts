@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hasFreshness, measureFreshness, type FreshnessResult } from '../execute/freshness.js';
 import { HISTORY_DDL, HISTORY_SCHEMA } from '../publish/history.js';
-import { openInPlace } from '../publish/in-place.js';
+import { openUnlessRead, shownPath } from '../publish/in-place.js';
 import { select } from '../graph/select.js';
 import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
@@ -27,18 +27,25 @@ export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet
   const results = await measureFreshness(manifest.target, sources, models);
   reporter.freshness(results);
   artifacts.sources(results, manifest, EIDER_VERSION);
-  await recordFreshness(manifest, results);
+  await recordFreshness(manifest, results, (m) => reporter.diagnostics([{ severity: 'warning', message: m }]));
   return !results.some((r) => r.status === 'error' || r.status === 'runtime error');
 }
 
 /**
  * Appends the results to `eider.freshness_results` of an in-place target. A swap-published target (prod)
- * is never opened for writing outside a build, so its freshness lives in target/sources.json.
+ * is never opened for writing outside a build, so its freshness lives in target/sources.json; so does that of a
+ * dev file a reader holds open (DuckDB lets no process write it then), with a warning.
  */
-async function recordFreshness(manifest: Manifest, results: readonly FreshnessResult[]): Promise<void> {
+async function recordFreshness(manifest: Manifest, results: readonly FreshnessResult[], warn: (message: string) => void): Promise<void> {
   const t = manifest.target;
   if (t.publish !== 'in_place' || t.path === ':memory:' || !existsSync(t.path)) return;
-  const adapter = await openInPlace(t, 1);
+  const opened = await openUnlessRead({ ...t, threads: 1 }, warn);
+  if (!('adapter' in opened)) {
+    await opened.hold.close();
+    warn(`${shownPath(t.path, t)} is open in another process (${opened.heldBy}): these results are in target/sources.json but not in ${HISTORY_SCHEMA}.freshness_results`);
+    return;
+  }
+  const { adapter } = opened;
   try {
     const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : quoteLiteral(v));
     const now = new Date().toISOString();

@@ -39,22 +39,33 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
  * folder (`checkTargetFolder`) before taking its lock.
  */
 export async function openForBuild(target: TargetDef, warn: (message: string) => void): Promise<{ adapter: Adapter; copy?: SwapRelease }> {
-  let held: string | undefined;
+  const opened = await openUnlessRead(target, warn);
+  if ('adapter' in opened) return opened;
+  try {
+    warn(`${shownPath(target.path, target)} is open in another process (${opened.heldBy}): building a copy and renaming it over the file when every node and test passed; the reader keeps its view`);
+    const copy = await SwapRelease.start(target, warn, true);
+    return { adapter: copy.adapter, copy };
+  } finally {
+    await opened.hold.close();
+  }
+}
+
+/**
+ * Opens the target for writing; when other processes hold it only to read, returns a read-only hold of it (which
+ * keeps writers out while the caller works around the readers) and who holds it. A file held by a writer is waited
+ * for with the target's retries.
+ */
+export async function openUnlessRead(target: TargetDef, warn: (message: string) => void): Promise<{ adapter: Adapter } | { hold: Adapter; heldBy: string }> {
+  let heldBy: string | undefined;
   try {
     return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, ...targetOptions(target) }) };
   } catch (e) {
     const m = /conflicting lock is held in (.*?) \(PID (\d+)\)/i.exec(String((e as Error).message));
-    held = m ? `${m[1]}, PID ${m[2]}` : undefined;
+    heldBy = m ? `${m[1]}, PID ${m[2]}` : undefined;
   }
-  const hold = held ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true }).catch(() => undefined) : undefined;
+  const hold = heldBy ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true }).catch(() => undefined) : undefined;
   if (!hold) return { adapter: await openInPlace(target, target.threads, warn) };
-  try {
-    warn(`${shownPath(target.path, target)} is open in another process (${held}): building a copy and renaming it over the file when every node and test passed; the reader keeps its view`);
-    const copy = await SwapRelease.start(target, warn, true);
-    return { adapter: copy.adapter, copy };
-  } finally {
-    await hold.close();
-  }
+  return { hold, heldBy: heldBy! };
 }
 
 /** The target file exists but cannot be opened now (locked, unreadable): exit 1, not a project error. */
@@ -143,7 +154,7 @@ function folderProblem(dir: string, e: unknown, target: TargetDef): string {
  * A path of the target as the user would write it: relative when it is under the current folder, else whole;
  * nothing of it when the target's path was read from the environment (a part of a secret is a secret).
  */
-function shownPath(path: string, target: TargetDef): string {
+export function shownPath(path: string, target: TargetDef): string {
   if (holdsSecret(target.path)) return REDACTED;
   const r = relative(process.cwd(), path);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
