@@ -69,6 +69,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <target>', 'the target to copy (opened read-only)')
     .requiredOption('--to <target>', 'the target to replace with the masked copy')
     .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
+  common(program.command('catalog').description('write target/catalog.json: every relation of the target with its columns, types, comments, row counts and size')).action(
+    run(async () => (await import('../commands/catalog.js')).catalogCommand),
+  );
   common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
     run(async () => (await import('../commands/compact.js')).compactCommand),
   );

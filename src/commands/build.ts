@@ -20,6 +20,7 @@ import type { RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { checkJunitPath, writeJunit } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
+import { checkCatalogTarget, writeCatalog } from './catalog.js';
 import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
@@ -81,6 +82,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     });
     const { manifest, dag, artifacts } = ctx;
     const target = manifest.target;
+    if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
     const selected = select(manifest, dag, opts.select, opts.exclude);
     if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
@@ -189,6 +191,13 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     artifacts.runResults(run, manifest, EIDER_VERSION);
     artifacts.compiled(manifest);
     if (opts.junit !== undefined) writeJunit(opts.junit, run, manifest);
+    if (opts.catalog && !interrupt.signal.aborted) {
+      // A release is closed by now (published or discarded), an in-place file by its compaction check; any other
+      // target is closed here, so the catalog reads what was built through a read-only connection of its own.
+      if (!release) await adapter?.close();
+      adapter = undefined;
+      await writeCatalog(manifest, artifacts, reporter);
+    }
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
     if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);
