@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { runCli, testProject, type TestProject } from '../test-support/project.js';
 import { parseXml, type XmlElement } from '../test-support/xml.js';
 
 let p: TestProject | undefined;
@@ -81,6 +81,21 @@ describe('--junit FILE', () => {
     expect(r.stdout).toBe('');
     expect(existsSync(p.db)).toBe(false);
     expect(existsSync(join(p.dir, 'target'))).toBe(false);
+  });
+});
+
+describe('--junit to a folder without write permission', () => {
+  it('is one message, exit 2, before anything is built', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id' });
+    mkdirSync(join(p.dir, 'reports'));
+    chmodSync(join(p.dir, 'reports'), 0o555);
+    chmodSync(p.dir, 0o777);
+    // root writes anywhere: run as nobody to see what a user sees.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = await runCli(p.dir, ['build', '--junit', 'reports/junit.xml'], {}, asUser);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('--junit reports/junit.xml: cannot write in reports/ (permission denied)\n');
+    expect(existsSync(p.db)).toBe(false);
   });
 });
 
