@@ -61,6 +61,18 @@ describe('--junit FILE', () => {
     expect(skipped.children[0].attrs.message).toBe('skipped: upstream boom did not succeed');
   });
 
+  it('passes a test at warn severity, its rows in system-out', async () => {
+    p = testProject({
+      'models/a.sql': 'select 1 as id union all select null',
+      'models/a.yml': 'models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - not_null: {severity: warn}\n',
+    });
+    const r = await p.run('build', '--junit', 'junit.xml');
+    expect(r.code).toBe(0);
+    const [, warned] = testcases(readFileSync(join(p.dir, 'junit.xml'), 'utf8'));
+    expect(warned.attrs.name).toBe('not_null_a_id');
+    expect(warned.children.map((c) => [c.name, c.text])).toEqual([['system-out', 'WARN: 1 failing row\nid\nnull']]);
+  });
+
   it('writes a report with no testcases when the selection matches nothing', async () => {
     p = testProject({ 'models/a.sql': 'select 1 as id' });
     const r = await p.run('run', '--exclude', 'a', '--junit', 'junit.xml');
