@@ -41,7 +41,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions {
 
 /**
  * `seed`, `run`, `test` and `build`: compile → select → lock → open the release → plan → execute →
- * record history → publish (or not) → report → artifacts. Returns the exit code.
+ * record history → publish (or not) → report → artifacts (and the --junit report, build's --catalog). Returns the
+ * exit code, which the reporter sees last (a JSON log's run_finished).
  */
 export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
   if (opts.junit !== undefined) checkJunitPath(opts.junit);
