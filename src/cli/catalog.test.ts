@@ -120,6 +120,14 @@ describe('eider catalog', () => {
     }
   });
 
+  it('build --catalog of a target in memory is refused before anything runs', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id', 'profiles/profiles.yml': "t:\n  target: dev\n  targets:\n    dev:\n      path: ':memory:'\n" });
+    const r = await p.run('build', '--catalog');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('profiles/profiles.yml:5: target "dev" is :memory:, there is no database to catalog\n');
+    expect(r.stdout).toBe('');
+  });
+
   it('says so when the target file does not exist yet: exit 2, no catalog', async () => {
     p = testProject({ 'models/a.sql': 'select 1 as id' });
     const r = await p.run('catalog');
