@@ -71,6 +71,11 @@ export class Artifacts {
     this.writeJson('sources.json', body);
   }
 
+  /** target/catalog.json: the target's relations as DuckDB describes them (`catalogJson`). */
+  catalog(body: Record<string, unknown>): string {
+    return this.writeJson('catalog.json', body);
+  }
+
   /**
    * target/compiled/<the node's own path>: the SQL each node runs. An index of content hashes lets a
    * re-compile write only the files that changed (and remove the ones whose node is gone).

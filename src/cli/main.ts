@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { OpenError } from '../publish/in-place.js';
 import { LockedError } from '../publish/lock.js';
-import { ConsoleReporter } from '../report/console.js';
+import { logFormatIn, makeReporter, type Reporter } from '../report/reporter.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -12,16 +12,19 @@ import { buildProgram } from './program.js';
 export async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
-  const reporter = new ConsoleReporter();
+  const reporter = makeReporter(logFormatIn(argv));
   try {
     await program.parseAsync(argv as string[]);
     return code;
   } catch (e) {
-    return failure(e, argv, reporter);
+    const failed = failure(e, argv, reporter);
+    // A JSON log ends with run_finished even when the command stopped on a mistake.
+    if (!(e instanceof CommanderError)) reporter.exit(failed);
+    return failed;
   }
 }
 
-function failure(e: unknown, argv: readonly string[], reporter: ConsoleReporter): number {
+function failure(e: unknown, argv: readonly string[], reporter: Reporter): number {
   if (e instanceof CommanderError) {
     // commander has printed its own message (or help / version, which exit 0).
     return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;

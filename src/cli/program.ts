@@ -22,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
       .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
+  const reporting = (cmd: Command) => cmd.addOption(new Option('--log-format <format>', 'text for people, or json: one JSON object per line per event').choices(['text', 'json']).default('text'));
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,8 +36,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ['build', 'build', 'seeds, models and their tests in DAG order; a failure skips what is downstream'],
     ['snapshot', 'snapshot', 'update the selected snapshots (SCD type 2 history)'],
   ] as const) {
-    const cmd = threads(selecting(program.command(name).description(what)));
+    const cmd = reporting(threads(selecting(program.command(name).description(what)))).option('--junit <file>', 'also write the run as a JUnit XML report to this file');
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
+    if (mode === 'build') cmd.option('--catalog', 'then write target/catalog.json from the target (as eider catalog does)');
     if (mode === 'build' || mode === 'run') {
       cmd.option('--full-refresh', 'rebuild incremental models from scratch');
       cmd.option('--event-time-start <time>', 'microbatch models: re-process batches from this time (e.g. 2024-01-01)');
@@ -57,7 +59,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'name, path or json').choices(['name', 'path', 'json']).default('name'))
     .addOption(new Option('--resource-type <kind>', 'only nodes of this kind').choices(['model', 'seed', 'source', 'test']))
     .action(run(async () => (await import('../commands/ls.js')).lsCommand));
-  selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level')).action(
+  reporting(selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level'))).action(
     run(async () => (await import('../commands/freshness.js')).freshnessCommand),
   );
   common(program.command('rollback').description('put back the previous release of a swap-published target (or --release ID)'))
@@ -67,6 +69,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <target>', 'the target to copy (opened read-only)')
     .requiredOption('--to <target>', 'the target to replace with the masked copy')
     .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
+  common(program.command('catalog').description('write target/catalog.json: every relation of the target with its columns, types, comments, row counts and size')).action(
+    run(async () => (await import('../commands/catalog.js')).catalogCommand),
+  );
   common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
     run(async () => (await import('../commands/compact.js')).compactCommand),
   );

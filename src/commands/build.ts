@@ -18,7 +18,9 @@ import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import { ConsoleReporter } from '../report/console.js';
+import { checkJunitPath, writeJunit } from '../report/junit.js';
+import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
+import { checkCatalogTarget, writeCatalog } from './catalog.js';
 import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
@@ -30,13 +32,27 @@ export interface BuildOptions extends GlobalOptions, SelectOptions {
   readonly eventTimeEnd?: string;
   /** Check the selected sources' freshness first; build nothing when one is stale at error level. */
   readonly failOnStaleSources?: boolean;
+  /** Write the run as a JUnit XML report to this file. */
+  readonly junit?: string;
+  readonly logFormat?: LogFormat;
+  /** build: write target/catalog.json from the target once the build is done. */
+  readonly catalog?: boolean;
 }
 
 /**
  * `seed`, `run`, `test` and `build`: compile → select → lock → open the release → plan → execute →
- * record history → publish (or not) → report → artifacts. Returns the exit code.
+ * record history → publish (or not) → report → artifacts (and the --junit report, build's --catalog). Returns the
+ * exit code, which the reporter sees last (a JSON log's run_finished).
  */
 export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
+  if (opts.junit !== undefined) checkJunitPath(opts.junit);
+  const reporter = makeReporter(opts.logFormat);
+  const code = await runBuild(mode, opts, reporter);
+  reporter.exit(code);
+  return code;
+}
+
+async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   for (const [flag, v] of [['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd]] as const) {
@@ -51,7 +67,6 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   let runner: UnitTestRunner | undefined;
   // SIGINT/SIGTERM: start no new node, stop the running queries, publish nothing, release the lock.
   const interrupt = onInterrupt(() => adapter?.interrupt());
-  const reporter = new ConsoleReporter();
   let swap = false;
   const interrupted = (target: string) => {
     if (swap) reporter.errorLine(`\nNothing was published: the build was interrupted, so ${target} keeps its current release.`);
@@ -68,9 +83,13 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     });
     const { manifest, dag, artifacts } = ctx;
     const target = manifest.target;
+    if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
     const selected = select(manifest, dag, opts.select, opts.exclude);
-    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
+    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
+      if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest);
+      return 0;
+    }
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
     const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, artifacts.dir);
@@ -92,7 +111,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
-    const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
+    const warn = (w: string) => reporter.warning(w);
     if (swap) {
       release = await SwapRelease.start(target, warn).catch(async (e: unknown) => {
         throw (await settingsError(target, e)) ?? e;
@@ -111,10 +130,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const state = await adapter.state();
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
-    reporter.line(
-      `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,
-    );
-    reporter.line();
+    reporter.runStarted({ command: mode, project: manifest.projectName, target: target.name, invocationId: manifest.invocationId, threads: adapter.sessions.length, swap, nodes: shown.map((s) => manifest.nodes[s.nodeId]) });
     // A project hook that fails is reported at its line in project.yml; nothing after it runs.
     const runHooks = async (hooks: readonly ProjectHook[]): Promise<boolean> => {
       for (const h of hooks) {
@@ -140,7 +156,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
         units: runner,
         signal: interrupt.signal,
         retries: target.retries,
-        onRetry: (id, attempt, error, waitMs) => reporter.errorLine(`warning: ${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
+        onStart: (step) => reporter.nodeStarted(manifest.nodes[step.nodeId]),
+        onRetry: (id, attempt, error, waitMs) => reporter.warning(`${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
     const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd));
@@ -168,12 +185,20 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       }
     }
     if (writes && !swap && databaseKind(target.path) === 'file' && !interrupt.signal.aborted) {
-      const compacted = await compactAfterBuild(adapter, target, (w) => reporter.errorLine(`warning: ${w}`)).finally(() => (adapter = undefined));
+      const compacted = await compactAfterBuild(adapter, target, warn).finally(() => (adapter = undefined));
       if (compacted) reporter.line(describeCompaction(target, compacted));
     }
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);
     artifacts.compiled(manifest);
+    if (opts.junit !== undefined) writeJunit(opts.junit, run, manifest);
+    if (opts.catalog && !interrupt.signal.aborted) {
+      // A release is closed by now (published or discarded), an in-place file by its compaction check; any other
+      // target is closed here, so the catalog reads what was built through a read-only connection of its own.
+      if (!release) await adapter?.close();
+      adapter = undefined;
+      await writeCatalog(manifest, artifacts, reporter);
+    }
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
     if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);

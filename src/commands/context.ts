@@ -7,7 +7,7 @@ import { Dag } from '../graph/dag.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
-import { ConsoleReporter } from '../report/console.js';
+import { makeReporter, type Reporter } from '../report/reporter.js';
 import type { Manifest, TargetDef } from '../types.js';
 
 export interface GlobalOptions {
@@ -30,11 +30,11 @@ export interface ProjectContext {
   readonly manifest: Manifest;
   readonly dag: Dag;
   readonly artifacts: Artifacts;
-  readonly reporter: ConsoleReporter;
+  readonly reporter: Reporter;
 }
 
 /** `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there. */
-export async function compileContext(opts: GlobalOptions, reporter = new ConsoleReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
+export async function compileContext(opts: GlobalOptions, reporter: Reporter = makeReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const files = loadProject(root, opts.profilesDir);
@@ -55,7 +55,7 @@ export async function compileContext(opts: GlobalOptions, reporter = new Console
  * A selection (--select, --exclude, ls's --resource-type) that leaves the command nothing to do is a warning,
  * and the command ends there with exit 0 (dbt: "Nothing to do"). Returns whether it did.
  */
-export function nothingSelected(opts: SelectOptions & { readonly resourceType?: string }, command: string, count: number, reporter: ConsoleReporter): boolean {
+export function nothingSelected(opts: SelectOptions & { readonly resourceType?: string }, command: string, count: number, reporter: Reporter): boolean {
   if (count > 0 || !(opts.select?.length || opts.exclude?.length || opts.resourceType)) return false;
   reporter.diagnostics([{ severity: 'warning', message: `the selection matched nothing: eider ${command} has nothing to do` }]);
   return true;

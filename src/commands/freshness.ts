@@ -3,15 +3,18 @@ import { hasFreshness, measureFreshness, type FreshnessResult } from '../execute
 import { HISTORY_DDL, HISTORY_SCHEMA } from '../publish/history.js';
 import { openUnlessRead, shownPath } from '../publish/in-place.js';
 import { select } from '../graph/select.js';
+import { makeReporter, type LogFormat } from '../report/reporter.js';
 import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
-export async function freshnessCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
-  const ctx = await compileContext(opts);
+export async function freshnessCommand(opts: GlobalOptions & SelectOptions & { readonly logFormat?: LogFormat }): Promise<number> {
+  const ctx = await compileContext(opts, makeReporter(opts.logFormat));
   const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude);
-  return (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
+  const code = (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
+  ctx.reporter.exit(code);
+  return code;
 }
 
 /** Checks the selected sources that declare freshness; prints the table and writes sources.json. True when none is stale at error level. */

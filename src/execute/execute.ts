@@ -22,6 +22,8 @@ export interface ExecuteOptions {
   /** A step that fails with a transient error is run again from its start (steps are idempotent). */
   readonly retries?: { readonly attempts: number; readonly backoffMs: number };
   readonly onRetry?: (nodeId: NodeId, attempt: number, error: string, waitMs: number) => void;
+  /** A step that will end in a result (not a skipped one) starts running. */
+  readonly onStart?: (step: PlanStep) => void;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface ExecuteOptions {
  * through, sources and ephemeral models, give none), and what waits on a failed step is skipped.
  */
 export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, onResult: OnResult, opts: ExecuteOptions = {}): Promise<NodeResult[]> {
-  const { units, signal, retries, onRetry } = opts;
+  const { units, signal, retries, onRetry, onStart } = opts;
   for (const sql of plan.setup) await adapter.sessions[0].exec(sql);
   const steps = plan.steps;
   const index = new Map(steps.map((s, i) => [s.nodeId, i]));
@@ -82,6 +84,7 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
         continue;
       }
       running++;
+      if (steps[i].action.kind !== 'pass') onStart?.(steps[i]);
       let result = await runStep(steps[i], manifest, session, units);
       for (let attempt = 1; retries && result.status === 'error' && result.transient && attempt < retries.attempts && !signal?.aborted; attempt++) {
         const waitMs = retries.backoffMs * 2 ** (attempt - 1);

@@ -2,6 +2,8 @@ import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { redact } from '../secrets.js';
 import { formatAge, type FreshnessResult } from '../execute/freshness.js';
 import { displayRelation, type Node, type NodeResult, type NodeStatus, type Period } from '../types.js';
+import { EIDER_VERSION } from '../version.js';
+import type { Reporter, RunStart } from './reporter.js';
 
 type Color = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
 const CODES: Record<Color, [number, number]> = { green: [32, 39], yellow: [33, 39], red: [31, 39], dim: [2, 22], bold: [1, 22] };
@@ -18,7 +20,7 @@ const LABEL: Record<NodeStatus, { text: string; color: Color }> = {
 const WIDTH = 80;
 
 /** The one place that writes to the terminal. Every line passes through `redact`. */
-export class ConsoleReporter {
+export class ConsoleReporter implements Reporter {
   private readonly color: boolean;
 
   constructor(
@@ -40,6 +42,22 @@ export class ConsoleReporter {
   errorLine(text: string): void {
     this.err.write(`${redact(text)}\n`);
   }
+
+  warning(message: string): void {
+    this.errorLine(`warning: ${message}`);
+  }
+
+  /** `eider 0.1.0 · shop · target dev · 25 nodes · 4 threads` */
+  runStarted(run: RunStart): void {
+    const n = run.nodes.length;
+    this.line(`eider ${EIDER_VERSION} · ${run.project} · target ${run.target}${run.swap ? ' (swap publish)' : ''} · ${n} node${n === 1 ? '' : 's'} · ${run.threads} thread${run.threads === 1 ? '' : 's'}`);
+    this.line();
+  }
+
+  /** People see a node when it finishes. */
+  nodeStarted(): void {}
+
+  exit(): void {}
 
   /** Each distinct message once (a macro's mistake is met by every model that calls it). */
   diagnostics(list: readonly Diagnostic[]): void {
