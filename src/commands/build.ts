@@ -16,10 +16,10 @@ import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
-import type { RunResult, TestNode, UnitTestNode } from '../types.js';
+import type { NodeId, RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ConsoleReporter } from '../report/console.js';
-import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, resultsFolder, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions {
@@ -30,6 +30,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions {
   readonly eventTimeEnd?: string;
   /** Check the selected sources' freshness first; build nothing when one is stale at error level. */
   readonly failOnStaleSources?: boolean;
+  /** `eider retry`: exactly these nodes (of the last run), instead of a selection. */
+  readonly nodes?: readonly NodeId[];
 }
 
 /**
@@ -69,8 +71,8 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const { manifest, dag, artifacts } = ctx;
     const target = manifest.target;
     if (interrupt.signal.aborted) return interrupted(target.name);
-    const selected = select(manifest, dag, opts.select, opts.exclude);
-    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
+    const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+    if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
     const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, artifacts.dir);
@@ -109,7 +111,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
+    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken, empty: opts.empty === true });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(
       `eider ${EIDER_VERSION} · ${manifest.projectName} · target ${target.name}${swap ? ' (swap publish)' : ''} · ${shown.length} node${shown.length === 1 ? '' : 's'} · ${adapter.sessions.length} thread${adapter.sessions.length === 1 ? '' : 's'}`,
@@ -147,24 +149,29 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
     // record) is finished as decided, and the exit code and the last lines say what happened.
     interrupt.settle();
-    const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+    // An --empty build of a swap-published target checks in the release's copy and never publishes it.
+    const publishes = ok && !(opts.empty && target.publish === 'swap');
+    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, varsGiven: opts.vars !== undefined };
+    const kept = !writes ? undefined : !swap ? 'in_place' : publishes ? 'published' : 'discarded';
+    const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results, args, release: kept };
 
     if (writes) {
       const id = releaseId(manifest);
-      const status = swap ? (ok ? 'published' : 'failed') : 'in_place';
+      const status = swap ? (publishes ? 'published' : 'failed') : 'in_place';
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
       // One call and one commit: the run's history is written whole or not at all.
-      if (!swap || ok) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
+      if (!swap || publishes) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
-      if (release && ok) {
+      if (release && publishes) {
         const compacted = await release.publish(files);
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
         if (compacted) reporter.line(describeCompaction(target, compacted));
       } else if (release) {
         await release.discard(files);
-        if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${!endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed'}, so ${target.name} keeps its current release.`);
+        const why = ok ? '--empty builds only check' : !endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed';
+        if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
       }
     }
     if (writes && !swap && databaseKind(target.path) === 'file' && !interrupt.signal.aborted) {
@@ -176,7 +183,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     artifacts.compiled(manifest);
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
-    if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);
+    if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && publishes ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;
   } catch (e) {
     // A signal stops the queries; what they throw then is the interruption, not an error of its own.

@@ -5,12 +5,12 @@ import { openInPlace } from '../publish/in-place.js';
 import { select } from '../graph/select.js';
 import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import { compileContext, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
+import { compileContext, resultsFolder, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
 export async function freshnessCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
   const ctx = await compileContext(opts);
-  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude);
+  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
   return (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
 }
 
