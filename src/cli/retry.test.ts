@@ -119,6 +119,7 @@ describe('result: selectors', () => {
     expect(await ls('-s', 'result:success')).toEqual(['base', 'ok']);
     expect(await ls('-s', '+result:skipped', '--exclude', 'result:error')).toEqual(['base', 'b']);
     expect(await ls('-s', 'result:success,base+')).toEqual(['base']);
+    expect(await ls('-s', '@result:error')).toEqual(['base', 'a', 'b']);
   });
 
   it('--state reads another folder; no run results, or an unknown status, is one line and exit 2', async () => {

@@ -38,17 +38,18 @@ export async function retryCommand(opts: RetryOptions): Promise<number> {
   if (args.vars_given && opts.vars === undefined) {
     throw usageError(`eider retry: the last eider ${mode} was given --vars, which run_results.json does not keep (they may hold secrets): give them again with --vars`);
   }
+  const target = targetName(last);
   const reporter = new ConsoleReporter();
   const failed = last.results.filter((r) => RETRIED.has(r.status));
   if (failed.length === 0) {
-    reporter.line(`The last eider ${mode} (target ${String(last.target)}) had no errors, failures or skipped nodes: nothing to retry.`);
+    reporter.line(`The last eider ${mode} (target ${target}) had no errors, failures or skipped nodes: nothing to retry.`);
     return 0;
   }
   const nodes = last.release === 'discarded' ? last.results : failed;
-  reporter.line(describe(mode, last, failed.length, nodes.length));
+  reporter.line(describe(mode, target, failed.length, nodes.length));
   return buildCommand(mode, {
     ...opts,
-    target: opts.target ?? String(last.target),
+    target: opts.target ?? target,
     fullRefresh: args.full_refresh === true,
     eventTimeStart: args.event_time_start ?? undefined,
     eventTimeEnd: args.event_time_end ?? undefined,
@@ -57,8 +58,14 @@ export async function retryCommand(opts: RetryOptions): Promise<number> {
   });
 }
 
-function describe(mode: PlanMode, last: RunResultsJson, failed: number, again: number): string {
-  const what = `${failed} node${failed === 1 ? '' : 's'} that errored, failed or were skipped`;
-  if (again === failed) return `Retrying eider ${mode} on target ${String(last.target)}: the ${what}.\n`;
-  return `Retrying eider ${mode} on target ${String(last.target)}: it published nothing, so all ${again} of its nodes run again (${what}).\n`;
+/** run_results.json names the target (`"dev"`); a `{name: …}` object is read too. */
+function targetName(last: RunResultsJson): string {
+  const t = last.target as string | { readonly name?: string } | undefined;
+  return typeof t === 'object' ? String(t?.name) : String(t);
+}
+
+function describe(mode: PlanMode, target: string, failed: number, again: number): string {
+  const what = `${failed} node${failed === 1 ? ' that errored, failed or was' : 's that errored, failed or were'} skipped`;
+  if (again === failed) return `Retrying eider ${mode} on target ${target}: the ${what}.\n`;
+  return `Retrying eider ${mode} on target ${target}: it published nothing, so all ${again} of its nodes run again (${what}).\n`;
 }
