@@ -289,4 +289,19 @@ export interface RunResult {
   readonly startedAt: string;
   readonly elapsedMs: number;
   readonly results: readonly NodeResult[];
+  /** What the run was asked to do, so `eider retry` can do it again. */
+  readonly args?: RunArgs;
+  /** What became of the run's writes: published (a swap release), discarded (nothing reached the target), in_place (dev). */
+  readonly release?: 'published' | 'discarded' | 'in_place';
+}
+
+/** The options of a run that `eider retry` repeats. --vars are not kept (they may hold secrets): only whether some were given. */
+export interface RunArgs {
+  readonly select?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly fullRefresh?: boolean;
+  readonly eventTimeStart?: string;
+  readonly eventTimeEnd?: string;
+  readonly empty?: boolean;
+  readonly varsGiven: boolean;
 }

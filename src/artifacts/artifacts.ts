@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
-import type { Manifest, Node, RunResult } from '../types.js';
+import type { Manifest, Node, RunArgs, RunResult } from '../types.js';
 
 export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v1.json';
 export const RUN_RESULTS_SCHEMA = 'https://eider.dev/schemas/run-results/v1.json';
@@ -37,6 +37,8 @@ export class Artifacts {
       metadata: { schema_version: RUN_RESULTS_SCHEMA, eider_version: eiderVersion, generated_at: new Date().toISOString(), invocation_id: m.invocationId },
       command: run.command,
       target: m.target.name,
+      args: run.args ? argsJson(run.args) : null,
+      release: run.release ?? null,
       started_at: run.startedAt,
       elapsed_ms: run.elapsedMs,
       results: run.results.map((r) => ({
@@ -112,6 +114,18 @@ export class Artifacts {
     writeFileSync(indexPath, JSON.stringify(index));
   }
 
+}
+
+function argsJson(a: RunArgs): Record<string, unknown> {
+  return {
+    select: a.select ?? null,
+    exclude: a.exclude ?? null,
+    full_refresh: a.fullRefresh === true,
+    event_time_start: a.eventTimeStart ?? null,
+    event_time_end: a.eventTimeEnd ?? null,
+    empty: a.empty === true,
+    vars_given: a.varsGiven,
+  };
 }
 
 /** The SQL a node runs; none for a JavaScript/TypeScript model, whose module is its source. */

@@ -14,6 +14,7 @@ import { countQuery, planRun, type Plan } from '../plan/plan.js';
 import { ConsoleReporter } from '../report/console.js';
 import { quoteRelation } from '../types.js';
 import { BENCH_THREADS, generateProject, type BenchMaterialization } from './generate.js';
+import { benchEmpty } from './empty-bench.js';
 import { benchIncremental, benchProd, type Timing } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
@@ -24,8 +25,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -317,6 +318,14 @@ async function main(): Promise<void> {
     console.log(`  copy of the file     ${t(a.copy)}  (copyFileSync with COPYFILE_FICLONE, as the swap build does)`);
     const bound = 1.3 * a.dev.median + a.copy.median;
     console.log(`  rule: prod incremental <= 1.3 x dev incremental + copy = ${fmt(bound)}: ${a.prod.median <= bound ? 'MET' : 'MISSED'} (${(a.prod.median / a.dev.median).toFixed(2)}x dev; ${(a.prod.median / a.prodFull.median).toFixed(2)}x prod full refresh)`);
+  }
+
+  if (want('empty')) {
+    const e = await benchEmpty(work, BIN, quick ? 1_000_000 : 10_000_000, REPEAT);
+    const t = (x: Timing) => `${fmt(x.median)} (${fmt(x.min)}–${fmt(x.max)})`;
+    console.log(`\n--empty: ${e.models} table models over a ${e.rows.toLocaleString('en-US')}-row source, whole CLI (median, range of ${REPEAT})`);
+    console.log(`  eider build          ${t(e.full)}`);
+    console.log(`  eider build --empty  ${t(e.empty)}  ${(e.empty.median / e.full.median).toFixed(2)}x`);
   }
 
   if (want('js')) {

@@ -21,7 +21,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     common(cmd)
       .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
-      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
+      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
+      .option('--state <dir>', 'an earlier run\'s target/ folder, for result:error|fail|warn|skipped|success (default: this project\'s target/)');
   const reporting = (cmd: Command) => cmd.addOption(new Option('--log-format <format>', 'text for people, or json: one JSON object per line per event').choices(['text', 'json']).default('text'));
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
@@ -43,6 +44,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       cmd.option('--full-refresh', 'rebuild incremental models from scratch');
       cmd.option('--event-time-start <time>', 'microbatch models: re-process batches from this time (e.g. 2024-01-01)');
       cmd.option('--event-time-end <time>', 'microbatch models: … up to this time (exclusive; default: now)');
+      cmd.option('--empty', 'read zero rows from every ref and source: checks SQL, types and contracts against the real schemas in seconds');
     }
     cmd.action(
       run(async () => {
@@ -51,9 +53,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }),
     );
   }
-  selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser')).action(
-    run(async () => (await import('../commands/compile.js')).compileCommand),
-  );
+  reporting(threads(common(program.command('retry').description('run again what errored, failed or was skipped in the last run, with its command and target')))
+    .option('--state <dir>', 'the folder with the last run_results.json (default: this project\'s target/)'))
+    .option('--junit <file>', 'also write the run as a JUnit XML report to this file')
+    .action(run(async () => (await import('../commands/retry.js')).retryCommand));
+  selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser'))
+    .option('--empty', 'render every ref and source as zero rows, as build --empty runs them')
+    .action(run(async () => (await import('../commands/compile.js')).compileCommand));
   common(program.command('parse').description('read the project and write target/manifest.json')).action(run(async () => (await import('../commands/compile.js')).parseCommand));
   selecting(program.command('ls').description('list the selected nodes'))
     .addOption(new Option('-o, --output <format>', 'name, path or json').choices(['name', 'path', 'json']).default('name'))

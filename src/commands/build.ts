@@ -16,12 +16,12 @@ import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
-import type { RunResult, TestNode, UnitTestNode } from '../types.js';
+import type { NodeId, RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { checkJunitPath, writeJunit } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
 import { checkCatalogTarget, writeCatalog } from './catalog.js';
-import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, resultsFolder, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions {
@@ -37,6 +37,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions {
   readonly logFormat?: LogFormat;
   /** build: write target/catalog.json from the target once the build is done. */
   readonly catalog?: boolean;
+  /** `eider retry`: exactly these nodes (of the last run), instead of a selection. */
+  readonly nodes?: readonly NodeId[];
 }
 
 /**
@@ -85,8 +87,8 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
-    const selected = select(manifest, dag, opts.select, opts.exclude);
-    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
+    const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+    if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
       if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest);
       return 0;
     }
@@ -128,7 +130,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
-    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
+    const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken, empty: opts.empty === true });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.runStarted({ command: mode, project: manifest.projectName, target: target.name, invocationId: manifest.invocationId, threads: adapter.sessions.length, swap, nodes: shown.map((s) => manifest.nodes[s.nodeId]) });
     // A project hook that fails is reported at its line in project.yml; nothing after it runs.
@@ -164,24 +166,29 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
     // record) is finished as decided, and the exit code and the last lines say what happened.
     interrupt.settle();
-    const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results };
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+    // An --empty build of a swap-published target checks in the release's copy and never publishes it.
+    const publishes = ok && !(opts.empty && target.publish === 'swap');
+    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, varsGiven: opts.vars !== undefined };
+    const kept = !writes ? undefined : !swap ? 'in_place' : publishes ? 'published' : 'discarded';
+    const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results, args, release: kept };
 
     if (writes) {
       const id = releaseId(manifest);
-      const status = swap ? (ok ? 'published' : 'failed') : 'in_place';
+      const status = swap ? (publishes ? 'published' : 'failed') : 'in_place';
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
       // One call and one commit: the run's history is written whole or not at all.
-      if (!swap || ok) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
+      if (!swap || publishes) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
-      if (release && ok) {
+      if (release && publishes) {
         const compacted = await release.publish(files);
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
         if (compacted) reporter.line(describeCompaction(target, compacted));
       } else if (release) {
         await release.discard(files);
-        if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${!endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed'}, so ${target.name} keeps its current release.`);
+        const why = ok ? '--empty builds only check' : !endHooksOk ? 'on_run_end failed' : 'a node or an error-severity test failed';
+        if (!interrupt.signal.aborted) reporter.errorLine(`\nNothing was published: ${why}, so ${target.name} keeps its current release.`);
       }
     }
     if (writes && !swap && databaseKind(target.path) === 'file' && !interrupt.signal.aborted) {
@@ -201,7 +208,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     }
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
-    if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && ok ? ' and its release published' : ''} first.`);
+    if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && publishes ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;
   } catch (e) {
     // A signal stops the queries; what they throw then is the interruption, not an error of its own.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Artifacts } from '../artifacts/artifacts.js';
 import { compileProject } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
@@ -8,6 +8,7 @@ import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { makeReporter, type Reporter } from '../report/reporter.js';
+import type { ResultsFolder } from '../state/results.js';
 import type { Manifest, TargetDef } from '../types.js';
 
 export interface GlobalOptions {
@@ -17,11 +18,20 @@ export interface GlobalOptions {
   readonly vars?: string;
   readonly threads?: number;
   readonly debug?: boolean;
+  /** build/run/compile --empty: every ref and source renders as zero rows. */
+  readonly empty?: boolean;
 }
 
 export interface SelectOptions {
   readonly select?: string[];
   readonly exclude?: string[];
+  /** `--state DIR`: an earlier run's artifacts (result: selectors read its run_results.json). */
+  readonly state?: string;
+}
+
+/** Where `result:` selectors read the last run's results: `--state DIR`, or this project's target/ folder. */
+export function resultsFolder(opts: SelectOptions, ctx: ProjectContext): ResultsFolder {
+  return opts.state !== undefined ? { dir: opts.state, given: true } : { dir: relative(process.cwd(), ctx.artifacts.dir) || '.', given: false };
 }
 
 /** A compiled project, ready for a command: load → parse → compile → graph, every mistake reported at once. */
@@ -42,7 +52,7 @@ export async function compileContext(opts: GlobalOptions, reporter: Reporter = m
   failOnErrors(diagnostics);
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
-  const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date() });
+  const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty });
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);

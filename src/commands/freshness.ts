@@ -6,12 +6,12 @@ import { select } from '../graph/select.js';
 import { makeReporter, type LogFormat } from '../report/reporter.js';
 import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import { compileContext, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
+import { compileContext, resultsFolder, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
 export async function freshnessCommand(opts: GlobalOptions & SelectOptions & { readonly logFormat?: LogFormat }): Promise<number> {
   const ctx = await compileContext(opts, makeReporter(opts.logFormat));
-  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude);
+  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
   const code = (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
   ctx.reporter.exit(code);
   return code;

@@ -1,7 +1,7 @@
 import { select } from '../graph/select.js';
 import { usageError } from '../errors.js';
 import { displayRelation } from '../types.js';
-import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, resultsFolder, type GlobalOptions, type SelectOptions } from './context.js';
 
 export interface LsOptions extends GlobalOptions, SelectOptions {
   readonly output?: string;
@@ -14,8 +14,9 @@ const OUTPUTS = ['name', 'path', 'json'];
 export async function lsCommand(opts: LsOptions): Promise<number> {
   const output = opts.output ?? 'name';
   if (!OUTPUTS.includes(output)) throw usageError(`--output must be one of ${OUTPUTS.join(', ')}`);
-  const { manifest, dag, reporter } = await compileContext(opts);
-  const selected = select(manifest, dag, opts.select, opts.exclude);
+  const ctx = await compileContext(opts);
+  const { manifest, dag, reporter } = ctx;
+  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
   const listed = dag.order.filter((id) => selected.has(id) && (!opts.resourceType || manifest.nodes[id].kind === opts.resourceType));
   if (nothingSelected(opts, 'ls', listed.length, reporter)) return 0;
   for (const id of listed) {

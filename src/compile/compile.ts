@@ -24,6 +24,7 @@ import {
   type SourceNode,
   type TestNode,
 } from '../types.js';
+import { emptyRelation, nameEmptyRelations } from './empty.js';
 import { GENERIC_TESTS, parseRefTarget } from './generic-tests.js';
 import { loadHelperModules, type HelperFn } from './helpers.js';
 import { readJsModel, type JsModelFacts } from './js-models.js';
@@ -34,6 +35,8 @@ export interface CompileOptions {
   readonly invocationId: string;
   readonly runStartedAt: Date;
   readonly env?: NodeJS.ProcessEnv;
+  /** `--empty`: a model's refs and sources render as zero rows (tests, hooks and unit tests render as usual). */
+  readonly empty?: boolean;
 }
 
 /** A template ready to render, with what its syntax tree says. */
@@ -53,6 +56,8 @@ interface RenderState {
   readonly ephemerals: string[];
   /** Unit tests render every ref and source as a mock relation. */
   readonly mock?: (input: Node) => string;
+  /** `--empty`: refs and sources read zero rows. */
+  readonly empty?: boolean;
 }
 
 /** ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics. */
@@ -203,13 +208,14 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
-      return quoteRelation(node.relation);
+      return st?.empty ? emptyRelation(quoteRelation(node.relation)) : quoteRelation(node.relation);
     },
     source(source: string, table: string, options: { data: { root: unknown } }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
       const node = sources.get(`source.${source}.${table}`);
       if (node && st?.mock) return st.mock(node);
       // An unknown source was reported when the edges were resolved.
+      if (node && st?.empty) return emptyRelation(node.sql);
       return node?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
@@ -221,8 +227,8 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
 
   const target = targetContext(def.target);
   const runStartedAt = opts.runStartedAt.toISOString();
-  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock'], incremental = false): { sql: string; ephemerals: string[] } | undefined => {
-    const state: RenderState = { node, ephemerals: [], mock };
+  const render = (parsed: Parsed, node: ModelNode | TestNode, thisSql: string, mock?: RenderState['mock'], incremental = false, hook = false): { sql: string; ephemerals: string[] } | undefined => {
+    const state: RenderState = { node, ephemerals: [], mock, empty: opts.empty === true && node.kind === 'model' && !mock && !hook };
     const context = {
       [STATE]: state,
       toString: () => thisSql,
@@ -237,7 +243,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     if (parsed.broken) return undefined;
     try {
       const sql = renderTemplate(parsed.ast, context, env_);
-      return { sql, ephemerals: state.ephemerals };
+      return { sql: state.empty ? nameEmptyRelations(sql) : sql, ephemerals: state.ephemerals };
     } catch (e) {
       const r = e instanceof RenderError ? e : undefined;
       const inMacro = r?.partial !== undefined ? partialFiles.get(r.partial) : undefined;
@@ -283,7 +289,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     const node = nodes[id] as ModelNode;
     const hook = (text: string): string => {
       const ast = parseTemplate(text, parsed.file.path, diagnostics);
-      return (ast && render({ ...parsed, ast }, node, quoteRelation(node.relation))?.sql) ?? text;
+      return (ast && render({ ...parsed, ast }, node, quoteRelation(node.relation), undefined, false, true)?.sql) ?? text;
     };
     if (node.preHooks.length + node.postHooks.length > 0) nodes[id] = { ...node, preHooks: node.preHooks.map(hook), postHooks: node.postHooks.map(hook) };
   }

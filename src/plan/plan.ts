@@ -115,14 +115,16 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
 function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: PlanOptions): StepAction {
   switch (node.kind) {
     case 'model': {
-      const statements = node.js ? jsTable(node, manifest, state) : MATERIALIZERS[node.materialized](node, state, opts);
+      const statements = node.js ? jsTable(node, manifest, state, opts) : MATERIALIZERS[node.materialized](node, state, opts);
       if (statements.length === 0) return { kind: 'pass' };
       const updates = statements.some((s) => typeof s !== 'string');
       const verb =
         node.materialized === 'incremental' && updates
           ? 'updated incremental'
           : node.materialized === 'snapshot'
-            ? statements.some((s) => typeof s === 'string' && s.startsWith('update')) ? 'updated snapshot' : 'created snapshot'
+            ? statements.some((s) => typeof s === 'string' && s.startsWith('update'))
+              ? 'updated snapshot'
+              : statements.some((s) => typeof s === 'string' && /^create or replace table|^begin/.test(s)) ? 'created snapshot' : 'checked snapshot'
             : node.materialized === 'ephemeral'
               ? 'dropped old relation of ephemeral'
               : `created ${node.materialized}`;

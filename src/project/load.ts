@@ -114,6 +114,11 @@ function isModelFolderFile(f: string): boolean {
   return MODEL_FOLDER_EXTENSIONS.some((ext) => name.endsWith(ext)) || name.endsWith('.md') || /^readme(\.|$)/i.test(name);
 }
 
+/** The project's target/ folder (project.yml `paths: {target: …}`), found without reading the rest of the project. */
+export function targetFolder(root: string): string {
+  return join(root, readPaths(readFileSync(join(root, 'project.yml'), 'utf8')).target);
+}
+
 function readPaths(projectYaml: string): ProjectPaths {
   let doc: unknown;
   try {

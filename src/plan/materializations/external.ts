@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
 import type { PlanOptions, Statement } from './index.js';
+import { view as viewModel } from './view.js';
 
 const READERS = { parquet: 'read_parquet', csv: 'read_csv_auto', json: 'read_json_auto' } as const;
 
@@ -11,6 +12,8 @@ const READERS = { parquet: 'read_parquet', csv: 'read_csv_auto', json: 'read_jso
  * In a swap build the rename waits for the publish.
  */
 export function external(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
+  // --empty writes no file: a view of the (zero-row) query gives children the model's columns.
+  if (opts.empty) return viewModel(node, state);
   const ext = node.external!;
   const staged = `${ext.path}.eider-new`;
   const options = [`format ${ext.format}`, ...(ext.partitionBy.length > 0 ? [`partition_by (${ext.partitionBy.map(quoteIdent).join(', ')})`, 'overwrite_or_ignore true'] : [])];

@@ -28,6 +28,8 @@ export function incremental(node: ModelNode, state: WarehouseState, opts: PlanOp
     if (first && !opts.eventTimeStart) return [...contractCheck(node), ...check, ...swapIn(node.relation, begin, state)];
     const batches: Statement = { kind: 'microbatch', target: node.relation, sql: inc.sql, eventTime: inc.eventTime!, batchSize: inc.batchSize, lookback: inc.lookback, begin: inc.begin, start: opts.eventTimeStart, end: opts.eventTimeEnd, now: inc.runStartedAt };
     if (first) return [...contractCheck(node), ...check, ...newRows(inc.sql), ...swapIn(node.relation, `select * from (\n${node.sql}\n) as e where false`, state), batches];
+    // --empty: zero new rows would replace every re-processed batch's rows with none; the batches are checked, not run.
+    if (opts.empty) return [...newRows(inc.sql), ...onTable];
     return [...newRows(inc.sql), ...onTable, batches];
   }
   if (first) return [...contractCheck(node), ...check, ...swapIn(node.relation, node.sql, state)];

@@ -95,6 +95,8 @@ export interface PlanOptions {
   readonly deferFiles?: boolean;
   /** Nodes whose SQL does not parse, with the error each fails with (their statements never run). */
   readonly broken?: ReadonlyMap<string, string>;
+  /** `--empty`: models read zero rows; no snapshot history changes and no external file is written. */
+  readonly empty?: boolean;
 }
 
 /** The statements that build one node, in order. Pure: the same node, state and options give the same SQL. */

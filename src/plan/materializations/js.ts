@@ -1,10 +1,11 @@
 import type { WarehouseState } from '../../adapter/adapter.js';
 import { quoteRelation, type Manifest, type ModelNode } from '../../types.js';
-import type { JsRun, Statement } from './index.js';
+import { emptyRelation } from '../../compile/empty.js';
+import type { JsRun, PlanOptions, Statement } from './index.js';
 import { renameIn, tempFor } from './table.js';
 
 /** A JavaScript/TypeScript model: the executor runs it into a temporary table, which is swapped in like a table's. */
-export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseState): Statement[] {
+export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseState, opts: PlanOptions): Statement[] {
   const tmp = tempFor(node.relation);
   const inputs = node.dependsOn.map((id) => {
     const n = manifest.nodes[id];
@@ -12,6 +13,7 @@ export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseSta
     const m = n as ModelNode;
     return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(m.relation) };
   });
-  const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs };
+  const read = opts.empty ? inputs.map((i) => ({ ...i, sql: emptyRelation(i.sql) })) : inputs;
+  const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs: read };
   return [`drop table if exists ${quoteRelation(tmp)}`, run, ...renameIn(node.relation, state)];
 }

@@ -1,6 +1,6 @@
 import { relationKey, type WarehouseState } from '../../adapter/adapter.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type ModelNode } from '../../types.js';
-import type { Statement } from './index.js';
+import type { PlanOptions, Statement } from './index.js';
 import { requireColumns } from './contract.js';
 import { swapIn } from './table.js';
 
@@ -10,7 +10,7 @@ import { swapIn } from './table.js';
  * rows whose key vanished, and insert the new versions — in one transaction. valid_from / valid_to /
  * is_current are added to the model's columns. Re-running on unchanged input changes nothing.
  */
-export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
+export function snapshot(node: ModelNode, state: WarehouseState, opts: PlanOptions): Statement[] {
   const snap = node.snapshot!;
   const target = quoteRelation(node.relation);
   const runAt = `${quoteLiteral(snap.runStartedAt)}::timestamptz::timestamp`;
@@ -27,6 +27,8 @@ export function snapshot(node: ModelNode, state: WarehouseState): Statement[] {
     return [...check, ...swapIn(node.relation, `select s.*, ${validFrom('s')} as valid_from, cast(null as timestamp) as valid_to, true as is_current\nfrom (\n${node.sql}\n) as s`, state)];
   }
   const incoming = quoteIdent(`${node.relation.schema}__${node.relation.name}__eider_snapshot`);
+  // --empty checks the SQL and the key columns; zero incoming rows must not close every current row.
+  if (opts.empty) return [`create or replace temp table ${incoming} as\n${node.sql}`, ...requireColumns(node, incoming, needs), `drop table if exists ${incoming}`];
   const keys = snap.uniqueKey.map(quoteIdent);
   const match = keys.map((k) => `t.${k} = i.${k}`).join(' and ');
   // check_cols: all — a row changed when its columns, all of them, differ from the current version's.
