@@ -70,6 +70,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
   common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
     run(async () => (await import('../commands/compact.js')).compactCommand),
   );
+  // init: no project yet, so none of the common options.
+  program
+    .command('init')
+    .description('scaffold a new project that builds and tests green at once (into an empty folder, or with --force)')
+    .argument('[dir]', 'the folder to write the project into (made if need be)', '.')
+    .option('--name <name>', 'the project\'s name and profile key (default: from the folder\'s name)')
+    .option('--force', 'write into a folder that has files in it (overwrites only files of the same names)')
+    .exitOverride()
+    .action(async (dir: string, options: object) => setExit(await (await import('../commands/init.js')).initCommand(dir, options)));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }
