@@ -79,6 +79,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--force', 'write into a folder that has files in it (overwrites only files of the same names)')
     .exitOverride()
     .action(async (dir: string, options: object) => setExit(await (await import('../commands/init.js')).initCommand(dir, options)));
+  // show: one node's (or an inline query's) first rows, from the target opened read-only.
+  common(program.command('show').description('run a model\'s compiled SQL (or --inline "select …") against the target, read-only, and print its first rows'))
+    .option('-s, --select <name>', 'the model, seed or source to show (one)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--inline <sql>', 'a query to show instead; templates work as in a model: {{ref "stg_orders"}}')
+    .option('--limit <n>', 'how many rows (default 10)', nonNegativeInt)
+    .addOption(new Option('-o, --output <format>', 'table, json (an array of objects) or csv').choices(['table', 'json', 'csv']).default('table'))
+    .action(run(async () => (await import('../commands/show.js')).showCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }
@@ -88,6 +95,12 @@ function withModels(options: { select?: string[]; models?: string[] }): object {
   if (!options.models) return options;
   const { models, ...rest } = options;
   return { ...rest, select: [...(rest.select ?? []), ...models] };
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
 }
 
 function positiveInt(value: string): number {

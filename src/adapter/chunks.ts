@@ -1,0 +1,68 @@
+import type { DuckDBConnection, DuckDBDecimalType, DuckDBType } from '@duckdb/node-api';
+import type { ChunkStream, ColumnType, RawChunk, RawColumn } from './adapter.js';
+import { duckdbApi, duckdbBindings as duckdb } from './load.js';
+
+const { DuckDBTypeId } = duckdbApi;
+
+/**
+ * A query's result streamed a data chunk (2,048 rows) at a time, each column copied out of DuckDB's vectors in
+ * its own memory layout (see `RawColumn`), so a consumer (the Arrow IPC export) never makes a JS value per row
+ * and never holds more than a chunk of the result. Types without a fixed layout here are refused by name.
+ */
+export async function streamChunks(conn: DuckDBConnection, sql: string): Promise<ChunkStream> {
+  const result = await conn.stream(sql);
+  const names = result.columnNames();
+  const duckTypes = result.columnTypes();
+  const types = duckTypes.map(columnType);
+  async function* chunks(): AsyncGenerator<RawChunk> {
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return;
+      const rows = chunk.rowCount;
+      yield { rows, columns: types.map((t, c) => readColumn(duckdb.data_chunk_get_vector(chunk.chunk, c), t, rows)) };
+    }
+  }
+  return { names, types, chunks: chunks() };
+}
+
+/** Bytes per value of the fixed-width types, in DuckDB's layout (little-endian). */
+const WIDTH: Record<string, number> = {
+  TINYINT: 1, SMALLINT: 2, INTEGER: 4, BIGINT: 8, UTINYINT: 1, USMALLINT: 2, UINTEGER: 4, UBIGINT: 8,
+  FLOAT: 4, DOUBLE: 8, BOOLEAN: 1, DATE: 4, TIME: 8, TIMESTAMP: 8, TIMESTAMP_TZ: 8, TIMESTAMP_MS: 8, TIMESTAMP_S: 8, TIMESTAMP_NS: 8,
+};
+
+/** The types `streamChunks` copies: the fixed-width ones, DECIMAL and VARCHAR. */
+export const RAW_TYPES: ReadonlySet<string> = new Set([...Object.keys(WIDTH), 'DECIMAL', 'VARCHAR']);
+
+function columnType(t: DuckDBType): ColumnType {
+  const id = DuckDBTypeId[t.typeId] as string;
+  if (t.typeId !== DuckDBTypeId.DECIMAL) return { id, text: t.toString() };
+  const { width, scale } = t as DuckDBDecimalType;
+  return { id, text: t.toString(), width, scale };
+}
+
+function byteWidth(t: ColumnType): number {
+  if (t.id !== 'DECIMAL') return WIDTH[t.id];
+  const w = t.width!;
+  return w <= 4 ? 2 : w <= 9 ? 4 : w <= 18 ? 8 : 16;
+}
+
+function readColumn(vector: ReturnType<typeof duckdb.data_chunk_get_vector>, t: ColumnType, n: number): RawColumn {
+  if (!RAW_TYPES.has(t.id)) throw new Error(`internal: streamChunks cannot copy a ${t.text} column`);
+  const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
+  const validity = mask ? mask.slice(0, Math.ceil(n / 8)) : null;
+  if (t.id !== 'VARCHAR') return { data: duckdb.vector_get_data(vector, n * byteWidth(t)).slice(), validity };
+  // string_t: a 4-byte length, then the bytes inline (12 at most) or a 4-byte prefix and a pointer to them.
+  const entries = duckdb.vector_get_data(vector, n * 16);
+  const w = new Uint32Array(entries.buffer, entries.byteOffset, n * 4);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + (validity && !(validity[i >> 3] & (1 << (i & 7))) ? 0 : w[4 * i]);
+  const data = new Uint8Array(offsets[n]);
+  for (let i = 0; i < n; i++) {
+    const len = offsets[i + 1] - offsets[i];
+    if (len === 0) continue;
+    const at = entries.byteOffset + 16 * i;
+    data.set(len <= 12 ? entries.subarray(16 * i + 4, 16 * i + 4 + len) : duckdb.get_data_from_pointer(entries.buffer as ArrayBuffer, at + 8, len), offsets[i]);
+  }
+  return { data, validity, offsets };
+}
