@@ -31,8 +31,8 @@ const WIDTH: Record<string, number> = {
   FLOAT: 4, DOUBLE: 8, BOOLEAN: 1, DATE: 4, TIME: 8, TIMESTAMP: 8, TIMESTAMP_TZ: 8, TIMESTAMP_MS: 8, TIMESTAMP_S: 8, TIMESTAMP_NS: 8,
 };
 
-/** The types `streamChunks` copies: the fixed-width ones, DECIMAL and VARCHAR. */
-export const RAW_TYPES: ReadonlySet<string> = new Set([...Object.keys(WIDTH), 'DECIMAL', 'VARCHAR']);
+/** The types `streamChunks` copies: the fixed-width ones, DECIMAL, VARCHAR, and NULL (the type of a bare `null`). */
+export const RAW_TYPES: ReadonlySet<string> = new Set([...Object.keys(WIDTH), 'DECIMAL', 'VARCHAR', 'SQLNULL']);
 
 function columnType(t: DuckDBType): ColumnType {
   const id = DuckDBTypeId[t.typeId] as string;
@@ -49,6 +49,7 @@ function byteWidth(t: ColumnType): number {
 
 function readColumn(vector: ReturnType<typeof duckdb.data_chunk_get_vector>, t: ColumnType, n: number): RawColumn {
   if (!RAW_TYPES.has(t.id)) throw new Error(`internal: streamChunks cannot copy a ${t.text} column`);
+  if (t.id === 'SQLNULL') return { data: new Uint8Array(0), validity: new Uint8Array(Math.ceil(n / 8)) };
   const mask = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8);
   const validity = mask ? mask.slice(0, Math.ceil(n / 8)) : null;
   if (t.id !== 'VARCHAR') return { data: duckdb.vector_get_data(vector, n * byteWidth(t)).slice(), validity };

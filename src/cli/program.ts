@@ -86,6 +86,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--limit <n>', 'how many rows (default 10)', nonNegativeInt)
     .addOption(new Option('-o, --output <format>', 'table, json (an array of objects) or csv').choices(['table', 'json', 'csv']).default('table'))
     .action(run(async () => (await import('../commands/show.js')).showCommand));
+  // export: models, a selection or an inline query to files, from the target opened read-only.
+  selecting(program.command('export').description('write a model, a selection (one file each) or --inline "select …" to CSV, JSON, Parquet or Arrow IPC'))
+    .requiredOption('--out <path>', 'the file to write (a folder for a selection of several nodes, or with --partition-by)')
+    .option('--format <format>', 'csv, json (one object a line), json-array, parquet or arrow (IPC file); default: from --out\'s extension')
+    .option('--inline <sql>', 'a query to export instead; templates work as in a model: {{ref "stg_orders"}}')
+    .option('--where <condition>', 'only the rows where this SQL condition holds, e.g. "status = \'paid\'"')
+    .option('--partition-by <columns>', 'Parquet only: Hive folders by these columns (comma-separated), e.g. year,month')
+    .action(run(async () => (await import('../commands/export.js')).exportCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

@@ -51,14 +51,14 @@ export async function queryContext(opts: QueryOptions, command: string, content:
 
 /**
  * What a node holds. `sql`: the model's compiled SQL, run now against the target (an ephemeral model with its
- * CTEs); `data`: the relation the target holds (an ephemeral model, a source: their SQL). A JavaScript model's and
- * a snapshot's is always their table.
+ * CTEs); `data`: the relation the target holds (an ephemeral model, a source, --inline: their SQL). A JavaScript
+ * model's and a snapshot's is always their table.
  */
 function nodeQuery(node: Node, content: 'sql' | 'data'): Query {
   const name = node.name === INLINE ? 'inline' : node.name;
   switch (node.kind) {
     case 'model': {
-      const table = node.js !== undefined || node.snapshot !== undefined || (content === 'data' && node.materialized !== 'ephemeral');
+      const table = node.js !== undefined || node.snapshot !== undefined || (content === 'data' && node.materialized !== 'ephemeral' && node.name !== INLINE);
       return { name, node, sql: table ? `select * from ${quoteRelation(node.relation)}` : node.sql };
     }
     case 'seed':
