@@ -129,8 +129,9 @@ export async function checkStatements(
  */
 export async function checkPredicate(parser: Adapter, flag: string, predicate: string): Promise<void> {
   const sql = `select 1 where (${predicate}\n)`;
-  const [error] = await parser.parseErrors([sql]);
+  const [alone, error] = await parser.parseErrors([`select 1 where ${predicate}`, sql]);
   const refuse = (why: string) => usageError(`${flag} must be one SQL condition, e.g. ${flag} "amount > 100 and status = 'paid'": ${why}`);
+  if (alone?.startsWith(MORE_THAN_ONE_STATEMENT)) throw refuse('it holds more than one statement');
   if (error) throw refuse(error.startsWith(MORE_THAN_ONE_STATEMENT) ? 'it holds more than one statement' : sqlErrorMessage(error));
   const [row] = await parser.sessions[0].query(`select json_serialize_sql(${quoteLiteral(sql)}) as tree`);
   const node = (JSON.parse(String(row.tree)) as { statements?: Array<{ node: Record<string, unknown> }> }).statements?.[0]?.node;
