@@ -76,10 +76,11 @@ describe('eider export', () => {
       (d4 * 10)::hugeint::varchar as d4, (d9 * 100)::hugeint::varchar as d9, (d18 * 1000)::hugeint::varchar as d18, (d38 * 100000)::hugeint::varchar as d38,
       s, b, epoch_ms(dt::timestamp)::double as dt, epoch_us(ts)::varchar as ts, epoch_us(tz)::varchar as tz, (epoch(tm) * 1000000)::bigint::varchar as tm from typed order by i32`);
     const micros = (name: string) => Array.from(t.getChild(name)!.data.flatMap((d) => Array.from(d.values as BigInt64Array, (v, i) => (d.getValid(i) ? String(v) : null))));
-    const got = (name: string, f: (v: unknown) => unknown = (v) => v) => t.getChild(name)!.toArray().length && Array.from({ length: t.numRows }, (_, i) => {
-      const v = t.getChild(name)!.get(i);
-      return v === null ? null : f(v);
-    });
+    const got = (name: string, f: (v: unknown) => unknown = (v) => v): unknown[] =>
+      Array.from({ length: t.numRows }, (_, i) => {
+        const v: unknown = t.getChild(name)!.get(i);
+        return v === null ? null : f(v);
+      });
     for (const name of ['i8', 'i16', 'i32', 'f64', 's', 'b', 'dt']) expect(got(name), name).toEqual(expected.map((e) => e[name]));
     expect(got('f32')).toEqual(expected.map((e) => Math.fround(e.f32 as number)));
     for (const name of ['i64', 'u64', 'd4', 'd9', 'd18', 'd38']) expect(got(name, String), name).toEqual(expected.map((e) => e[name]));
