@@ -123,41 +123,58 @@ describe('eider export', () => {
     }
   });
 
-  it('bad input: one message, exit 2, nothing written', async () => {
-    p = testProject({ ...ORDERS, 'models/odd.sql': 'select interval 1 day as iv, 1 as n' });
+});
+
+/** Each case: exit 2, nothing on stdout, the one message given (or one line when none is given). */
+async function expectRefused(cases: ReadonlyArray<[string[], string]>): Promise<void> {
+  for (const [args, stderr] of cases) {
+    const r = await p!.run('export', ...args);
+    const what = args.join(' ');
+    expect(r.code, what).toBe(2);
+    expect(r.stdout, what).toBe('');
+    if (stderr) expect(r.stderr.replace('reading warehouse/dev.duckdb (target dev, read-only)\n', ''), what).toBe(stderr);
+    else expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('reading ')), what).toHaveLength(1);
+  }
+}
+
+describe('eider export: bad input (one message, exit 2, nothing written)', () => {
+  it('formats, flags, paths and names', async () => {
+    p = testProject(ORDERS);
     expect((await p.run('build')).code).toBe(0);
     writeFileSync(join(p.dir, 'afile'), '');
     mkdirSync(join(p.dir, 'mine'));
     writeFileSync(join(p.dir, 'mine/notes.txt'), 'keep');
-    const cases: Array<[string[], string]> = [
+    await expectRefused([
       [['-s', 'orders', '--out', 'o.xlsx'], 'cannot tell the format from "o.xlsx": use --format (csv, json, json-array, parquet, arrow) or an extension (.csv .json .jsonl .ndjson .parquet .arrow .feather .ipc)\n'],
       [['-s', 'orders', '--out', 'o.x', '--format', 'parket'], '--format must be one of csv, json, json-array, parquet, arrow, not "parket" (did you mean "parquet"?)\n'],
       [['-s', 'orders', '--out', 'o.csv', '--partition-by', 'year'], '--partition-by writes Hive-partitioned Parquet folders: it needs --format parquet, not csv\n'],
       [['-s', 'orders', '--out', 'p', '--format', 'parquet', '--partition-by', 'yaer'], '--partition-by: orders has no column "yaer" (did you mean "year"?)\n'],
       [['-s', 'orders', '--out', 'mine', '--format', 'parquet', '--partition-by', 'year'], '--out: cannot write mine: it holds files that are not an earlier export partitioned by year (eider replaces only those): pick another --out\n'],
-      [['-s', 'orders', '--out', 'o.csv', '--where', '1=1; drop table orders'], '--where must be one SQL condition, e.g. --where "amount > 100 and status = \'paid\'": it holds more than one statement\n'],
-      [['-s', 'orders', '--out', 'o.csv', '--where', '1=1) union all select * from orders where (1=1'], '--where must be one SQL condition, e.g. --where "amount > 100 and status = \'paid\'": it reaches out of its parentheses into the query around it\n'],
-      [['-s', 'orders', '--out', 'o.csv', '--where', 'stauts = 1'], ''],
       [['-s', 'orders', '--out', 'afile/o.csv'], '--out: cannot write afile/o.csv: a file stands where a folder is needed\n'],
       [['-s', 'orders', '--out', 'mine', '--format', 'csv'], '--out: cannot write mine: it is a folder\n'],
       [['-s', 'orders paid', '--out', 'out'], 'exporting 2 nodes into the folder out: say which format with --format (csv, json, json-array, parquet, arrow)\n'],
-      [['-s', 'odd', '--out', 'o.arrow'], '--format arrow: column "iv" (INTERVAL) has a type eider does not write to Arrow IPC (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, DATE, TIME, TIMESTAMP [WITH TIME ZONE]); cast it in an --inline query, or export to parquet\n'],
       [['-s', 'not_a_model', '--out', 'o.csv'], '--select: no node is named "not_a_model"\n'],
       [['--out', 'o.csv'], 'eider export needs either -s <model> or --inline "select …" (one of them)\n'],
-    ];
-    for (const [args, stderr] of cases) {
-      const r = await p.run('export', ...args);
-      const what = args.join(' ');
-      expect(r.code, what).toBe(2);
-      expect(r.stdout, what).toBe('');
-      if (stderr) expect(r.stderr.replace('reading warehouse/dev.duckdb (target dev, read-only)\n', ''), what).toBe(stderr);
-      else expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('reading ')), what).toHaveLength(1);
-    }
+    ]);
     expect(readdirSync(p.dir).filter((f) => /^o\.|^\.o\.|^p$|^out$/.test(f))).toEqual([]);
     expect(readdirSync(join(p.dir, 'mine'))).toEqual(['notes.txt']);
-    expect(await query('select count(*)::int as n from orders')).toEqual([{ n: 3 }]);
   });
 
+  it('--where that is not one condition, a type Arrow export does not write', async () => {
+    p = testProject({ ...ORDERS, 'models/odd.sql': 'select interval 1 day as iv, 1 as n' });
+    expect((await p.run('build')).code).toBe(0);
+    await expectRefused([
+      [['-s', 'orders', '--out', 'o.csv', '--where', '1=1; drop table orders'], '--where must be one SQL condition, e.g. --where "amount > 100 and status = \'paid\'": it holds more than one statement\n'],
+      [['-s', 'orders', '--out', 'o.csv', '--where', '1=1) union all select * from orders where (1=1'], '--where must be one SQL condition, e.g. --where "amount > 100 and status = \'paid\'": it reaches out of its parentheses into the query around it\n'],
+      [['-s', 'orders', '--out', 'o.csv', '--where', 'stauts = 1'], ''],
+      [['-s', 'odd', '--out', 'o.arrow'], '--format arrow: column "iv" (INTERVAL) has a type eider does not write to Arrow IPC (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, DATE, TIME, TIMESTAMP [WITH TIME ZONE]); cast it in an --inline query, or export to parquet\n'],
+    ]);
+    expect(readdirSync(p.dir).filter((f) => /^o\.|^\.o\./.test(f))).toEqual([]);
+    expect(await query('select count(*)::int as n from orders')).toEqual([{ n: 3 }]);
+  });
+});
+
+describe('eider export: permissions', () => {
   it('a folder it may not write in is refused before anything runs', async () => {
     p = testProject(ORDERS);
     expect((await p.run('build')).code).toBe(0);
