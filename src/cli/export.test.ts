@@ -111,6 +111,12 @@ describe('eider export', () => {
     expect(many.stdout).toBe('Exported 3 rows of orders to out/orders.parquet (parquet)\nExported 2 rows of paid to out/paid.parquet (parquet)\n');
     expect(await differences('paid', `read_parquet('${join(p.dir, 'out/paid.parquet')}')`)).toEqual([0, 0]);
 
+    p.write('models/later.sql', '{{config materialized="table"}}\nselect 1 as x');
+    const unbuilt = await p.run('export', '-s', 'later', '--out', 'out/later.csv');
+    expect(unbuilt.code).toBe(1);
+    expect(unbuilt.stderr).toMatch(/\nerror: later: Catalog Error: Table with name later does not exist! \(build it first: eider build -s later\)\n$/);
+    expect(existsSync(join(p.dir, 'out/later.csv'))).toBe(false);
+
     const inline = await p.run('export', '--inline', 'select status, count(*) as n from {{ref "orders"}} group by all order by 1', '--out', 'new/folder/counts.csv');
     expect(inline.stdout).toBe('Exported 2 rows of inline to new/folder/counts.csv (csv)\n');
     expect(readFileSync(join(p.dir, 'new/folder/counts.csv'), 'utf8')).toBe('status,n\nopen,1\npaid,2\n');
@@ -122,7 +128,6 @@ describe('eider export', () => {
       expect(await differences('orders', `(select order_id, status, amount, day, year, month from read_parquet('${join(p.dir, 'parts')}/**/*.parquet', hive_partitioning = true))`)).toEqual([0, 0]);
     }
   });
-
 });
 
 /** Each case: exit 2, nothing on stdout, the one message given (or one line when none is given). */

@@ -104,7 +104,7 @@ describe('eider show', () => {
   it('opens the target read-only and waits for an in-place build holding the file, saying which file it read', async () => {
     p = testProject({
       ...ORDERS,
-      'models/slow.js': "export const refs = ['stg_orders'];\nexport default async () => { await new Promise((r) => setTimeout(r, 3000)); return [{ a: 1 }]; };\n",
+      'models/slow.js': "export const refs = ['stg_orders'];\nexport default async () => { await new Promise((r) => setTimeout(r, 6000)); return [{ a: 1 }]; };\n",
     });
     expect((await p.run('build')).code).toBe(0);
     p.write('seeds/raw_orders.csv', 'order_id,status,amount,note\n9,paid,1.00,new\n');

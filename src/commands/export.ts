@@ -68,7 +68,8 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
   try {
     columns = (await s.queryJson(wrap(q, 'limit 0'))).columns;
   } catch (e) {
-    throw new Error(`${q.name}: ${sqlErrorMessage(String((e as Error).message))}`);
+    const message = sqlErrorMessage(String((e as Error).message)).replace(/ Did you mean .*$/, '');
+    throw new Error(`${q.name}: ${message}${/^Catalog Error: Table with name/.test(message) ? ` (build it first: eider build -s ${q.name})` : ''}`);
   }
   for (const c of partitionBy) if (!columns.includes(c)) throw usageError(`--partition-by: ${q.name} has no column "${c}"${didYouMean(c, columns)}`);
   if (where === undefined) return wrap(q);
