@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
 
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
 
@@ -102,6 +105,25 @@ describe('eider export', () => {
     expect(sum).toBe(5625075000n);
     expect(nulls).toBe(25001);
     expect(t.getChild('s')!.get(74999)).toBe('v149998');
+  });
+
+  it('SIGINT stops an export: the file it was writing is removed, the one it replaces stays, exit 130', async () => {
+    p = testProject({ 'models/big.sql': '{{config materialized="table"}}\nselect range as id, \'customer_\' || range as s from range(10000000)' });
+    expect((await p.run('build')).code).toBe(0);
+    for (const format of ['arrow', 'parquet']) {
+      writeFileSync(join(p.dir, `big.${format}`), 'the earlier export');
+      const child = spawn(process.execPath, [BIN, 'export', '-s', 'big', '--out', `big.${format}`], { cwd: p.dir });
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (String(d).includes('reading ')) setTimeout(() => child.kill('SIGINT'), 500);
+      });
+      const code = await new Promise<number | null>((res) => child.on('close', res));
+      expect(code, format).toBe(130);
+      expect(stderr, format).toMatch(new RegExp(`\\ninterrupted by SIGINT: big was not exported \\(big\\.${format} is as it was\\)\\n$`));
+      expect(readFileSync(join(p.dir, `big.${format}`), 'utf8')).toBe('the earlier export');
+      expect(readdirSync(p.dir).filter((f) => f.includes('eider-export'))).toEqual([]);
+    }
   });
 
   it('a selection writes one file per model into the --out folder; an inline query; a partitioned Parquet folder', async () => {

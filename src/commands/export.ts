@@ -46,14 +46,28 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
   destinations.forEach((d) => checkDestination(d, partitionBy));
 
   const adapter = await openToRead(ctx.def.target, (line) => ctx.reporter.errorLine(line));
+  // SIGINT/SIGTERM stop the running query; the file being written is removed, the files already written stay.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stop = (sig: NodeJS.Signals) => {
+    stoppedBy = sig;
+    adapter.interrupt();
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
   try {
     const s = adapter.sessions[0];
     for (const [i, q] of queries.entries()) {
-      const sql = await probe(s, q, opts.where, partitionBy);
-      const rows = await write(s, sql, format, partitionBy, destinations[i]);
-      ctx.reporter.line(`Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`);
+      try {
+        const sql = await probe(s, q, opts.where, partitionBy);
+        const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
+        ctx.reporter.line(`Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`);
+      } catch (e) {
+        if (!stoppedBy) throw e;
+        ctx.reporter.errorLine(`interrupted by ${stoppedBy}: ${q.name} was not exported (${shown(destinations[i])} is as it was)`);
+        return stoppedBy === 'SIGINT' ? 130 : 143;
+      }
     }
   } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
     await adapter.close();
   }
   return 0;
@@ -82,8 +96,11 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
   return sql;
 }
 
-/** Writes under a temporary name beside the destination, then renames it over the destination. Returns the rows written. */
-async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], dest: string): Promise<number> {
+/**
+ * Writes under a temporary name beside the destination, then renames it over the destination. Returns the rows
+ * written. `stopped`: an interrupted stream of chunks ends early without an error, so it is asked before the rename.
+ */
+async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], dest: string, stopped: () => boolean): Promise<number> {
   mkdirSync(dirname(dest), { recursive: true });
   const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
   rmSync(staged, { recursive: true, force: true });
@@ -98,6 +115,7 @@ async function write(s: DuckDbSession, sql: string, format: Format, partitionBy:
       const partition = partitionBy.length > 0 ? `, partition_by (${partitionBy.map(quoteIdent).join(', ')})` : '';
       rows = (await s.exec(`copy (\n${sql}\n) to ${quoteLiteral(staged)} (${COPY_OPTIONS[format]}${partition})`)).rows ?? 0;
     }
+    if (stopped()) throw new Error('interrupted');
     if (partitionBy.length > 0) rmSync(dest, { recursive: true, force: true });
     renameSync(staged, dest);
     return rows;
