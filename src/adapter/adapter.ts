@@ -16,6 +16,37 @@ export interface Session {
   queryDisplay(sql: string): Promise<{ columns: string[]; rows: string[][] }>;
 }
 
+/** A result column's type: DuckDB's type id (`INTEGER`, `DECIMAL`, `VARCHAR`…), its full text, a DECIMAL's width and scale. */
+export interface ColumnType {
+  readonly id: string;
+  readonly text: string;
+  readonly width?: number;
+  readonly scale?: number;
+}
+
+/**
+ * One column of a data chunk, copied out of DuckDB: fixed-width values little-endian as DuckDB stores them (a DATE
+ * as int32 days, a TIMESTAMP as int64 microseconds, a DECIMAL as its unscaled 2/4/8/16-byte integer, a BOOLEAN as
+ * one byte); VARCHAR as UTF-8 bytes with `offsets` (n + 1 of them). `validity`: bit i set when row i is not NULL
+ * (least significant bit first); null when no row is NULL.
+ */
+export interface RawColumn {
+  readonly data: Uint8Array;
+  readonly validity: Uint8Array | null;
+  readonly offsets?: Int32Array;
+}
+
+export interface RawChunk {
+  readonly rows: number;
+  readonly columns: readonly RawColumn[];
+}
+
+export interface ChunkStream {
+  readonly names: readonly string[];
+  readonly types: readonly ColumnType[];
+  readonly chunks: AsyncIterable<RawChunk>;
+}
+
 export type RelationKind = 'table' | 'view';
 
 /** What already exists in the target: the plan reads it to choose its statements. */

@@ -3,7 +3,8 @@ import { duckdbApi } from './load.js';
 import { dirname, resolve } from 'node:path';
 import { quoteIdent, quoteLiteral, type AttachDef, type TargetDef } from '../types.js';
 import { appendColumns, readColumns, type Column, type ColumnLike } from './columns.js';
-import { MORE_THAN_ONE_STATEMENT, type Adapter, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
+import { streamChunks } from './chunks.js';
+import { MORE_THAN_ONE_STATEMENT, type Adapter, type ChunkStream, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
 import { makeFolder } from '../folders.js';
 import { databaseKind, extensionFor, motherDuckDatabase, TARGET_CATALOG } from './databases.js';
 
@@ -70,7 +71,7 @@ export function targetOptions(target: TargetDef): Pick<OpenOptions, 'settings' |
 /** Files this process has open: DuckDB must not have two instances on one file in one process. */
 const openFiles = new Set<string>();
 
-class DuckDbSession implements Session {
+export class DuckDbSession implements Session {
   constructor(readonly conn: DuckDBConnection) {}
 
   async exec(sql: string): Promise<{ rows?: number }> {
@@ -101,6 +102,17 @@ class DuckDbSession implements Session {
     const columns = reader.columnNames();
     const rows = reader.getRowsJson().map((r) => r.map((v) => (v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v))));
     return { columns, rows };
+  }
+
+  /** Rows as JSON-safe values (numbers up to INTEGER and DOUBLE; BIGINT, DECIMAL, dates, times as strings), with each column's DuckDB type. */
+  async queryJson(sql: string): Promise<{ columns: string[]; types: string[]; rows: unknown[][] }> {
+    const reader = await this.conn.runAndReadAll(sql);
+    return { columns: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), rows: reader.getRowsJson() as unknown[][] };
+  }
+
+  /** A result a data chunk at a time, each column in DuckDB's own layout: never more than a chunk in memory. */
+  streamChunks(sql: string): Promise<ChunkStream> {
+    return streamChunks(this.conn, sql);
   }
 
   close(): void {

@@ -15,6 +15,7 @@ import { ConsoleReporter } from '../report/console.js';
 import { quoteRelation } from '../types.js';
 import { BENCH_THREADS, generateProject, type BenchMaterialization } from './generate.js';
 import { benchEmpty } from './empty-bench.js';
+import { benchExport, type ExportTiming } from './export-bench.js';
 import { benchIncremental, benchProd, type Timing } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
@@ -25,8 +26,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -364,7 +365,15 @@ async function main(): Promise<void> {
     console.log('  goal: with compaction, never 2× a fresh build');
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes }, null, 2));
+  let exports: ExportTiming[] | undefined;
+  if (want('export')) {
+    const rows = quick ? 1_000_000 : 10_000_000;
+    exports = benchExport(work, BIN, rows, REPEAT);
+    console.log(`\nExport of a ${rows.toLocaleString('en-US')}-row table (8 columns), the export in a fresh process each (median, fastest–slowest of ${REPEAT}, interleaved)`);
+    for (const e of exports) console.log(`  ${e.format === 'arrow' ? 'Arrow IPC (apache-arrow, streamed)' : 'Parquet (DuckDB COPY)          '}  ${fmt(e.ms).padStart(8)} (${fmt(e.spread[0])}–${fmt(e.spread[1])})   peak ${e.peakMiB.toFixed(0)} MiB   file ${e.fileMiB.toFixed(0)} MiB`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

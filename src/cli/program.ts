@@ -81,6 +81,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
   common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
     run(async () => (await import('../commands/compact.js')).compactCommand),
   );
+  // init: no project yet, so none of the common options.
+  program
+    .command('init')
+    .description('scaffold a new project that builds and tests green at once (into an empty folder, or with --force)')
+    .argument('[dir]', 'the folder to write the project into (made if need be)', '.')
+    .option('--name <name>', 'the project\'s name and profile key (default: from the folder\'s name)')
+    .option('--force', 'write into a folder that has files in it (overwrites only files of the same names)')
+    .exitOverride()
+    .action(async (dir: string, options: object) => setExit(await (await import('../commands/init.js')).initCommand(dir, options)));
+  // show: one node's (or an inline query's) first rows, from the target opened read-only.
+  common(program.command('show').description('run a model\'s compiled SQL (or --inline "select …") against the target, read-only, and print its first rows'))
+    .option('-s, --select <name>', 'the model, seed or source to show (one)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--inline <sql>', 'a query to show instead; templates work as in a model: {{ref "stg_orders"}}')
+    .option('--limit <n>', 'how many rows (default 10)', nonNegativeInt)
+    .addOption(new Option('-o, --output <format>', 'table, json (an array of objects) or csv').choices(['table', 'json', 'csv']).default('table'))
+    .action(run(async () => (await import('../commands/show.js')).showCommand));
+  // export: models, a selection or an inline query to files, from the target opened read-only.
+  selecting(program.command('export').description('write a model, a selection (one file each) or --inline "select …" to CSV, JSON, Parquet or Arrow IPC'))
+    .requiredOption('--out <path>', 'the file to write (a folder for a selection of several nodes, or with --partition-by)')
+    .option('--format <format>', 'csv, json (one object a line), json-array, parquet or arrow (IPC file); default: from --out\'s extension')
+    .option('--inline <sql>', 'a query to export instead; templates work as in a model: {{ref "stg_orders"}}')
+    .option('--where <condition>', 'only the rows where this SQL condition holds, e.g. "status = \'paid\'"')
+    .option('--partition-by <columns>', 'Parquet only: Hive folders by these columns (comma-separated), e.g. year,month')
+    .action(run(async () => (await import('../commands/export.js')).exportCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }
@@ -90,6 +114,12 @@ function withModels(options: { select?: string[]; models?: string[] }): object {
   if (!options.models) return options;
   const { models, ...rest } = options;
   return { ...rest, select: [...(rest.select ?? []), ...models] };
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
 }
 
 function positiveInt(value: string): number {

@@ -43,13 +43,22 @@ export interface ProjectContext {
   readonly reporter: Reporter;
 }
 
-/** `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there. */
-export async function compileContext(opts: GlobalOptions, reporter: Reporter = makeReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
+/**
+ * `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there.
+ * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own).
+ */
+export async function compileContext(
+  opts: GlobalOptions,
+  reporter: Reporter = makeReporter(),
+  beforeCompile?: (target: TargetDef) => void,
+  extend: (def: ProjectDef) => ProjectDef = (def) => def,
+): Promise<ProjectContext> {
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const files = loadProject(root, opts.profilesDir);
-  const def = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
+  const parsed = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
   failOnErrors(diagnostics);
+  const def = extend(parsed!);
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
   const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty });

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MORE_THAN_ONE_STATEMENT, type Adapter } from '../adapter/adapter.js';
 import { duckdbApi } from '../adapter/load.js';
-import type { Diagnostic } from '../errors.js';
+import { quoteLiteral } from '../types.js';
+import { usageError, type Diagnostic } from '../errors.js';
 import { makeFolder } from '../folders.js';
 import { locateSqlError, sqlErrorMessage } from '../execute/sql-errors.js';
 import { countQuery } from '../plan/plan.js';
@@ -119,4 +120,23 @@ export async function checkStatements(
     } else if (at) into.push({ severity: 'error', file: at.file, line: at.line, message: `${at.what}: ${sqlErrorMessage(error)}` });
   });
   return out;
+}
+
+/**
+ * A filter given on the command line (`export --where`), spliced into `… where (<predicate>)`: it must be one
+ * statement there (no `; drop table x`), and DuckDB's own parse tree of `select 1 where (<predicate>)` must be that
+ * and nothing more — no way out of the parentheses into a UNION, ORDER BY, GROUP BY or a second statement.
+ */
+export async function checkPredicate(parser: Adapter, flag: string, predicate: string): Promise<void> {
+  const sql = `select 1 where (${predicate}\n)`;
+  const [alone, error] = await parser.parseErrors([`select 1 where ${predicate}`, sql]);
+  const refuse = (why: string) => usageError(`${flag} must be one SQL condition, e.g. ${flag} "amount > 100 and status = 'paid'": ${why}`);
+  if (alone?.startsWith(MORE_THAN_ONE_STATEMENT)) throw refuse('it holds more than one statement');
+  if (error) throw refuse(error.startsWith(MORE_THAN_ONE_STATEMENT) ? 'it holds more than one statement' : sqlErrorMessage(error));
+  const [row] = await parser.sessions[0].query(`select json_serialize_sql(${quoteLiteral(sql)}) as tree`);
+  const node = (JSON.parse(String(row.tree)) as { statements?: Array<{ node: Record<string, unknown> }> }).statements?.[0]?.node;
+  const bare = (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && Object.keys(v as object).length === 0);
+  const extra = ['modifiers', 'group_expressions', 'having', 'qualify', 'sample'].filter((k) => !bare(node?.[k]));
+  const cte = node?.cte_map as { map?: unknown[] } | undefined;
+  if (node?.type !== 'SELECT_NODE' || extra.length > 0 || !bare(cte?.map)) throw refuse('it reaches out of its parentheses into the query around it');
 }

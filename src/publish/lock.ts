@@ -9,7 +9,7 @@ export interface BuildLock {
   release(): void;
 }
 
-interface Holder {
+export interface Holder {
   readonly pid: number;
   readonly host: string;
   readonly since: string;
@@ -64,6 +64,12 @@ export function acquireLock(target: string, command: string): BuildLock {
   } finally {
     rmSync(mine, { force: true });
   }
+}
+
+/** The live eider process on this host that holds the target's build lock, if one does. */
+export function lockHolder(target: string): Holder | undefined {
+  const holder = readHolder(lockPath(target));
+  return holder && holder.host === hostname() && isAlive(holder.pid) ? holder : undefined;
 }
 
 function readHolder(path: string): Holder | undefined {

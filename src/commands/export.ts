@@ -1,0 +1,154 @@
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { DuckDbAdapter, type DuckDbSession } from '../adapter/duckdb.js';
+import { checkPredicate } from '../compile/check-statements.js';
+import { didYouMean, usageError } from '../errors.js';
+import { sqlErrorMessage } from '../execute/sql-errors.js';
+import { unsupportedColumn, writeArrowFile } from '../export/arrow.js';
+import { openToRead } from '../publish/read.js';
+import { quoteIdent, quoteLiteral } from '../types.js';
+import { queryContext, wrap, type Query, type QueryOptions } from './query.js';
+
+export interface ExportOptions extends QueryOptions {
+  readonly out: string;
+  readonly format?: string;
+  readonly where?: string;
+  readonly partitionBy?: string;
+}
+
+const FORMATS = ['csv', 'json', 'json-array', 'parquet', 'arrow'] as const;
+type Format = (typeof FORMATS)[number];
+const BY_EXTENSION: Record<string, Format> = { '.csv': 'csv', '.json': 'json', '.jsonl': 'json', '.ndjson': 'json', '.parquet': 'parquet', '.arrow': 'arrow', '.feather': 'arrow', '.ipc': 'arrow' };
+const EXTENSION: Record<Format, string> = { csv: '.csv', json: '.json', 'json-array': '.json', parquet: '.parquet', arrow: '.arrow' };
+const COPY_OPTIONS: Record<Exclude<Format, 'arrow'>, string> = { csv: 'format csv, header true', json: 'format json', 'json-array': 'format json, array true', parquet: 'format parquet' };
+
+/**
+ * `export`: a model, a selection (one file per node in the --out folder) or an --inline query, read from the
+ * target opened read-only, to CSV, JSON, Parquet (through DuckDB's COPY) or Arrow IPC (streamed from DuckDB's
+ * chunks). Each file is written beside its destination under a temporary name and renamed over it when complete.
+ */
+export async function exportCommand(opts: ExportOptions): Promise<number> {
+  const partitionBy = opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean) ?? [];
+  if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) throw usageError(`--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"${didYouMean(opts.format, FORMATS)}`);
+  if (opts.partitionBy !== undefined && partitionBy.length === 0) throw usageError('--partition-by needs column names, e.g. --partition-by year,month');
+  if (opts.where !== undefined) {
+    const parser = await DuckDbAdapter.open({ path: ':memory:', threads: 1 });
+    await checkPredicate(parser, '--where', opts.where).finally(() => parser.close());
+  }
+  const { ctx, queries } = await queryContext(opts, 'export', 'data');
+  const several = queries.length > 1;
+  const format = (opts.format as Format | undefined) ?? (several ? undefined : BY_EXTENSION[extname(opts.out).toLowerCase()]);
+  if (!format) {
+    throw usageError(several ? `exporting ${queries.length} nodes into the folder ${opts.out}: say which format with --format (${FORMATS.join(', ')})` : `cannot tell the format from "${opts.out}": use --format (${FORMATS.join(', ')}) or an extension (${Object.keys(BY_EXTENSION).join(' ')})`);
+  }
+  if (partitionBy.length > 0 && format !== 'parquet') throw usageError(`--partition-by writes Hive-partitioned Parquet folders: it needs --format parquet, not ${format}`);
+  const destinations = queries.map((q) => (several ? join(resolve(opts.out), partitionBy.length > 0 ? q.name : `${q.name}${EXTENSION[format]}`) : resolve(opts.out)));
+  destinations.forEach((d) => checkDestination(d, partitionBy));
+
+  const adapter = await openToRead(ctx.def.target, (line) => ctx.reporter.errorLine(line));
+  // SIGINT/SIGTERM stop the running query; the file being written is removed, the files already written stay.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stop = (sig: NodeJS.Signals) => {
+    stoppedBy = sig;
+    adapter.interrupt();
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  try {
+    const s = adapter.sessions[0];
+    for (const [i, q] of queries.entries()) {
+      try {
+        const sql = await probe(s, q, opts.where, partitionBy);
+        const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
+        ctx.reporter.line(`Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`);
+      } catch (e) {
+        if (!stoppedBy) throw e;
+        ctx.reporter.errorLine(`interrupted by ${stoppedBy}: ${q.name} was not exported (${shown(destinations[i])} is as it was)`);
+        return stoppedBy === 'SIGINT' ? 130 : 143;
+      }
+    }
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+    await adapter.close();
+  }
+  return 0;
+}
+
+/**
+ * The query with its filter, once DuckDB has bound it with no rows: a node that cannot be read (not built yet) is
+ * exit 1; a --where or --partition-by naming what is not there is a command-line mistake (exit 2).
+ */
+async function probe(s: DuckDbSession, q: Query, where: string | undefined, partitionBy: readonly string[]): Promise<string> {
+  let columns: string[];
+  try {
+    columns = (await s.queryJson(wrap(q, 'limit 0'))).columns;
+  } catch (e) {
+    const message = sqlErrorMessage(String((e as Error).message)).replace(/ Did you mean .*$/, '');
+    throw new Error(`${q.name}: ${message}${/^Catalog Error: Table with name/.test(message) ? ` (build it first: eider build -s ${q.name})` : ''}`);
+  }
+  for (const c of partitionBy) if (!columns.includes(c)) throw usageError(`--partition-by: ${q.name} has no column "${c}"${didYouMean(c, columns)}`);
+  if (where === undefined) return wrap(q);
+  const sql = wrap(q, `where (${where}\n)`);
+  try {
+    await s.queryJson(`${sql} limit 0`);
+  } catch (e) {
+    throw usageError(`--where: ${sqlErrorMessage(String((e as Error).message))}`);
+  }
+  return sql;
+}
+
+/**
+ * Writes under a temporary name beside the destination, then renames it over the destination. Returns the rows
+ * written. `stopped`: an interrupted stream of chunks ends early without an error, so it is asked before the rename.
+ */
+async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], dest: string, stopped: () => boolean): Promise<number> {
+  mkdirSync(dirname(dest), { recursive: true });
+  const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
+  rmSync(staged, { recursive: true, force: true });
+  try {
+    let rows: number;
+    if (format === 'arrow') {
+      const stream = await s.streamChunks(sql);
+      const bad = unsupportedColumn(stream.names, stream.types);
+      if (bad) throw usageError(`--format arrow: column ${bad} has a type eider does not write to Arrow IPC (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, DATE, TIME, TIMESTAMP [WITH TIME ZONE]); cast it in an --inline query, or export to parquet`);
+      rows = await writeArrowFile(stream, staged);
+    } else {
+      const partition = partitionBy.length > 0 ? `, partition_by (${partitionBy.map(quoteIdent).join(', ')})` : '';
+      rows = (await s.exec(`copy (\n${sql}\n) to ${quoteLiteral(staged)} (${COPY_OPTIONS[format]}${partition})`)).rows ?? 0;
+    }
+    if (stopped()) throw new Error('interrupted');
+    if (partitionBy.length > 0) rmSync(dest, { recursive: true, force: true });
+    renameSync(staged, dest);
+    return rows;
+  } catch (e) {
+    rmSync(staged, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * The destination can be written: its folder exists or can be made, and is writable; a file is not a folder and
+ * the other way round. A partitioned export replaces only an earlier export (a folder of `<column>=…` folders).
+ */
+function checkDestination(dest: string, partitionBy: readonly string[]): void {
+  const dir = dirname(dest);
+  const fail = (why: string) => usageError(`--out: cannot write ${shown(dest)}: ${why}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(code === 'EACCES' || code === 'EPERM' ? `no permission to write in ${shown(dir)}` : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where a folder is needed' : code === 'EROFS' ? 'read-only file system' : String((e as Error).message));
+  }
+  if (!existsSync(dest)) return;
+  const folder = statSync(dest).isDirectory();
+  if (partitionBy.length === 0 && folder) throw fail('it is a folder');
+  if (partitionBy.length > 0 && !folder) throw fail('it is a file, and a partitioned export writes a folder');
+  if (partitionBy.length > 0 && readdirSync(dest).some((f) => !f.startsWith(`${partitionBy[0]}=`))) {
+    throw fail(`it holds files that are not an earlier export partitioned by ${partitionBy[0]} (eider replaces only those): pick another --out`);
+  }
+}
+
+function shown(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') ? r : path;
+}
