@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
-import type { Manifest, Node, RunResult } from '../types.js';
+import type { ColumnDef, Manifest, Node, RunResult } from '../types.js';
 
-export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v1.json';
+export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v2.json';
 export const RUN_RESULTS_SCHEMA = 'https://eider.dev/schemas/run-results/v1.json';
 export const SOURCES_SCHEMA = 'https://eider.dev/schemas/sources/v1.json';
 
@@ -22,14 +22,7 @@ export class Artifacts {
   }
 
   manifest(m: Manifest, eiderVersion: string): void {
-    const nodes = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)]));
-    const body = {
-      metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
-      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
-      nodes,
-      parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
-    };
-    this.writeJson('manifest.json', body);
+    this.writeJson('manifest.json', manifestJson(m, eiderVersion));
   }
 
   runResults(run: RunResult, m: Manifest, eiderVersion: string): void {
@@ -109,6 +102,25 @@ export class Artifacts {
 
 }
 
+/**
+ * manifest.json's body (schema v2, see README "manifest.json"): every node with what it is made from, the macros,
+ * and the graph both ways. `--state` compares the current run's body with an earlier run's.
+ */
+export function manifestJson(m: Manifest, eiderVersion: string) {
+  const childMap: Record<string, string[]> = Object.fromEntries(Object.keys(m.nodes).map((id) => [id, []]));
+  for (const n of Object.values(m.nodes)) for (const d of n.dependsOn) childMap[d]?.push(n.id);
+  return {
+    metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
+    target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
+    nodes: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)])),
+    macros: Object.fromEntries(
+      Object.values(m.macros).map((d) => [d.id, { unique_id: d.id, name: d.name, resource_type: d.kind, original_file_path: d.file, checksum: { name: 'sha256', checksum: d.checksum } }]),
+    ),
+    parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
+    child_map: childMap,
+  };
+}
+
 /** The SQL a node runs; none for a JavaScript/TypeScript model, whose module is its source. */
 function compiledSql(n: Node): string | undefined {
   if (n.kind === 'model') return n.js ? undefined : n.sql;
@@ -121,6 +133,7 @@ function compiledPath(n: Node): string {
 }
 
 function nodeJson(n: Node): Record<string, unknown> {
+  const f = n.fingerprint;
   const base: Record<string, unknown> = {
     unique_id: n.id,
     resource_type: n.kind,
@@ -129,15 +142,21 @@ function nodeJson(n: Node): Record<string, unknown> {
     description: n.description,
     tags: n.tags,
     meta: n.meta,
-    depends_on: n.dependsOn,
+    config: f.config,
+    raw_code: f.rawCode,
+    checksum: { name: 'sha256', checksum: f.checksum },
+    depends_on: { nodes: n.dependsOn, macros: f.macros },
+    vars: f.vars,
+    patch_path: f.properties ? `${f.properties.origin.file}:${f.properties.origin.line ?? 1}` : null,
+    properties_checksum: f.properties?.checksum ?? null,
   };
   switch (n.kind) {
     case 'model':
-      return { ...base, materialized: n.materialized, relation: n.relation, columns: n.columns, compiled_code: n.sql };
+      return { ...base, materialized: n.materialized, relation: n.relation, columns: columnsJson(n.columns), compiled_code: n.sql };
     case 'seed':
-      return { ...base, relation: n.relation, column_types: n.columnTypes, columns: n.columns };
+      return { ...base, relation: n.relation, column_types: n.columnTypes, columns: columnsJson(n.columns) };
     case 'source':
-      return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ?? null, columns: n.columns };
+      return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ? { path: n.files.path, format: n.files.format, hive_partitioning: n.files.hivePartitioning ?? null } : null, columns: columnsJson(n.columns) };
     case 'test':
       return {
         ...base,
@@ -154,4 +173,8 @@ function nodeJson(n: Node): Record<string, unknown> {
     case 'unit_test':
       return { ...base, model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql };
   }
+}
+
+function columnsJson(columns: readonly ColumnDef[]): Array<Record<string, unknown>> {
+  return columns.map((c) => ({ name: c.name, description: c.description, data_type: c.dataType ?? null, meta: c.meta }));
 }
