@@ -75,8 +75,8 @@ export interface Fingerprint {
   readonly macros: readonly string[];
   /** The vars its template reads → sha256 of the value; null when unset or read from the environment. */
   readonly vars: Readonly<Record<string, string | null>>;
-  /** The properties YAML entry that applies to it: where it is, and a checksum of what it says besides config. */
-  readonly properties?: { readonly origin: Origin; readonly checksum: string };
+  /** The properties YAML entry that applies to it (none: no origin) and a checksum of what it says besides config. */
+  readonly properties: { readonly origin?: Origin; readonly checksum: string };
 }
 
 /** A partial (macros/*.sql) or a helper (an exported function of macros/*.js|ts) templates use. */

@@ -147,8 +147,8 @@ function nodeJson(n: Node): Record<string, unknown> {
     checksum: { name: 'sha256', checksum: f.checksum },
     depends_on: { nodes: n.dependsOn, macros: f.macros },
     vars: f.vars,
-    patch_path: f.properties ? `${f.properties.origin.file}:${f.properties.origin.line ?? 1}` : null,
-    properties_checksum: f.properties?.checksum ?? null,
+    patch_path: f.properties.origin ? `${f.properties.origin.file}:${f.properties.origin.line ?? 1}` : null,
+    properties_checksum: f.properties.checksum,
   };
   switch (n.kind) {
     case 'model':

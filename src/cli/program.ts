@@ -21,7 +21,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     common(cmd)
       .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
-      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
+      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
+      .option('--state <dir>', 'an earlier run\'s target/ folder (e.g. production\'s) for state:modified and state:new');
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

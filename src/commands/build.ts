@@ -69,7 +69,7 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const { manifest, dag, artifacts } = ctx;
     const target = manifest.target;
     if (interrupt.signal.aborted) return interrupted(target.name);
-    const selected = select(manifest, dag, opts.select, opts.exclude);
+    const selected = select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
     if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Artifacts } from '../artifacts/artifacts.js';
+import { Artifacts, manifestJson } from '../artifacts/artifacts.js';
 import { compileProject } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
+import type { SelectMethods } from '../graph/select.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { ConsoleReporter } from '../report/console.js';
+import { redactDeep } from '../secrets.js';
+import { loadStateManifest, type ManifestJson } from '../state/load.js';
+import { stateMethod } from '../state/modified.js';
 import type { Manifest, TargetDef } from '../types.js';
+import { EIDER_VERSION } from '../version.js';
 
 export interface GlobalOptions {
   readonly projectDir?: string;
@@ -22,6 +27,8 @@ export interface GlobalOptions {
 export interface SelectOptions {
   readonly select?: string[];
   readonly exclude?: string[];
+  /** `--state DIR`: an earlier run's target/ folder, for `state:` selectors. */
+  readonly state?: string;
 }
 
 /** A compiled project, ready for a command: load → parse → compile → graph, every mistake reported at once. */
@@ -31,10 +38,13 @@ export interface ProjectContext {
   readonly dag: Dag;
   readonly artifacts: Artifacts;
   readonly reporter: ConsoleReporter;
+  /** What select() needs beyond the manifest (`state:` with --state). */
+  readonly selectMethods: SelectMethods;
 }
 
 /** `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there. */
-export async function compileContext(opts: GlobalOptions, reporter = new ConsoleReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
+export async function compileContext(opts: GlobalOptions & Pick<SelectOptions, 'state'>, reporter = new ConsoleReporter(), beforeCompile?: (target: TargetDef) => void): Promise<ProjectContext> {
+  const state = opts.state === undefined ? undefined : loadStateManifest(opts.state);
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const files = loadProject(root, opts.profilesDir);
@@ -48,7 +58,10 @@ export async function compileContext(opts: GlobalOptions, reporter = new Console
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
-  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter };
+  // The current manifest as manifest.json would hold it (redacted like the state's) is what `state:` compares.
+  const current = () => redactDeep(manifestJson(manifest, EIDER_VERSION)) as unknown as ManifestJson;
+  const selectMethods: SelectMethods = state ? { state: stateMethod(current, state.json) } : {};
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter, selectMethods };
 }
 
 /**

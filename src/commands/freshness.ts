@@ -10,7 +10,7 @@ import { compileContext, type GlobalOptions, type ProjectContext, type SelectOpt
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
 export async function freshnessCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
   const ctx = await compileContext(opts);
-  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude);
+  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
   return (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
 }
 

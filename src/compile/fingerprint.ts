@@ -83,13 +83,13 @@ export function columnList(v: unknown): string[] {
 
 /** A model's or seed's properties entry, beside its config (compared as config): docs, columns, meta, freshness. */
 export function resourceProperties(props: ResourceProps | undefined): Fingerprint['properties'] {
-  if (!props) return undefined;
-  const { description, columns, meta, freshness } = props;
-  return { origin: props.origin, checksum: valueChecksum({ description, columns, meta, freshness }) };
+  // No entry says what an empty one says: adding an entry for config alone changes no property.
+  const { description = '', columns = [], meta = {}, freshness = undefined } = props ?? {};
+  return { origin: props?.origin, checksum: valueChecksum({ description, columns, meta, freshness }) };
 }
 
 /** A source table's entry, its tests left out (they are nodes of their own). */
-export function sourceProperties(s: SourceTableDef): NonNullable<Fingerprint['properties']> {
+export function sourceProperties(s: SourceTableDef): Fingerprint['properties'] {
   const { tests: _tests, origin, databaseOrigin: _at, ...rest } = s;
   return { origin, checksum: valueChecksum(rest) };
 }

@@ -3,7 +3,7 @@ import { mergeConfig } from '../../project/config.js';
 import type { TestDecl } from '../../project/properties.js';
 import { quoteRelation, type ModelNode, type Node, type NodeId, type SeedNode, type Severity, type SourceNode, type TestNode } from '../../types.js';
 import { inFileConfig, withCtes, type Compilation } from '../compilation.js';
-import { resolvedConfig, sha256, valueChecksum } from '../fingerprint.js';
+import { resolvedConfig, resourceProperties, sha256, valueChecksum } from '../fingerprint.js';
 import { GENERIC_TESTS, parseRefTarget } from '../generic-tests.js';
 import { renderTemplate } from '../render.js';
 import { contextNames, extractFacts } from '../templates.js';
@@ -119,7 +119,7 @@ export function compileSingularTests(c: Compilation): void {
       testName: name,
       ...testOptions(config),
       sql: '',
-      fingerprint: { config: resolvedConfig('test', config, name), rawCode: file.text, checksum: sha256(file.text), ...c.uses(parsed.facts) },
+      fingerprint: { config: resolvedConfig('test', config, name), rawCode: file.text, checksum: sha256(file.text), ...c.uses(parsed.facts), properties: resourceProperties(undefined) },
     };
     const out = c.render(parsed, skeleton, '');
     if (!out) continue;
