@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
@@ -21,8 +21,41 @@ export class Artifacts {
     return path;
   }
 
+  /**
+   * manifest.json, written as it is built: one line per node (and per map entry), so a large project's manifest
+   * is never held whole in memory.
+   */
   manifest(m: Manifest, eiderVersion: string): void {
-    this.writeJson('manifest.json', manifestJson(m, eiderVersion));
+    mkdirSync(this.dir, { recursive: true });
+    const fd = openSync(join(this.dir, 'manifest.json'), 'w');
+    let buffer = '';
+    const write = (text: string) => {
+      buffer += text;
+      if (buffer.length < 1 << 16) return;
+      writeSync(fd, buffer);
+      buffer = '';
+    };
+    try {
+      let first = true;
+      for (const [key, value] of manifestSections(m, eiderVersion)) {
+        write(`${first ? '{' : ',\n'}${JSON.stringify(key)}:`);
+        first = false;
+        if (!(value instanceof Entries)) {
+          write(JSON.stringify(redactDeep(value)));
+          continue;
+        }
+        let firstEntry = true;
+        for (const [k, v] of value) {
+          write(`${firstEntry ? '{\n' : ',\n'}${JSON.stringify(redact(k))}:${JSON.stringify(redactDeep(v))}`);
+          firstEntry = false;
+        }
+        write(firstEntry ? '{}' : '\n}');
+      }
+      write('}\n');
+      writeSync(fd, buffer);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   runResults(run: RunResult, m: Manifest, eiderVersion: string): void {
@@ -102,23 +135,40 @@ export class Artifacts {
 
 }
 
+/** A section of manifest.json built one entry at a time. */
+class Entries implements Iterable<[string, unknown]> {
+  constructor(private readonly entries: () => Iterable<[string, unknown]>) {}
+  [Symbol.iterator](): Iterator<[string, unknown]> {
+    return this.entries()[Symbol.iterator]();
+  }
+}
+
 /**
- * manifest.json's body (schema v2, see README "manifest.json"): every node with what it is made from, the macros,
- * and the graph both ways. `--state` compares the current run's body with an earlier run's.
+ * manifest.json's sections in order (schema v2, see README "manifest.json"): every node with what it is made from,
+ * the macros, and the graph both ways. Written by `Artifacts.manifest`; `manifestJson` is the same as one object.
  */
-export function manifestJson(m: Manifest, eiderVersion: string) {
-  const childMap: Record<string, string[]> = Object.fromEntries(Object.keys(m.nodes).map((id) => [id, []]));
-  for (const n of Object.values(m.nodes)) for (const d of n.dependsOn) childMap[d]?.push(n.id);
-  return {
-    metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
-    target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
-    nodes: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)])),
-    macros: Object.fromEntries(
-      Object.values(m.macros).map((d) => [d.id, { unique_id: d.id, name: d.name, resource_type: d.kind, original_file_path: d.file, checksum: { name: 'sha256', checksum: d.checksum } }]),
-    ),
-    parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
-    child_map: childMap,
+function manifestSections(m: Manifest, eiderVersion: string): Array<[string, unknown]> {
+  const nodes = Object.values(m.nodes);
+  const children = (): Iterable<[string, unknown]> => {
+    const map = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+    for (const n of nodes) for (const d of n.dependsOn) map.get(d)?.push(n.id);
+    return map;
   };
+  return [
+    ['metadata', { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName }],
+    ['target', { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema }],
+    ['nodes', new Entries(function* () {
+      for (const n of nodes) yield [n.id, nodeJson(n)];
+    })],
+    ['macros', Object.fromEntries(Object.values(m.macros).map((d) => [d.id, { unique_id: d.id, name: d.name, resource_type: d.kind, original_file_path: d.file, checksum: { name: 'sha256', checksum: d.checksum } }]))],
+    ['parent_map', new Entries(() => nodes.map((n) => [n.id, n.dependsOn]))],
+    ['child_map', new Entries(children)],
+  ];
+}
+
+/** manifest.json's body as one object, as it is written (secrets redacted): what `--state` compares with. */
+export function manifestJson(m: Manifest, eiderVersion: string): Record<string, unknown> {
+  return redactDeep(Object.fromEntries(manifestSections(m, eiderVersion).map(([k, v]) => [k, v instanceof Entries ? Object.fromEntries(v) : v])));
 }
 
 /** The SQL a node runs; none for a JavaScript/TypeScript model, whose module is its source. */

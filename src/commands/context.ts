@@ -9,7 +9,6 @@ import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { ConsoleReporter } from '../report/console.js';
-import { redactDeep } from '../secrets.js';
 import { loadStateManifest, type ManifestJson } from '../state/load.js';
 import { stateMethod } from '../state/modified.js';
 import type { Manifest, TargetDef } from '../types.js';
@@ -58,8 +57,8 @@ export async function compileContext(opts: GlobalOptions & Pick<SelectOptions, '
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
-  // The current manifest as manifest.json would hold it (redacted like the state's) is what `state:` compares.
-  const current = () => redactDeep(manifestJson(manifest, EIDER_VERSION)) as unknown as ManifestJson;
+  // The current manifest as manifest.json holds it (redacted, like the state's) is what `state:` compares.
+  const current = () => manifestJson(manifest, EIDER_VERSION) as unknown as ManifestJson;
   const selectMethods: SelectMethods = state ? { state: stateMethod(current, state.json) } : {};
   return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter, selectMethods };
 }

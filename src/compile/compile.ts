@@ -10,7 +10,8 @@ import { compileSources } from './nodes/sources.js';
 import { compileGenericTests, compileSingularTests } from './nodes/tests.js';
 import { compileUnitTests } from './nodes/unit-tests.js';
 
-export { ephemeralName, withCtes, type CompileOptions } from './compilation.js';
+export type { CompileOptions } from './compilation.js';
+export { ephemeralName, withCtes } from './rendering.js';
 
 /**
  * ProjectDef → Manifest: nodes with their edges and rendered SQL. User mistakes become diagnostics.
