@@ -182,9 +182,10 @@ function compiledPath(n: Node): string {
   return n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
 }
 
+/** A node as manifest.json holds it: the keys every node has, then its kind's. */
 function nodeJson(n: Node): Record<string, unknown> {
   const f = n.fingerprint;
-  const base: Record<string, unknown> = {
+  const base = {
     unique_id: n.id,
     resource_type: n.kind,
     name: n.name,
@@ -202,14 +203,13 @@ function nodeJson(n: Node): Record<string, unknown> {
   };
   switch (n.kind) {
     case 'model':
-      return { ...base, materialized: n.materialized, relation: n.relation, columns: columnsJson(n.columns), compiled_code: n.sql };
+      return Object.assign(base, { materialized: n.materialized, relation: n.relation, columns: columnsJson(n.columns), compiled_code: n.sql });
     case 'seed':
-      return { ...base, relation: n.relation, column_types: n.columnTypes, columns: columnsJson(n.columns) };
+      return Object.assign(base, { relation: n.relation, column_types: n.columnTypes, columns: columnsJson(n.columns) });
     case 'source':
-      return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ? { path: n.files.path, format: n.files.format, hive_partitioning: n.files.hivePartitioning ?? null } : null, columns: columnsJson(n.columns) };
+      return Object.assign(base, { source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ? { path: n.files.path, format: n.files.format, hive_partitioning: n.files.hivePartitioning ?? null } : null, columns: columnsJson(n.columns) });
     case 'test':
-      return {
-        ...base,
+      return Object.assign(base, {
         test_type: n.testType,
         test_name: n.testName,
         attached_node: n.attachedTo ?? null,
@@ -219,9 +219,9 @@ function nodeJson(n: Node): Record<string, unknown> {
         error_if: n.errorIf,
         store_failures: n.storeFailures,
         compiled_code: n.sql,
-      };
+      });
     case 'unit_test':
-      return { ...base, model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql };
+      return Object.assign(base, { model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql });
   }
 }
 

@@ -9,16 +9,12 @@ export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256 of a value as canonical JSON (keys sorted), secrets redacted first: a checksum never reveals one. */
+/**
+ * sha256 of a value as JSON, secrets redacted first: a checksum never reveals one. Keys keep their written order
+ * (JSON.stringify is native and fast; this runs for every node): reordering a YAML mapping counts as a change.
+ */
 export function valueChecksum(value: unknown): string {
-  return sha256(redact(canonicalJson(value)));
-}
-
-/** JSON with every object's keys sorted and undefined values left out, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+  return sha256(redact(JSON.stringify(value) ?? 'null'));
 }
 
 /** Every key a user may configure, with the value it has when nobody writes it (null: none). */

@@ -1,4 +1,3 @@
-import { canonicalJson } from '../compile/fingerprint.js';
 import { didYouMean, usageError } from '../errors.js';
 import type { ManifestJson, ManifestNodeJson } from './load.js';
 
@@ -85,4 +84,16 @@ function macroChecksum(m: ManifestJson, id: string): string | undefined {
 export function stateMethod(current: () => ManifestJson, previous: ManifestJson): (value: string, flag: string) => string[] {
   let changes: Map<string, Set<Change>> | undefined;
   return (value, flag) => stateSelection((changes ??= stateChanges(current(), previous)), value, flag);
+}
+
+/** JSON with every object's keys sorted and undefined values left out, so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === 'function') return canonicalJson(json.call(value)); // a Date, as JSON writes it
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
