@@ -19,7 +19,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .exitOverride();
   const selecting = (cmd: Command) =>
     common(cmd)
-      .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
+      .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic, state:modified (with --state) …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
       .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
       .option('--state <dir>', 'an earlier run\'s target/ folder (e.g. production\'s) for state:modified and state:new');

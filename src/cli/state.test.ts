@@ -116,6 +116,17 @@ describe('state:modified and state:new against --state DIR', () => {
     expect(await ls('-s', 'state:modified', '--exclude', 'state:new')).toEqual([]);
   });
 
+  it('build -s state:modified+ builds only the changed model and its children', async () => {
+    p = testProject(project);
+    expect((await p.run('build')).code).toBe(0);
+    cpSync(join(p.dir, 'target'), join(p.dir, 'state'), { recursive: true });
+    edit('models/marts/fct.sql', (t) => t.replace('select *,', 'select *, 2 as two,'));
+    const r = await p.run('build', '-s', 'state:modified+', '--state', 'state');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/OK created \S+ \S+/g)).toEqual(['OK created table main.fct', 'OK created table main.rpt']);
+    expect(await p.query('select two from main.fct limit 1')).toEqual([{ two: 2 }]);
+  });
+
   it('command-line mistakes: state: without --state, a missing folder, another schema version, an unknown method', async () => {
     p = testProject(project);
     const without = await p.run('ls', '-s', 'state:modified');
