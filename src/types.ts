@@ -59,6 +59,35 @@ interface NodeBase {
   readonly meta: Readonly<Record<string, unknown>>;
   /** Direct upstream nodes, in the order the template or YAML names them. */
   readonly dependsOn: readonly NodeId[];
+  /** What the node is made from, written to manifest.json for a later run to compare (state:modified). */
+  readonly fingerprint: Fingerprint;
+}
+
+/** A node's inputs as a later run compares them: nothing here depends on the target. */
+export interface Fingerprint {
+  /** The resolved configuration: every key of the node's kind, defaults filled in, snake_case. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The file's text, templates unrendered; '' for what YAML declares and for seeds. */
+  readonly rawCode: string;
+  /** sha256 of the file (a seed's CSV contents), or of the YAML declaration. */
+  readonly checksum: string;
+  /** Unique ids of the partials and helpers its template uses (see Manifest.macros). */
+  readonly macros: readonly string[];
+  /** The vars its template reads → sha256 of the value; null when unset or read from the environment. */
+  readonly vars: Readonly<Record<string, string | null>>;
+  /** The properties YAML entry that applies to it (none: no origin) and a checksum of what it says besides config. */
+  readonly properties: { readonly origin?: Origin; readonly checksum: string };
+}
+
+/** A partial (macros/*.sql) or a helper (an exported function of macros/*.js|ts) templates use. */
+export interface MacroDef {
+  /** `macro.<partial>` or `helper.<function>`. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'macro' | 'helper';
+  readonly file: string;
+  /** sha256 of its file. */
+  readonly checksum: string;
 }
 
 export interface ModelNode extends NodeBase {
@@ -262,6 +291,8 @@ export interface Manifest {
   readonly root: string;
   readonly target: TargetDef;
   readonly nodes: Readonly<Record<NodeId, Node>>;
+  /** Every partial and helper of the project, by unique id. */
+  readonly macros: Readonly<Record<string, MacroDef>>;
   readonly diagnostics: readonly Diagnostic[];
   readonly generatedAt: string;
   readonly invocationId: string;

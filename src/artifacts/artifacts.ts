@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
-import type { Manifest, Node, RunArgs, RunResult } from '../types.js';
+import type { ColumnDef, Manifest, Node, RunArgs, RunResult } from '../types.js';
 
-export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v1.json';
+export const MANIFEST_SCHEMA = 'https://eider.dev/schemas/manifest/v2.json';
 export const RUN_RESULTS_SCHEMA = 'https://eider.dev/schemas/run-results/v1.json';
 export const SOURCES_SCHEMA = 'https://eider.dev/schemas/sources/v1.json';
 
@@ -21,15 +21,41 @@ export class Artifacts {
     return path;
   }
 
+  /**
+   * manifest.json, written as it is built: one line per node (and per map entry), so a large project's manifest
+   * is never held whole in memory.
+   */
   manifest(m: Manifest, eiderVersion: string): void {
-    const nodes = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, nodeJson(n)]));
-    const body = {
-      metadata: { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName },
-      target: { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema },
-      nodes,
-      parent_map: Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, n.dependsOn])),
+    mkdirSync(this.dir, { recursive: true });
+    const fd = openSync(join(this.dir, 'manifest.json'), 'w');
+    let buffer = '';
+    const write = (text: string) => {
+      buffer += text;
+      if (buffer.length < 1 << 16) return;
+      writeSync(fd, buffer);
+      buffer = '';
     };
-    this.writeJson('manifest.json', body);
+    try {
+      let first = true;
+      for (const [key, value] of manifestSections(m, eiderVersion)) {
+        write(`${first ? '{' : ',\n'}${JSON.stringify(key)}:`);
+        first = false;
+        if (!(value instanceof Entries)) {
+          write(JSON.stringify(redactDeep(value)));
+          continue;
+        }
+        let firstEntry = true;
+        for (const [k, v] of value) {
+          write(`${firstEntry ? '{\n' : ',\n'}${JSON.stringify(redact(k))}:${JSON.stringify(redactDeep(v))}`);
+          firstEntry = false;
+        }
+        write(firstEntry ? '{}' : '\n}');
+      }
+      write('}\n');
+      writeSync(fd, buffer);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   runResults(run: RunResult, m: Manifest, eiderVersion: string): void {
@@ -128,6 +154,42 @@ function argsJson(a: RunArgs): Record<string, unknown> {
   };
 }
 
+/** A section of manifest.json built one entry at a time. */
+class Entries implements Iterable<[string, unknown]> {
+  constructor(private readonly entries: () => Iterable<[string, unknown]>) {}
+  [Symbol.iterator](): Iterator<[string, unknown]> {
+    return this.entries()[Symbol.iterator]();
+  }
+}
+
+/**
+ * manifest.json's sections in order (schema v2, see README "manifest.json"): every node with what it is made from,
+ * the macros, and the graph both ways. Written by `Artifacts.manifest`; `manifestJson` is the same as one object.
+ */
+function manifestSections(m: Manifest, eiderVersion: string): Array<[string, unknown]> {
+  const nodes = Object.values(m.nodes);
+  const children = (): Iterable<[string, unknown]> => {
+    const map = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+    for (const n of nodes) for (const d of n.dependsOn) map.get(d)?.push(n.id);
+    return map;
+  };
+  return [
+    ['metadata', { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName }],
+    ['target', { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema }],
+    ['nodes', new Entries(function* () {
+      for (const n of nodes) yield [n.id, nodeJson(n)];
+    })],
+    ['macros', Object.fromEntries(Object.values(m.macros).map((d) => [d.id, { unique_id: d.id, name: d.name, resource_type: d.kind, original_file_path: d.file, checksum: { name: 'sha256', checksum: d.checksum } }]))],
+    ['parent_map', new Entries(() => nodes.map((n) => [n.id, n.dependsOn]))],
+    ['child_map', new Entries(children)],
+  ];
+}
+
+/** manifest.json's body as one object, as it is written (secrets redacted): what `--state` compares with. */
+export function manifestJson(m: Manifest, eiderVersion: string): Record<string, unknown> {
+  return redactDeep(Object.fromEntries(manifestSections(m, eiderVersion).map(([k, v]) => [k, v instanceof Entries ? Object.fromEntries(v) : v])));
+}
+
 /** The SQL a node runs; none for a JavaScript/TypeScript model, whose module is its source. */
 function compiledSql(n: Node): string | undefined {
   if (n.kind === 'model') return n.js ? undefined : n.sql;
@@ -139,8 +201,10 @@ function compiledPath(n: Node): string {
   return n.kind === 'test' && n.testType === 'generic' ? `tests/generic/${n.name}.sql` : n.origin.file;
 }
 
+/** A node as manifest.json holds it: the keys every node has, then its kind's. */
 function nodeJson(n: Node): Record<string, unknown> {
-  const base: Record<string, unknown> = {
+  const f = n.fingerprint;
+  const base = {
     unique_id: n.id,
     resource_type: n.kind,
     name: n.name,
@@ -148,18 +212,23 @@ function nodeJson(n: Node): Record<string, unknown> {
     description: n.description,
     tags: n.tags,
     meta: n.meta,
-    depends_on: n.dependsOn,
+    config: f.config,
+    raw_code: f.rawCode,
+    checksum: { name: 'sha256', checksum: f.checksum },
+    depends_on: { nodes: n.dependsOn, macros: f.macros },
+    vars: f.vars,
+    patch_path: f.properties.origin ? `${f.properties.origin.file}:${f.properties.origin.line ?? 1}` : null,
+    properties_checksum: f.properties.checksum,
   };
   switch (n.kind) {
     case 'model':
-      return { ...base, materialized: n.materialized, relation: n.relation, columns: n.columns, compiled_code: n.sql };
+      return Object.assign(base, { materialized: n.materialized, relation: n.relation, columns: columnsJson(n.columns), compiled_code: n.sql });
     case 'seed':
-      return { ...base, relation: n.relation, column_types: n.columnTypes, columns: n.columns };
+      return Object.assign(base, { relation: n.relation, column_types: n.columnTypes, columns: columnsJson(n.columns) });
     case 'source':
-      return { ...base, source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ?? null, columns: n.columns };
+      return Object.assign(base, { source_name: n.sourceName, table_name: n.tableName, relation: n.relation ?? null, files: n.files ? { path: n.files.path, format: n.files.format, hive_partitioning: n.files.hivePartitioning ?? null } : null, columns: columnsJson(n.columns) });
     case 'test':
-      return {
-        ...base,
+      return Object.assign(base, {
         test_type: n.testType,
         test_name: n.testName,
         attached_node: n.attachedTo ?? null,
@@ -169,8 +238,12 @@ function nodeJson(n: Node): Record<string, unknown> {
         error_if: n.errorIf,
         store_failures: n.storeFailures,
         compiled_code: n.sql,
-      };
+      });
     case 'unit_test':
-      return { ...base, model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql };
+      return Object.assign(base, { model: n.model, inputs: n.inputs.map((i) => ({ node: i.nodeId, relation: i.relation, given: i.rows !== undefined })), key: n.key ?? null, compiled_code: n.sql });
   }
+}
+
+function columnsJson(columns: readonly ColumnDef[]): Array<Record<string, unknown>> {
+  return columns.map((c) => ({ name: c.name, description: c.description, data_type: c.dataType ?? null, meta: c.meta }));
 }

@@ -38,8 +38,8 @@ describe('eider build', () => {
     // The ephemeral model is never created.
     expect(await p.query(`select count(*)::int as n from information_schema.tables where table_name = 'int_customer_totals'`)).toEqual([{ n: 0 }]);
     const manifest = JSON.parse(readFileSync(join(p.dir, 'target/manifest.json'), 'utf8'));
-    expect(manifest.metadata.schema_version).toMatch(/manifest\/v1/);
-    expect(manifest.nodes['model.fct_customers'].depends_on).toEqual(['model.int_customer_totals']);
+    expect(manifest.metadata.schema_version).toMatch(/manifest\/v2/);
+    expect(manifest.nodes['model.fct_customers'].depends_on.nodes).toEqual(['model.int_customer_totals']);
     const results = JSON.parse(readFileSync(join(p.dir, 'target/run_results.json'), 'utf8'));
     expect(results.metadata.schema_version).toMatch(/run-results\/v1/);
     expect(results.results.find((x: { unique_id: string }) => x.unique_id === 'model.fct_customers')).toMatchObject({ status: 'success', rows: 2 });

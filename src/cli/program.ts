@@ -19,10 +19,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .exitOverride();
   const selecting = (cmd: Command) =>
     common(cmd)
-      .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
+      .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic, state:modified (with --state) …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
       .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
-      .option('--state <dir>', 'an earlier run\'s target/ folder, for result:error|fail|warn|skipped|success (default: this project\'s target/)');
+      .option('--state <dir>', 'an earlier run\'s target/ folder (e.g. production\'s): state:modified and state:new compare with its manifest.json; result: reads its run_results.json (default: this project\'s target/)');
   const reporting = (cmd: Command) => cmd.addOption(new Option('--log-format <format>', 'text for people, or json: one JSON object per line per event').choices(['text', 'json']).default('text'));
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.

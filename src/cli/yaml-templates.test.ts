@@ -30,7 +30,7 @@ describe('templates in YAML values', () => {
     expect(await p.query('select n from main.m')).toEqual([{ n: 2n }]);
     const manifest = JSON.parse(readFileSync(join(p.dir, 'target/manifest.json'), 'utf8'));
     expect(manifest.nodes['source.raw.t'].relation).toEqual({ schema: 'main', name: 'base' });
-    expect(manifest.nodes['source.raw.t'].depends_on).toEqual(['seed.base']);
+    expect(manifest.nodes['source.raw.t'].depends_on.nodes).toEqual(['seed.base']);
   });
 
   it('render in descriptions, test arguments, config values, folder defaults and project hooks; a lone var keeps its type', async () => {

@@ -87,7 +87,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
-    const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+    const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
     if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
       if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest);
       return 0;

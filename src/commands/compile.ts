@@ -10,9 +10,8 @@ import { compileContext, resultsFolder, type GlobalOptions, type SelectOptions }
 /** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
 export async function compileCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
   const started = performance.now();
-  const ctx = await compileContext(opts);
-  const { manifest, dag, artifacts, reporter, def } = ctx;
-  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+  const { manifest, dag, artifacts, reporter, def, selectMethods } = await compileContext(opts);
+  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', selectMethods);
   const nodes = dag.order.filter((id) => selected.has(id));
   // DuckDB parses on its own thread while this one writes the artifacts.
   const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], () => DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);

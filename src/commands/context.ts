@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { Artifacts } from '../artifacts/artifacts.js';
+import { Artifacts, manifestJson } from '../artifacts/artifacts.js';
 import { compileProject } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
+import type { SelectMethods } from '../graph/select.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { makeReporter, type Reporter } from '../report/reporter.js';
-import type { ResultsFolder } from '../state/results.js';
+import { checkStateFolder, loadStateManifest, type ManifestJson } from '../state/load.js';
+import { stateMethod } from '../state/modified.js';
+import { nodesWithResult, type ResultsFolder } from '../state/results.js';
 import type { Manifest, TargetDef } from '../types.js';
+import { EIDER_VERSION } from '../version.js';
 
 export interface GlobalOptions {
   readonly projectDir?: string;
@@ -25,12 +29,12 @@ export interface GlobalOptions {
 export interface SelectOptions {
   readonly select?: string[];
   readonly exclude?: string[];
-  /** `--state DIR`: an earlier run's artifacts (result: selectors read its run_results.json). */
+  /** `--state DIR`: an earlier run's target/ folder: `state:` compares with its manifest.json, `result:` reads its run_results.json. */
   readonly state?: string;
 }
 
 /** Where `result:` selectors read the last run's results: `--state DIR`, or this project's target/ folder. */
-export function resultsFolder(opts: SelectOptions, ctx: ProjectContext): ResultsFolder {
+export function resultsFolder(opts: SelectOptions, ctx: Pick<ProjectContext, 'artifacts'>): ResultsFolder {
   return opts.state !== undefined ? { dir: opts.state, given: true } : { dir: relative(process.cwd(), ctx.artifacts.dir) || '.', given: false };
 }
 
@@ -41,6 +45,8 @@ export interface ProjectContext {
   readonly dag: Dag;
   readonly artifacts: Artifacts;
   readonly reporter: Reporter;
+  /** What select() needs beyond the manifest: `state:` with --state, `result:`. */
+  readonly selectMethods: SelectMethods;
 }
 
 /**
@@ -48,11 +54,12 @@ export interface ProjectContext {
  * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own).
  */
 export async function compileContext(
-  opts: GlobalOptions,
+  opts: GlobalOptions & Pick<SelectOptions, 'state'>,
   reporter: Reporter = makeReporter(),
   beforeCompile?: (target: TargetDef) => void,
   extend: (def: ProjectDef) => ProjectDef = (def) => def,
 ): Promise<ProjectContext> {
+  if (opts.state !== undefined) checkStateFolder(opts.state);
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const files = loadProject(root, opts.profilesDir);
@@ -67,7 +74,26 @@ export async function compileContext(
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
-  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter };
+  const artifacts = new Artifacts(join(root, files.paths.target));
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts) };
+}
+
+/**
+ * `state:` compares the current manifest, as manifest.json holds it (redacted, like the state's), with the one in
+ * --state DIR, read when a selector first needs it (a folder holding only run_results.json serves `result:`);
+ * `result:` reads the run_results.json of --state DIR or of target/.
+ */
+function selectMethods(opts: Pick<SelectOptions, 'state'>, manifest: Manifest, artifacts: Artifacts): SelectMethods {
+  const current = () => manifestJson(manifest, EIDER_VERSION) as unknown as ManifestJson;
+  let state: ((value: string, flag: string) => string[]) | undefined;
+  return {
+    state: (value, flag) => {
+      if (opts.state === undefined) throw usageError(`${flag}: state:${value} needs --state DIR, the target/ folder of an earlier run (e.g. a copy of production's)`);
+      state ??= stateMethod(current, loadStateManifest(opts.state).json);
+      return state(value, flag);
+    },
+    result: (value, flag) => nodesWithResult(manifest, value, resultsFolder(opts, { artifacts }), flag),
+  };
 }
 
 /**

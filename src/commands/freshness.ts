@@ -11,7 +11,7 @@ import { compileContext, resultsFolder, type GlobalOptions, type ProjectContext,
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
 export async function freshnessCommand(opts: GlobalOptions & SelectOptions & { readonly logFormat?: LogFormat }): Promise<number> {
   const ctx = await compileContext(opts, makeReporter(opts.logFormat));
-  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+  const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
   const code = (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
   ctx.reporter.exit(code);
   return code;

@@ -14,9 +14,8 @@ const OUTPUTS = ['name', 'path', 'json'];
 export async function lsCommand(opts: LsOptions): Promise<number> {
   const output = opts.output ?? 'name';
   if (!OUTPUTS.includes(output)) throw usageError(`--output must be one of ${OUTPUTS.join(', ')}`);
-  const ctx = await compileContext(opts);
-  const { manifest, dag, reporter } = ctx;
-  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', resultsFolder(opts, ctx));
+  const { manifest, dag, reporter, selectMethods } = await compileContext(opts);
+  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', selectMethods);
   const listed = dag.order.filter((id) => selected.has(id) && (!opts.resourceType || manifest.nodes[id].kind === opts.resourceType));
   if (nothingSelected(opts, 'ls', listed.length, reporter)) return 0;
   for (const id of listed) {

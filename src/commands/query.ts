@@ -35,7 +35,7 @@ export async function queryContext(opts: QueryOptions, command: string, content:
   let ids: NodeId[];
   if (opts.inline !== undefined) ids = [`model.${INLINE}`];
   else {
-    const selected = select(manifest, dag, opts.select, opts.exclude);
+    const selected = select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
     ids = dag.order.filter((id) => selected.has(id) && manifest.nodes[id].kind !== 'test' && manifest.nodes[id].kind !== 'unit_test');
     if (ids.length === 0) {
       const tests = [...selected].map((id) => manifest.nodes[id].name);

@@ -7,8 +7,11 @@ import type { Diagnostic } from '../errors.js';
 
 export type HelperFn = (...args: unknown[]) => unknown;
 
-/** Imports `macros/*.js|*.mjs|*.ts`; every exported function becomes a Handlebars helper of the same name. */
-export async function loadHelperModules(root: string, files: readonly string[], diagnostics: Diagnostic[]): Promise<Map<string, HelperFn>> {
+/**
+ * Imports `macros/*.js|*.mjs|*.ts`; every exported function becomes a Handlebars helper of the same name.
+ * `fileOf` receives each helper's module file.
+ */
+export async function loadHelperModules(root: string, files: readonly string[], diagnostics: Diagnostic[], fileOf?: Map<string, string>): Promise<Map<string, HelperFn>> {
   const helpers = new Map<string, HelperFn>();
   for (const file of files) {
     let mod: Record<string, unknown>;
@@ -20,7 +23,10 @@ export async function loadHelperModules(root: string, files: readonly string[], 
       continue;
     }
     for (const [name, value] of Object.entries(mod)) {
-      if (typeof value === 'function' && name !== 'default') helpers.set(name, value as HelperFn);
+      if (typeof value === 'function' && name !== 'default') {
+        helpers.set(name, value as HelperFn);
+        fileOf?.set(name, file);
+      }
     }
     if (helpers.size === 0 && Object.keys(mod).length === 0) {
       diagnostics.push({ severity: 'warning', file, message: `macro module ${basename(file)} exports no functions` });

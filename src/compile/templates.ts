@@ -15,6 +15,9 @@ export interface TemplateFacts {
   readonly sources: Array<{ source: string; table: string; line: number }>;
   readonly config: Array<{ key: string; value: unknown; line: number }>;
   readonly partials: Set<string>;
+  /** Helpers it calls and vars it reads by a literal name, its partials' included. */
+  readonly helpers: Set<string>;
+  readonly vars: Set<string>;
 }
 
 /** Names a model template may read from its context; everything else is a helper or an error. */
@@ -88,7 +91,7 @@ export function extractFacts(
   diagnostics: Diagnostic[],
   partialFiles: ReadonlyMap<string, string> = new Map(),
 ): TemplateFacts {
-  const facts: TemplateFacts = { refs: [], sources: [], config: [], partials: new Set() };
+  const facts: TemplateFacts = { refs: [], sources: [], config: [], partials: new Set(), helpers: new Set(), vars: new Set() };
   // A mistake inside a macro is at the macro's own file and line.
   let at = file;
   const err = (node: hbs.AST.Node, message: string) => diagnostics.push({ severity: 'error', file: at, line: node.loc?.start.line, message });
@@ -110,6 +113,8 @@ export function extractFacts(
     const name = path.original;
     const args = node.params.map(literal);
     const line = node.loc?.start.line ?? 0;
+    if (helpers.has(name)) facts.helpers.add(name);
+    if (name === 'var' && typeof args[0] === 'string') facts.vars.add(args[0]);
     if (name === 'ref' || name === 'source') {
       const want = name === 'ref' ? 1 : 2;
       if (node.params.length !== want || args.some((a) => typeof a !== 'string')) {

@@ -1,26 +1,23 @@
 import { didYouMean, usageError } from '../errors.js';
-import { nodesWithResult, type ResultsFolder } from '../state/results.js';
 import type { Manifest, Node, NodeId } from '../types.js';
 import type { Dag } from './dag.js';
 
-const METHODS = ['tag', 'path', 'source', 'test_type', 'resource_type', 'config.materialized', 'fqn', 'result'];
+const METHODS = ['tag', 'path', 'source', 'test_type', 'resource_type', 'config.materialized', 'fqn', 'state', 'result'];
+
+/** Methods that read more than the manifest, given by the command: `state:` compares with `--state DIR`, `result:` reads the last run's results. */
+export interface SelectMethods {
+  readonly state?: (value: string, flag: string) => readonly NodeId[];
+  readonly result?: (value: string, flag: string) => readonly NodeId[];
+}
 
 /**
  * The selector grammar: terms separated by spaces are a union, atoms joined by commas an intersection.
  * An atom is `[N]+` (ancestors) `@` (descendants and their ancestors) `method:value` or a name (globs allowed) `+[N]` (descendants).
  */
-export function select(
-  manifest: Manifest,
-  dag: Dag,
-  spec: readonly string[] | undefined,
-  exclude: readonly string[] | undefined,
-  flag = '--select',
-  /** Where `result:` reads the last run's results. */
-  results?: ResultsFolder,
-): Set<NodeId> {
+export function select(manifest: Manifest, dag: Dag, spec: readonly string[] | undefined, exclude: readonly string[] | undefined, flag = '--select', methods: SelectMethods = {}): Set<NodeId> {
   const all = Object.keys(manifest.nodes);
-  const chosen = spec && spec.length > 0 ? evaluate(manifest, dag, spec, flag, results) : new Set(all);
-  const excluded = exclude && exclude.length > 0 ? evaluate(manifest, dag, exclude, '--exclude', results) : new Set<NodeId>();
+  const chosen = spec && spec.length > 0 ? evaluate(manifest, dag, spec, flag, methods) : new Set(all);
+  const excluded = exclude && exclude.length > 0 ? evaluate(manifest, dag, exclude, '--exclude', methods) : new Set<NodeId>();
   const out = new Set([...chosen].filter((id) => !excluded.has(id)));
   // Tests go with what they test: a test runs when every node it reads is selected.
   for (const id of all) {
@@ -32,10 +29,10 @@ export function select(
   return out;
 }
 
-function evaluate(manifest: Manifest, dag: Dag, spec: readonly string[], flag: string, results?: ResultsFolder): Set<NodeId> {
+function evaluate(manifest: Manifest, dag: Dag, spec: readonly string[], flag: string, methods: SelectMethods): Set<NodeId> {
   const out = new Set<NodeId>();
   for (const term of spec.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
-    const parts = term.split(',').map((a) => atom(manifest, dag, a, flag, term, results));
+    const parts = term.split(',').map((a) => atom(manifest, dag, a, flag, term, methods));
     for (const id of parts[0]) if (parts.every((p) => p.has(id))) out.add(id);
   }
   return out;
@@ -43,11 +40,11 @@ function evaluate(manifest: Manifest, dag: Dag, spec: readonly string[], flag: s
 
 const ATOM = /^(?:(\d*)(\+))?(@)?([^+@]+?)(?:(\+)(\d*))?$/;
 
-function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: string, results?: ResultsFolder): Set<NodeId> {
+function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: string, methods: SelectMethods): Set<NodeId> {
   const m = ATOM.exec(text);
   if (!m || (m[3] && (m[2] || m[5]))) throw usageError(`${flag}: cannot read "${term}": expected [N+][@]name|method:value[+N]`);
   const [, upDepth, up, at, body, down, downDepth] = m;
-  const base = matchBody(manifest, body, flag, results);
+  const base = matchBody(manifest, body, flag, methods);
   const out = new Set(base);
   // Graph operators walk models, seeds and sources; tests join afterwards, with what they test.
   const add = (ids: Iterable<NodeId>) => {
@@ -61,7 +58,7 @@ function atom(manifest: Manifest, dag: Dag, text: string, flag: string, term: st
   return out;
 }
 
-function matchBody(manifest: Manifest, body: string, flag: string, results?: ResultsFolder): NodeId[] {
+function matchBody(manifest: Manifest, body: string, flag: string, methods: SelectMethods): NodeId[] {
   const nodes = Object.values(manifest.nodes);
   const colon = body.indexOf(':');
   if (colon < 0) {
@@ -92,8 +89,12 @@ function matchBody(manifest: Manifest, body: string, flag: string, results?: Res
       return pick((n) => n.kind === 'model' && re.test(n.materialized));
     case 'fqn':
       return pick((n) => re.test(n.name));
+    case 'state':
+      if (!methods.state) throw usageError(`${flag}: ${body} needs --state DIR, the target/ folder of an earlier run (e.g. a copy of production's)`);
+      return [...methods.state(value, flag)];
     case 'result':
-      return nodesWithResult(manifest, value, results, flag);
+      if (!methods.result) throw usageError(`${flag}: ${body} reads the last run's results, which this command does not`);
+      return [...methods.result(value, flag)];
     default:
       throw usageError(`${flag}: unknown selector method "${method}"${didYouMean(method, METHODS)}`);
   }

@@ -32,7 +32,7 @@ export interface RunResultsJson {
 }
 
 /** `--state DIR`: the folder must exist. `flag` names the option in messages. */
-function stateFolder(dir: string, flag: string): void {
+export function checkStateFolder(dir: string, flag = '--state'): void {
   if (!existsSync(dir)) throw usageError(`${flag} ${dir}: no such folder (give the target/ folder of an earlier run, e.g. a copy of production's)`);
   if (!statSync(dir).isDirectory()) throw usageError(`${flag} ${dir}: not a folder (give the folder that holds manifest.json, not the file)`);
 }
@@ -53,7 +53,7 @@ function readJson(path: string, what: string): unknown {
 
 /** Reads `DIR/manifest.json` of an earlier run; a missing file or another schema version is exit 2. */
 export function loadStateManifest(dir: string, flag = '--state'): StateManifest {
-  stateFolder(dir, flag);
+  checkStateFolder(dir, flag);
   const path = join(dir, 'manifest.json');
   if (!existsSync(path)) throw usageError(`${flag} ${dir}: no manifest.json in this folder (run \`eider compile\` or a build with that target first)`);
   const json = readJson(path, 'the state manifest') as ManifestJson;
@@ -66,7 +66,7 @@ export function loadStateManifest(dir: string, flag = '--state'): StateManifest 
 
 /** Reads `DIR/run_results.json` of the last run (for `result:` and `eider retry`). */
 export function loadRunResults(dir: string, flag = '--state'): RunResultsJson {
-  stateFolder(dir, flag);
+  checkStateFolder(dir, flag);
   const path = join(dir, 'run_results.json');
   if (!existsSync(path)) throw usageError(`${flag} ${dir}: no run_results.json in this folder: result: selectors and retry need an earlier run, build, test or seed`);
   const json = readJson(path, 'run_results.json') as RunResultsJson;
