@@ -21,7 +21,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     common(cmd)
       .option('-s, --select <spec...>', 'nodes to include: name, +name, name+, 2+name, @name, tag:x, path:models/x, source:x, test_type:generic …')
       .option('-m, --models <spec...>', 'the same as --select (dbt\'s older spelling)')
-      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)');
+      .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
+      .option('--state <dir>', 'the target/ folder of an earlier run (e.g. a copy of production\'s): what --defer reads');
+  const deferring = (cmd: Command) =>
+    cmd
+      .option('--defer', 'refs to models this run neither selects nor finds in its target read them from --defer-target, attached read-only')
+      .option('--defer-target <name>', 'the target --defer reads (default: the target named in --state\'s manifest.json)');
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ['snapshot', 'snapshot', 'update the selected snapshots (SCD type 2 history)'],
   ] as const) {
     const cmd = threads(selecting(program.command(name).description(what)));
+    if (mode !== 'seed') deferring(cmd);
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
     if (mode === 'build' || mode === 'run') {
       cmd.option('--full-refresh', 'rebuild incremental models from scratch');
@@ -49,7 +55,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }),
     );
   }
-  selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser')).action(
+  deferring(selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser'))).action(
     run(async () => (await import('../commands/compile.js')).compileCommand),
   );
   common(program.command('parse').description('read the project and write target/manifest.json')).action(run(async () => (await import('../commands/compile.js')).parseCommand));

@@ -19,10 +19,11 @@ import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ConsoleReporter } from '../report/console.js';
+import { deferredRelations, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
-export interface BuildOptions extends GlobalOptions, SelectOptions {
+export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions {
   /** Rebuild incremental models from scratch. */
   readonly fullRefresh?: boolean;
   /** microbatch backfill window. */
@@ -66,11 +67,14 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
       checkTargetFolder(target);
       lock = acquireLock(target.path, `eider ${mode}`);
     });
-    const { manifest, dag, artifacts } = ctx;
+    const { dag, artifacts } = ctx;
+    let manifest = ctx.manifest;
     const target = manifest.target;
     if (interrupt.signal.aborted) return interrupted(target.name);
+    const deferral = resolveDeferral(opts, target, ctx.profileTarget);
     const selected = select(manifest, dag, opts.select, opts.exclude);
-    if (nothingSelected(opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) return 0;
+    const acting = [...selected].filter((id) => actsOn(mode, manifest.nodes[id]));
+    if (nothingSelected(opts, mode, acting.length, reporter)) return 0;
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
     const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, artifacts.dir);
@@ -89,26 +93,34 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
     const writes = needsWarehouse && mode !== 'test';
     swap = writes && target.publish === 'swap';
+    // --defer: the deferred target's file is attached read-only, on every connection, before anything runs.
+    const opened = deferral && needsWarehouse ? withDeferredAttach(target, deferral) : target;
     runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
     const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
     if (swap) {
-      release = await SwapRelease.start(target, warn).catch(async (e: unknown) => {
+      release = await SwapRelease.start(opened, warn).catch(async (e: unknown) => {
         throw (await settingsError(target, e)) ?? e;
       });
       adapter = release.adapter;
     } else if (writes && databaseKind(target.path) === 'file') {
       // A dev file held open by a reader is built in a copy and renamed into place, like a prod release.
-      ({ adapter, copy: release } = await openForBuild(target, warn));
+      ({ adapter, copy: release } = await openForBuild(opened, warn));
       swap = release !== undefined;
     } else if (needsWarehouse) {
       // `eider test` only reads the target, unless a test keeps its failing rows (store_failures).
       const stores = [...selected].some((id) => manifest.nodes[id].kind === 'test' && (manifest.nodes[id] as TestNode).storeFailures);
-      adapter = await openInPlace(target, target.threads, warn, !writes && !stores);
+      adapter = await openInPlace(opened, target.threads, warn, !writes && !stores);
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
+    // What this run reads but neither builds nor finds in its target renders as the deferred target's relation.
+    if (deferral && needsWarehouse) {
+      const builds = new Set(acting);
+      const deferred = deferredRelations(manifest, acting, (id) => builds.has(id), state, deferral);
+      if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
+    }
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Artifacts } from '../artifacts/artifacts.js';
-import { compileProject } from '../compile/compile.js';
+import { compileProject, type CompileOptions } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
+import { parseProfiles } from '../project/profiles.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { ConsoleReporter } from '../report/console.js';
 import type { Manifest, TargetDef } from '../types.js';
@@ -31,6 +32,10 @@ export interface ProjectContext {
   readonly dag: Dag;
   readonly artifacts: Artifacts;
   readonly reporter: ConsoleReporter;
+  /** Another target of the same profile (`--defer-target`); its mistakes are exit 2, each message led by `via`. */
+  readonly profileTarget: (name: string, via: string) => TargetDef;
+  /** The project compiled again with the same invocation id and start time, and `extra` options (`--defer`'s relations). */
+  readonly recompile: (extra: Pick<CompileOptions, 'deferred'>) => Promise<Manifest>;
 }
 
 /** `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there. */
@@ -42,13 +47,21 @@ export async function compileContext(opts: GlobalOptions, reporter = new Console
   failOnErrors(diagnostics);
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
-  const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date() });
+  const compileOptions: CompileOptions = { invocationId: randomUUID(), runStartedAt: new Date() };
+  const manifest = await compileProject({ ...def!, target }, compileOptions);
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
-  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter };
+  const profileTarget = (name: string, via: string): TargetDef => {
+    const found: Diagnostic[] = [];
+    const t = parseProfiles(root, files.profiles, { profile: target.profile, target: name }, process.env, found);
+    failOnErrors(found.map((d) => ({ ...d, message: `${via}: ${d.message}` })));
+    return t!;
+  };
+  const recompile = (extra: Pick<CompileOptions, 'deferred'>) => compileProject({ ...def!, target }, { ...compileOptions, ...extra });
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts: new Artifacts(join(root, files.paths.target)), reporter, profileTarget, recompile };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type ModelNode,
   type Node,
   type NodeId,
+  type Relation,
   type RowsDef,
   type SeedNode,
   type Severity,
@@ -34,6 +35,8 @@ export interface CompileOptions {
   readonly invocationId: string;
   readonly runStartedAt: Date;
   readonly env?: NodeJS.ProcessEnv;
+  /** `--defer`: refs to these nodes render as the deferred target's relations (see src/state/defer.ts). */
+  readonly deferred?: ReadonlyMap<NodeId, Relation>;
 }
 
 /** A template ready to render, with what its syntax tree says. */
@@ -203,7 +206,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
-      return quoteRelation(node.relation);
+      return quoteRelation(opts.deferred?.get(node.id) ?? node.relation);
     },
     source(source: string, table: string, options: { data: { root: unknown } }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
@@ -292,7 +295,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
   const relationSql = (node: Node): string => {
     if (node.kind === 'source') return node.sql;
     if (node.kind === 'model' && node.materialized === 'ephemeral') return `(\n${rendered.get(node.id) ?? 'select 1'}\n)`;
-    return quoteRelation((node as ModelNode | SeedNode).relation);
+    return quoteRelation(opts.deferred?.get(node.id) ?? (node as ModelNode | SeedNode).relation);
   };
   const testDefaults = def.testDefaults;
   const addTest = (test: TestNode) => {
@@ -444,6 +447,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     diagnostics,
     generatedAt: new Date().toISOString(),
     invocationId: opts.invocationId,
+    ...(opts.deferred?.size ? { deferred: opts.deferred } : {}),
   };
 }
 

@@ -143,7 +143,7 @@ function folderProblem(dir: string, e: unknown, target: TargetDef): string {
  * A path of the target as the user would write it: relative when it is under the current folder, else whole;
  * nothing of it when the target's path was read from the environment (a part of a secret is a secret).
  */
-function shownPath(path: string, target: TargetDef): string {
+export function shownPath(path: string, target: TargetDef): string {
   if (holdsSecret(target.path)) return REDACTED;
   const r = relative(process.cwd(), path);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;

@@ -10,7 +10,7 @@ export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseSta
     const n = manifest.nodes[id];
     if (n.kind === 'source') return { kind: 'source' as const, name: `${n.sourceName}.${n.tableName}`, sql: n.sql };
     const m = n as ModelNode;
-    return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(m.relation) };
+    return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(manifest.deferred?.get(id) ?? m.relation) };
   });
   const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs };
   return [`drop table if exists ${quoteRelation(tmp)}`, run, ...renameIn(node.relation, state)];
