@@ -27,7 +27,8 @@ const DIM = (bonus: number) =>
 
 /**
  * A shop: seeds → staging views → marts. `dim_customers` is the model a pull request changes; `report` (a view)
- * and `top` (a table) are its children; `orders_by_day` does not depend on it.
+ * and `top` (a table, which also reads stg_orders through an ephemeral model) are its children; `orders_by_day`
+ * does not depend on it.
  */
 function shop(): TestProject {
   return testProject({
@@ -39,7 +40,8 @@ function shop(): TestProject {
     'models/staging/stg_orders.sql': 'select id as order_id, customer_id, amount, day from {{ref "raw_orders"}}',
     'models/marts/dim_customers.sql': DIM(0),
     'models/marts/report.sql': '{{config materialized="view"}}\nselect name, total * 2 as double_total from {{ref "dim_customers"}}',
-    'models/marts/top.sql': 'select d.name, d.total, (select count(*) from {{ref "stg_orders"}}) as orders\nfrom {{ref "dim_customers"}} d order by d.total desc limit 1',
+    'models/staging/order_count.sql': '{{config materialized="ephemeral"}}\nselect count(*) as n from {{ref "stg_orders"}}',
+    'models/marts/top.sql': 'select d.name, d.total, (select n from {{ref "order_count"}}) as orders\nfrom {{ref "dim_customers"}} d order by d.total desc limit 1',
     'models/marts/orders_by_day.sql': 'select day, sum(amount) as amount from {{ref "stg_orders"}} group by all',
     'models/marts/marts.yml': [
       'models:',
@@ -99,7 +101,8 @@ describe('--defer: slim CI against production', () => {
     // The compiled SQL and the manifest show the deferred relations; the CI relations stay plain.
     const compiled = readFileSync(join(p.dir, 'target/compiled/models/marts/dim_customers.sql'), 'utf8');
     expect(compiled).toContain('from "eider_defer"."main"."stg_customers" c left join "eider_defer"."main"."stg_orders" o');
-    expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toContain('from "eider_defer"."main"."stg_orders")');
+    // An ephemeral model is inlined: what it reads is deferred too.
+    expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toContain('select count(*) as n from "eider_defer"."main"."stg_orders"\n)');
     expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toContain('from "marts"."dim_customers" d');
     const manifest = JSON.parse(readFileSync(join(p.dir, 'target/manifest.json'), 'utf8'));
     expect(manifest.nodes['model.report'].compiled_code.trim()).toBe('select name, total * 2 as double_total from "marts"."dim_customers"');
@@ -111,7 +114,7 @@ describe('--defer: slim CI against production', () => {
     // A second CI run finds dim_customers in the CI file: it is read there, not deferred.
     const again = await p.run('build', '--target', 'ci', '-s', 'top', '--defer', '--state', 'prod-artifacts');
     expect(again.code).toBe(0);
-    expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toMatch(/from "eider_defer"."main"."stg_orders"\)[\s\S]*from "marts"."dim_customers" d/);
+    expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toMatch(/from "eider_defer"."main"."stg_orders"\n\)[\s\S]*from "marts"."dim_customers" d/);
   });
 
   it('a BI reader holding the prod file does not block the CI build, and keeps reading', async () => {
@@ -142,6 +145,11 @@ describe('--defer: slim CI against production', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(await queryFile(ci(p), 'select name, total::int as total from marts.top')).toEqual([{ name: 'asha', total: 15 }]);
+    // A JavaScript model's refs are read from prod too.
+    p.write('models/marts/names.js', "export const refs = ['dim_customers'];\nexport default ({ ref }) => ref('dim_customers').select('name').orderby('name');\n");
+    const js = await p.run('run', '--target', 'ci', '-s', 'names', '--defer', '--state', 'prod-artifacts');
+    expect(js.stderr).toBe('');
+    expect(await queryFile(ci(p), 'select name from marts.names order by 1')).toEqual([{ name: 'asha' }, { name: 'meera' }, { name: 'ravi' }]);
     // test: the singular test reads top in the CI file and stg_orders from prod; without --defer it cannot run.
     expect((await p.run('test', '--target', 'ci', '-s', 'prod_orders_seen')).code).toBe(1);
     const t = await p.run('test', '--target', 'ci', '-s', 'prod_orders_seen', '--defer', '--state', 'prod-artifacts');
