@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
@@ -72,18 +72,38 @@ async function prodThenChange(t: TestProject): Promise<void> {
   expect(built.code).toBe(0);
   cpSync(join(t.dir, 'target'), join(t.dir, 'prod-artifacts'), { recursive: true });
   t.write('models/marts/dim_customers.sql', DIM(100));
+  t.write('tests/dim_customers.yml', UNIT);
 }
 
+/** The pull request's unit test of its change. */
+const UNIT = [
+  'unit_tests:',
+  '  - name: totals_add_up',
+  '    model: dim_customers',
+  '    given:',
+  "      - input: ref('stg_customers')",
+  '        rows: [{customer_id: 1, name: x}]',
+  "      - input: ref('stg_orders')",
+  '        rows: [{customer_id: 1, amount: 2}, {customer_id: 1, amount: 3}]',
+  '    expect:',
+  '      rows: [{customer_id: 1, total: 105}]',
+  '',
+].join('\n');
+
 describe('--defer: slim CI against production', () => {
-  it('builds only the changed model and its children in an empty CI target, reading everything else from prod', async () => {
+  it('the CI recipe: unit tests with no warehouse, then only the changed model and its children in an empty CI target, reading everything else from prod', async () => {
     p = shop();
     await prodThenChange(p);
     const prodBefore = statSync(prod(p));
+    const units = await p.run('test', '--target', 'ci', '-s', 'test_type:unit');
+    expect(units.stdout).toMatch(/PASS unit test totals_add_up/);
+    expect(units.code).toBe(0);
+    expect(existsSync(ci(p))).toBe(false);
     const r = await p.run('build', '--target', 'ci', '-s', 'dim_customers+', '--defer', '--state', 'prod-artifacts');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // Only the selection ran: the models and the tests of the selected nodes, none of orders_by_day's.
-    expect(r.stdout).toMatch(/target ci · 6 nodes · 3 threads/);
+    expect(r.stdout).toMatch(/target ci · 7 nodes · 3 threads/);
     expect(r.stdout).toMatch(/OK created table marts\.dim_customers/);
     expect(r.stdout).toMatch(/OK created view marts\.report/);
     expect(r.stdout).toMatch(/PASS test expression_is_true_dim_customers_total/);
@@ -97,7 +117,12 @@ describe('--defer: slim CI against production', () => {
     ]);
     expect(await queryFile(ci(p), 'select name, total::int as total, orders::int as orders from marts.top')).toEqual([{ name: 'asha', total: 115, orders: 3 }]);
     // The tests read the CI file: total >= 100 holds there only (prod's totals are 15, 7 and 0: a warning there).
-    expect(await queryFile(ci(p), `select count(*)::int as n from eider.test_results`)).toEqual([{ n: 3 }]);
+    expect(await queryFile(ci(p), `select name, status from eider.test_results order by name`)).toEqual([
+      { name: 'expression_is_true_dim_customers_total', status: 'pass' },
+      { name: 'not_null_dim_customers_customer_id', status: 'pass' },
+      { name: 'totals_add_up', status: 'pass' },
+      { name: 'unique_dim_customers_customer_id', status: 'pass' },
+    ]);
     // The compiled SQL and the manifest show the deferred relations; the CI relations stay plain.
     const compiled = readFileSync(join(p.dir, 'target/compiled/models/marts/dim_customers.sql'), 'utf8');
     expect(compiled).toContain('from "eider_defer"."main"."stg_customers" c left join "eider_defer"."main"."stg_orders" o');
