@@ -1,5 +1,6 @@
 import { cpSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { queryFile, testProject, type TestProject } from '../test-support/project.js';
@@ -216,5 +217,20 @@ describe('--defer: slim CI against production', () => {
     expect(unknown.stderr.trim()).toBe('prod-artifacts/manifest.json: --defer: no model "segments" (model.segments) with a relation in this manifest; this run reads it and target "ci" does not hold it: select it, or build prod with it first');
     expect(unknown.code).toBe(2);
     expect(await userTables(ci(p)).catch(() => [])).toEqual([]);
+  });
+
+  it('the workflow file runs that recipe: npm ci, unit tests, production\'s artifacts downloaded, the deferred CI build', () => {
+    const root = join(import.meta.dirname, '../..');
+    type Step = { run?: string; uses?: string; with?: Record<string, string> };
+    const wf = load(readFileSync(join(root, '.github/workflows/eider-ci.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
+    const steps = wf.jobs['pull-request'].steps;
+    const runs = steps.flatMap((st) => (st.run ? [st.run.trim()] : []));
+    expect(runs.slice(0, 2)).toEqual(['npm ci', 'npx eider test -s test_type:unit']);
+    expect(runs).toContain('npx eider build -s state:modified+ --defer --state prod-artifacts/ --target ci --junit reports/eider.xml');
+    const downloads = Object.fromEntries(steps.filter((st) => st.uses?.startsWith('actions/download-artifact')).map((st) => [st.with!.name, st.with!.path]));
+    expect(downloads).toEqual({ 'eider-prod-state': 'prod-artifacts/', 'eider-prod-file': 'warehouse/' });
+    // The prod file lands at the example project's prod target path, which the production job uploads.
+    expect(readFileSync(join(root, 'profiles/profiles.yml'), 'utf8')).toContain('"warehouse/prod.duckdb"');
+    expect(wf.jobs.production.steps.map((st) => st.run ?? st.with?.path).filter(Boolean)).toEqual(['npm ci', 'npx eider build --target prod', 'target/', 'warehouse/prod.duckdb']);
   });
 });
