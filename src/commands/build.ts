@@ -19,7 +19,7 @@ import { SwapRelease } from '../publish/swap.js';
 import type { RunResult, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ConsoleReporter } from '../report/console.js';
-import { deferredRelations, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
+import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
 import { sourceFreshness } from './freshness.js';
 
@@ -75,6 +75,14 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     const selected = select(manifest, dag, opts.select, opts.exclude);
     const acting = [...selected].filter((id) => actsOn(mode, manifest.nodes[id]));
     if (nothingSelected(opts, mode, acting.length, reporter)) return 0;
+    const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
+    // --defer: what this run reads but neither builds nor finds in its target renders as the deferred target's
+    // relation. Decided before anything is opened for writing, so a mistake here leaves no file behind.
+    if (deferral && needsWarehouse) {
+      const builds = new Set(acting);
+      const deferred = deferredRelations(manifest, acting, (id) => builds.has(id), await presentIn(target), deferral);
+      if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
+    }
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
     const checked = await checkStatements(manifest, selected, [...ctx.def.onRunStart, ...ctx.def.onRunEnd], parser, artifacts.dir);
@@ -90,7 +98,6 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
 
     // Unit tests run on their own in-memory DuckDB: `eider test -s test_type:unit` never opens the target.
     const units = [...selected].map((id) => manifest.nodes[id]).filter((n): n is UnitTestNode => n.kind === 'unit_test' && (mode === 'test' || mode === 'build'));
-    const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
     const writes = needsWarehouse && mode !== 'test';
     swap = writes && target.publish === 'swap';
     // --defer: the deferred target's file is attached read-only, on every connection, before anything runs.
@@ -115,12 +122,6 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
-    // What this run reads but neither builds nor finds in its target renders as the deferred target's relation.
-    if (deferral && needsWarehouse) {
-      const builds = new Set(acting);
-      const deferred = deferredRelations(manifest, acting, (id) => builds.has(id), state, deferral);
-      if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
-    }
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
     reporter.line(

@@ -75,7 +75,7 @@ export function deferredRelations(manifest: Manifest, reading: Iterable<NodeId>,
   return out;
 }
 
-/** What `eider compile --defer` finds in the target, opened read-only; nothing when its file does not exist yet. */
+/** What the target holds, read-only (readers never block it); nothing when its file does not exist yet. */
 export async function presentIn(target: TargetDef): Promise<WarehouseState> {
   const kind = databaseKind(target.path);
   if (kind === 'memory' || (kind === 'file' && !existsSync(target.path))) return { relations: new Map(), schemas: new Set() };
