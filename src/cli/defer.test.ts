@@ -20,6 +20,10 @@ const PROFILES = [
   '    prod:',
   '      path: warehouse/prod.duckdb',
   '      publish: swap',
+  '    lake:',
+  '      path: ducklake:lake/metadata.ducklake',
+  '      data_path: lake/files/',
+  '      publish: in_place',
   '',
 ].join('\n');
 
@@ -195,7 +199,8 @@ describe('--defer: slim CI against production', () => {
       [['--defer'], '--defer needs --state DIR: the target/ folder of a production run (e.g. a copy of prod\'s), whose manifest.json says where each relation is'],
       [['--defer-target', 'prod', '--state', 'prod-artifacts'], '--defer-target is only read with --defer'],
       [['--defer', '--state', 'nowhere'], '--state nowhere: no such folder (give the target/ folder of an earlier run, e.g. a copy of production\'s)'],
-      [['--defer', '--state', 'prod-artifacts', '--defer-target', 'prdo'], 'profiles/profiles.yml:1: --defer-target prdo: target "prdo" not found in profile "t" (did you mean "prod"?); targets: dev, ci, prod'],
+      [['--defer', '--state', 'prod-artifacts', '--defer-target', 'prdo'], 'profiles/profiles.yml:1: --defer-target prdo: target "prdo" not found in profile "t" (did you mean "prod"?); targets: dev, ci, prod, lake'],
+      [['--defer', '--state', 'prod-artifacts', '--defer-target', 'lake'], '--defer-target lake: target "lake" is a DuckLake catalog: --defer attaches a local DuckDB file'],
       [['--defer', '--state', 'prod-artifacts', '--defer-target', 'ci'], '--defer-target ci: that is the target this command builds; defer to another target (usually prod)'],
       [['--defer', '--state', 'prod-artifacts', '--defer-target', 'dev'], '--defer-target dev: target "dev" has no database file (warehouse/dev.duckdb): build it, or put its file there (e.g. download it) first'],
     ];

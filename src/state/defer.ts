@@ -40,9 +40,9 @@ export function resolveDeferral(opts: DeferOptions, current: TargetDef, profileT
   const target = profileTarget(name, via);
   if (target.name === current.name) throw usageError(`${via}: that is the target this command builds; defer to another target (usually prod)`);
   const kind = databaseKind(target.path);
-  if (kind === 'memory') throw usageError(`${via}: target "${name}" is in memory: there is nothing to read from`);
-  if (kind === 'file' && !existsSync(target.path)) throw usageError(`${via}: target "${name}" has no database file (${shownPath(target.path, target)}): build it, or put its file there (e.g. download it) first`);
-  if (kind === 'file' && resolve(target.path) === resolve(current.path)) throw usageError(`${via}: target "${name}" has the same file as target "${current.name}"`);
+  if (kind !== 'file') throw usageError(`${via}: target "${name}" is ${kind === 'memory' ? 'in memory' : kind === 'motherduck' ? 'a MotherDuck database' : 'a DuckLake catalog'}: --defer attaches a local DuckDB file`);
+  if (!existsSync(target.path)) throw usageError(`${via}: target "${name}" has no database file (${shownPath(target.path, target)}): build it, or put its file there (e.g. download it) first`);
+  if (resolve(target.path) === resolve(current.path)) throw usageError(`${via}: target "${name}" has the same file as target "${current.name}"`);
   return { state, target };
 }
 
