@@ -42,7 +42,9 @@ function shop(): TestProject {
     'seeds/raw_customers.csv': 'id,name\n1,asha\n2,ravi\n3,meera\n',
     'seeds/raw_orders.csv': 'id,customer_id,amount,day\n1,1,10,2024-01-01\n2,1,5,2024-01-02\n3,2,7,2024-01-02\n',
     'models/staging/stg_customers.sql': 'select id as customer_id, name from {{ref "raw_customers"}}',
-    'models/staging/stg_orders.sql': 'select id as order_id, customer_id, amount, day from {{ref "raw_orders"}}',
+    // A source over the table the seed loads into the target, as the example project's sources are.
+    'models/staging/sources.yml': 'sources:\n  - name: shop\n    schema: main\n    tables:\n      - name: orders\n        identifier: raw_orders\n',
+    'models/staging/stg_orders.sql': 'select id as order_id, customer_id, amount, day from {{source "shop" "orders"}}',
     'models/marts/dim_customers.sql': DIM(0),
     'models/marts/report.sql': '{{config materialized="view"}}\nselect name, total * 2 as double_total from {{ref "dim_customers"}}',
     'models/staging/order_count.sql': '{{config materialized="ephemeral"}}\nselect count(*) as n from {{ref "stg_orders"}}',
@@ -189,6 +191,29 @@ describe('--defer: slim CI against production', () => {
     expect(readFileSync(join(p.dir, 'target/compiled/tests/prod_orders_seen.sql'), 'utf8')).toBe(
       'select * from "marts"."top" where orders <> (select count(*) from "eider_defer"."main"."stg_orders")\n',
     );
+  });
+
+  it('a source over a table of the target (one a seed loads) is read from prod unless this run loads it', async () => {
+    p = shop();
+    await prodThenChange(p);
+    p.write('models/staging/stg_orders.sql', 'select id as order_id, customer_id, amount * 2 as amount, day from {{source "shop" "orders"}}');
+    const r = await p.run('build', '--target', 'ci', '-s', 'stg_orders', '--defer', '--state', 'prod-artifacts');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(p.dir, 'target/compiled/models/staging/stg_orders.sql'), 'utf8')).toContain('from "eider_defer"."main"."raw_orders"');
+    // stg_orders is a view over a deferred relation: it reads prod's table while eider_defer is attached (as
+    // eider does in every --defer run), and fails for a reader that opens the CI file alone.
+    await expect(queryFile(ci(p), 'select sum(amount) from main.stg_orders')).rejects.toThrow('Catalog "eider_defer" does not exist');
+    const reader = await DuckDbAdapter.open({ path: ci(p), threads: 1, readOnly: true, attach: [{ alias: 'eider_defer', path: prod(p), readOnly: true }] });
+    try {
+      expect(await reader.sessions[0].query('select sum(amount)::int as s from main.stg_orders')).toEqual([{ s: 44 }]);
+    } finally {
+      await reader.close();
+    }
+    // With its seed selected, the source reads the seed this run loads.
+    const withSeed = await p.run('build', '--target', 'ci', '-s', 'raw_orders', 'stg_orders', '--defer', '--state', 'prod-artifacts');
+    expect(withSeed.code).toBe(0);
+    expect(readFileSync(join(p.dir, 'target/compiled/models/staging/stg_orders.sql'), 'utf8')).toContain('from "main"."raw_orders"');
   });
 
   it('mistakes are one line each, exit 2, and build nothing', async () => {

@@ -195,6 +195,10 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
 
   // Render. Ephemeral models render on demand (memoized) so they can be inlined as CTEs.
   const vars = def.vars;
+  const deferredSql = (id: NodeId): string | undefined => {
+    const r = opts.deferred?.get(id);
+    return r && quoteRelation(r);
+  };
   const renderer = {
     ref(name: string, options: { data: { root: unknown }; loc?: hbs.AST.SourceLocation }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
@@ -206,14 +210,14 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
-      return quoteRelation(opts.deferred?.get(node.id) ?? node.relation);
+      return deferredSql(node.id) ?? quoteRelation(node.relation);
     },
     source(source: string, table: string, options: { data: { root: unknown } }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
       const node = sources.get(`source.${source}.${table}`);
       if (node && st?.mock) return st.mock(node);
       // An unknown source was reported when the edges were resolved.
-      return node?.sql ?? quoteIdent(`${source}.${table}`);
+      return (node && deferredSql(node.id)) ?? node?.sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
     var: varHelper(vars),
@@ -293,9 +297,11 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
 
   // Tests: generic ones from properties, singular ones from tests/.
   const relationSql = (node: Node): string => {
+    const deferred = deferredSql(node.id);
+    if (deferred !== undefined) return deferred;
     if (node.kind === 'source') return node.sql;
     if (node.kind === 'model' && node.materialized === 'ephemeral') return `(\n${rendered.get(node.id) ?? 'select 1'}\n)`;
-    return quoteRelation(opts.deferred?.get(node.id) ?? (node as ModelNode | SeedNode).relation);
+    return quoteRelation((node as ModelNode | SeedNode).relation);
   };
   const testDefaults = def.testDefaults;
   const addTest = (test: TestNode) => {

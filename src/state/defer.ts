@@ -54,7 +54,7 @@ export function withDeferredAttach(target: TargetDef, d: Deferral): TargetDef {
 /**
  * The nodes a run reads but neither builds (`built`) nor finds in its target (`present`), each with its relation
  * in the deferred target, as the state manifest names it. `reading`: the nodes the run executes; an ephemeral
- * model is inlined, so what it reads counts. Sources are never deferred. A node the state manifest lacks is exit 2.
+ * model is inlined, so what it reads counts. A node the state manifest lacks is exit 2.
  */
 export function deferredRelations(manifest: Manifest, reading: Iterable<NodeId>, built: (id: NodeId) => boolean, present: WarehouseState, d: Deferral): Map<NodeId, Relation> {
   const out = new Map<NodeId, Relation>();
@@ -65,7 +65,10 @@ export function deferredRelations(manifest: Manifest, reading: Iterable<NodeId>,
     seen.add(id);
     const n = manifest.nodes[id];
     if (n.kind === 'model' && n.materialized === 'ephemeral') return n.dependsOn.forEach(visit);
-    if ((n.kind !== 'model' && n.kind !== 'seed') || built(id) || present.relations.has(relationKey(n.relation))) return;
+    // A source over a table of the target (one a seed or a loader writes into it) is deferred like a model,
+    // unless this run loads its seed; sources over files or attached databases read the same thing everywhere.
+    const inTarget = n.kind === 'model' || n.kind === 'seed' || (n.kind === 'source' && n.relation !== undefined && n.relation.catalog === undefined && !n.dependsOn.some(built));
+    if (!inTarget || built(id) || present.relations.has(relationKey(n.relation!))) return;
     const r = d.state.json.nodes[id]?.relation as { schema?: unknown; name?: unknown } | undefined;
     if (typeof r?.schema === 'string' && typeof r.name === 'string') out.set(id, relation(r.schema, r.name, DEFER_CATALOG));
     else missing.push({ severity: 'error', file: d.state.path, message: `--defer: no ${n.kind} "${n.name}" (${id}) with a relation in this manifest; this run reads it and target "${manifest.target.name}" does not hold it: select it, or build ${d.target.name} with it first` });
