@@ -7,8 +7,6 @@ import { openInPlace, shownPath } from '../publish/in-place.js';
 import { relation, type Manifest, type NodeId, type Relation, type TargetDef } from '../types.js';
 import { loadStateManifest, type StateManifest } from './load.js';
 
-export { DEFER_CATALOG };
-
 /** `--defer`, `--state DIR`, `--defer-target NAME` as commands receive them. */
 export interface DeferOptions {
   readonly defer?: boolean;
