@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { compileContext } from '../commands/context.js';
@@ -23,6 +23,8 @@ export interface SlimCiResult {
   slimMs: number[];
   /** `eider ls -s <changed>+`: starting eider and compiling the project, the floor of any command on it. */
   floorMs: number[];
+  /** `build -s <changed>+` without --defer, in a CI file that already holds the whole project: what defer adds is the rest. */
+  plainMs: number[];
 }
 
 const silent = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WriteStream;
@@ -55,14 +57,19 @@ export async function benchSlimCi(work: string, bin: string, n: number, repeat: 
   const fresh = () => {
     for (const f of [ci, `${ci}.wal`]) rmSync(f, { force: true });
   };
+  eider('build', '--target', 'ci');
+  const whole = join(work, 'slim-ci-whole.duckdb');
+  copyFileSync(ci, whole);
   const variants = {
     full: () => (fresh(), eider('build', '--target', 'ci')),
+    plain: () => (fresh(), copyFileSync(whole, ci), eider('build', '--target', 'ci', '-s', `${changed.name}+`)),
     slim: () => (fresh(), eider('build', '--target', 'ci', '-s', `${changed.name}+`, '--defer', '--state', join(dir, 'prod-artifacts'))),
     floor: () => eider('ls', '--target', 'ci', '-s', `${changed.name}+`),
   };
   const names = Object.keys(variants) as Array<keyof typeof variants>;
-  const times = { full: [] as number[], slim: [] as number[], floor: [] as number[] };
+  const times = { full: [] as number[], slim: [] as number[], floor: [] as number[], plain: [] as number[] };
   variants.slim(); // untimed warm-up: the page cache
   for (let i = 0; i < repeat; i++) for (let j = 0; j < names.length; j++) times[names[(i + j) % names.length]].push(variants[names[(i + j) % names.length]]());
-  return { models: n, changed: changed.name, built: changed.built, total: runs(Object.keys(ctx.manifest.nodes)), fullMs: times.full, slimMs: times.slim, floorMs: times.floor };
+  rmSync(whole, { force: true });
+  return { models: n, changed: changed.name, built: changed.built, total: runs(Object.keys(ctx.manifest.nodes)), fullMs: times.full, slimMs: times.slim, floorMs: times.floor, plainMs: times.plain };
 }
