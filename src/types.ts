@@ -296,6 +296,8 @@ export interface Manifest {
   readonly diagnostics: readonly Diagnostic[];
   readonly generatedAt: string;
   readonly invocationId: string;
+  /** `--defer`: the nodes this run reads from the deferred target, and their relations there. */
+  readonly deferred?: ReadonlyMap<NodeId, Relation>;
 }
 
 export type NodeStatus = 'success' | 'error' | 'warn' | 'fail' | 'pass' | 'skipped';

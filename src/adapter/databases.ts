@@ -3,6 +3,9 @@
 /** The catalog name a target file is attached under (see `DuckDbAdapter.open`). */
 export const TARGET_CATALOG = 'eider_target';
 
+/** The catalog `--defer` attaches the deferred target's file under, read-only (see src/state/defer.ts). */
+export const DEFER_CATALOG = 'eider_defer';
+
 /** Where a database lives: in memory, in a local DuckDB file, in MotherDuck (`md:`), or in a DuckLake catalog (`ducklake:`). */
 export type DatabaseKind = 'memory' | 'file' | 'motherduck' | 'ducklake';
 

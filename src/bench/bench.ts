@@ -20,14 +20,15 @@ import { benchIncremental, benchProd, type Timing } from './incremental-bench.js
 import { benchJsLoad } from './js-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { benchSize } from './size-bench.js';
+import { benchSlimCi, type SlimCiResult } from './slim-ci-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -373,7 +374,19 @@ async function main(): Promise<void> {
     for (const e of exports) console.log(`  ${e.format === 'arrow' ? 'Arrow IPC (apache-arrow, streamed)' : 'Parquet (DuckDB COPY)          '}  ${fmt(e.ms).padStart(8)} (${fmt(e.spread[0])}–${fmt(e.spread[1])})   peak ${e.peakMiB.toFixed(0)} MiB   file ${e.fileMiB.toFixed(0)} MiB`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports }, null, 2));
+  let slimCi: SlimCiResult | undefined;
+  if (want('slim-ci')) {
+    const r = (slimCi = await benchSlimCi(work, BIN, quick ? 100 : 1000, REPEAT));
+    const range = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    console.log(`
+Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one model changed (${r.changed}: ${r.built} of ${r.total} models and tests downstream of it, itself included), each run on an empty CI file (whole CLI; median, range of ${REPEAT})`);
+    console.log(`  full build                                              ${range(r.fullMs)}`);
+    console.log(`  build -s ${r.changed}+ --defer --state prod-artifacts  ${range(r.slimMs)}   ${((100 * median(r.slimMs)) / median(r.fullMs)).toFixed(1)}% of the full build (goal: 5% or less)`);
+    console.log(`  the same selection without --defer, in a CI file that already holds everything  ${range(r.plainMs)}   ${((100 * median(r.plainMs)) / median(r.fullMs)).toFixed(1)}%`);
+    console.log(`  floor: ls -s ${r.changed}+ (start eider, compile)         ${range(r.floorMs)}   ${((100 * median(r.floorMs)) / median(r.fullMs)).toFixed(1)}%`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

@@ -110,4 +110,18 @@ describe('eider build', () => {
     expect(test.stdout).not.toMatch(/created/);
     expect(existsSync(p.db)).toBe(true);
   });
+
+  it('a selected model waits for a selected seed it reads through an unselected source or ephemeral model', async () => {
+    p = testProject({
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 4\n',
+      'seeds/raw_orders.csv': 'id,amount\n1,2\n',
+      'models/sources.yml': 'sources:\n  - name: shop\n    schema: main\n    tables:\n      - name: orders\n        identifier: raw_orders\n',
+      'models/via_source.sql': 'select * from {{source "shop" "orders"}}',
+      'models/eph.sql': '{{config materialized="ephemeral"}}\nselect * from {{ref "raw_orders"}}',
+      'models/via_ephemeral.sql': 'select * from {{ref "eph"}}',
+    });
+    const r = await p.run('build', '-s', 'raw_orders', 'via_source', 'via_ephemeral');
+    expect(r.stdout).toMatch(/^1 of 3 OK seed main\.raw_orders/m);
+    expect(r.code).toBe(0);
+  });
 });

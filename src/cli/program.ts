@@ -24,6 +24,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--exclude <spec...>', 'nodes to leave out (same grammar as --select)')
       .option('--state <dir>', 'an earlier run\'s target/ folder (e.g. production\'s): state:modified and state:new compare with its manifest.json; result: reads its run_results.json (default: this project\'s target/)');
   const reporting = (cmd: Command) => cmd.addOption(new Option('--log-format <format>', 'text for people, or json: one JSON object per line per event').choices(['text', 'json']).default('text'));
+  const deferring = (cmd: Command) =>
+    cmd
+      .option('--defer', 'refs to models this run neither selects nor finds in its target read them from --defer-target, attached read-only')
+      .option('--defer-target <name>', 'the target --defer reads (default: the target named in --state\'s manifest.json)');
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -38,6 +42,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     ['snapshot', 'snapshot', 'update the selected snapshots (SCD type 2 history)'],
   ] as const) {
     const cmd = reporting(threads(selecting(program.command(name).description(what)))).option('--junit <file>', 'also write the run as a JUnit XML report to this file');
+    if (mode !== 'seed') deferring(cmd);
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
     if (mode === 'build') cmd.option('--catalog', 'then write target/catalog.json from the target (as eider catalog does)');
     if (mode === 'build' || mode === 'run') {
@@ -57,7 +62,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'the folder with the last run_results.json (default: this project\'s target/)'))
     .option('--junit <file>', 'also write the run as a JUnit XML report to this file')
     .action(run(async () => (await import('../commands/retry.js')).retryCommand));
-  selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser'))
+  deferring(selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser')))
     .option('--empty', 'render every ref and source as zero rows, as build --empty runs them')
     .action(run(async () => (await import('../commands/compile.js')).compileCommand));
   common(program.command('parse').description('read the project and write target/manifest.json')).action(run(async () => (await import('../commands/compile.js')).parseCommand));

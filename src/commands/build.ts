@@ -21,10 +21,11 @@ import { EIDER_VERSION } from '../version.js';
 import { checkJunitPath, writeJunit } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
 import { checkCatalogTarget, writeCatalog } from './catalog.js';
-import { compileContext, nothingSelected, resultsFolder, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
+import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { sourceFreshness } from './freshness.js';
 
-export interface BuildOptions extends GlobalOptions, SelectOptions {
+export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions {
   /** Rebuild incremental models from scratch. */
   readonly fullRefresh?: boolean;
   /** microbatch backfill window. */
@@ -83,14 +84,25 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
       checkTargetFolder(target);
       lock = acquireLock(target.path, `eider ${mode}`);
     });
-    const { manifest, dag, artifacts } = ctx;
+    const { dag, artifacts } = ctx;
+    let manifest = ctx.manifest;
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
+    const deferral = resolveDeferral(opts, target, ctx.profileTarget);
     const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
-    if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, [...selected].filter((id) => actsOn(mode, manifest.nodes[id])).length, reporter)) {
+    const acting = [...selected].filter((id) => actsOn(mode, manifest.nodes[id]));
+    if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, acting.length, reporter)) {
       if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest);
       return 0;
+    }
+    const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
+    // --defer: what this run reads but neither builds nor finds in its target renders as the deferred target's
+    // relation. Decided before anything is opened for writing, so a mistake here leaves no file behind.
+    if (deferral && needsWarehouse) {
+      const builds = new Set(acting);
+      const deferred = deferredRelations(manifest, acting, (id) => builds.has(id), await presentIn(target), deferral);
+      if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
     }
     // compile's rule holds here too: every statement from a template is exactly one, checked before anything runs.
     const parser = () => DuckDbAdapter.open({ path: ':memory:', threads: 1 });
@@ -107,26 +119,27 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
 
     // Unit tests run on their own in-memory DuckDB: `eider test -s test_type:unit` never opens the target.
     const units = [...selected].map((id) => manifest.nodes[id]).filter((n): n is UnitTestNode => n.kind === 'unit_test' && (mode === 'test' || mode === 'build'));
-    const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
     const writes = needsWarehouse && mode !== 'test';
     swap = writes && target.publish === 'swap';
+    // --defer: the deferred target's file is attached read-only, on every connection, before anything runs.
+    const opened = deferral && needsWarehouse ? withDeferredAttach(target, deferral) : target;
     runner = units.length > 0 ? await UnitTestRunner.open(manifest) : undefined;
     const problems = (await runner?.prepare(units)) ?? [];
     if (problems.length > 0) throw new UsageError(problems);
     const warn = (w: string) => reporter.warning(w);
     if (swap) {
-      release = await SwapRelease.start(target, warn).catch(async (e: unknown) => {
+      release = await SwapRelease.start(opened, warn).catch(async (e: unknown) => {
         throw (await settingsError(target, e)) ?? e;
       });
       adapter = release.adapter;
     } else if (writes && databaseKind(target.path) === 'file') {
       // A dev file held open by a reader is built in a copy and renamed into place, like a prod release.
-      ({ adapter, copy: release } = await openForBuild(target, warn));
+      ({ adapter, copy: release } = await openForBuild(opened, warn));
       swap = release !== undefined;
     } else if (needsWarehouse) {
       // `eider test` only reads the target, unless a test keeps its failing rows (store_failures).
       const stores = [...selected].some((id) => manifest.nodes[id].kind === 'test' && (manifest.nodes[id] as TestNode).storeFailures);
-      adapter = await openInPlace(target, target.threads, warn, !writes && !stores);
+      adapter = await openInPlace(opened, target.threads, warn, !writes && !stores);
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();

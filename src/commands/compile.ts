@@ -5,14 +5,23 @@ import { checkStatements } from '../compile/check-statements.js';
 import { select } from '../graph/select.js';
 import { passesThrough } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
-import { compileContext, resultsFolder, type GlobalOptions, type SelectOptions } from './context.js';
+import { deferredRelations, presentIn, resolveDeferral, type DeferOptions } from '../state/defer.js';
+import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
 
 /** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
-export async function compileCommand(opts: GlobalOptions & SelectOptions): Promise<number> {
+export async function compileCommand(opts: GlobalOptions & SelectOptions & DeferOptions): Promise<number> {
   const started = performance.now();
-  const { manifest, dag, artifacts, reporter, def, selectMethods } = await compileContext(opts);
-  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', selectMethods);
+  const ctx = await compileContext(opts);
+  const { dag, artifacts, reporter, def } = ctx;
+  let manifest = ctx.manifest;
+  const deferral = resolveDeferral(opts, manifest.target, ctx.profileTarget);
+  const selected = select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
   const nodes = dag.order.filter((id) => selected.has(id));
+  // --defer: what the selection reads and the target does not hold renders as the deferred target's relation.
+  if (deferral) {
+    const deferred = deferredRelations(manifest, nodes, (id) => selected.has(id), await presentIn(manifest.target), deferral);
+    if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
+  }
   // DuckDB parses on its own thread while this one writes the artifacts.
   const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], () => DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);
   let diagnostics: Diagnostic[];

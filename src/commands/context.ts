@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { Artifacts, manifestJson } from '../artifacts/artifacts.js';
-import { compileProject } from '../compile/compile.js';
+import { compileProject, type CompileOptions } from '../compile/compile.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
 import type { SelectMethods } from '../graph/select.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
+import { parseProfiles } from '../project/profiles.js';
 import { parseYamlValue } from '../project/yaml.js';
 import { makeReporter, type Reporter } from '../report/reporter.js';
 import { checkStateFolder, loadStateManifest, type ManifestJson } from '../state/load.js';
@@ -47,6 +48,10 @@ export interface ProjectContext {
   readonly reporter: Reporter;
   /** What select() needs beyond the manifest: `state:` with --state, `result:`. */
   readonly selectMethods: SelectMethods;
+  /** Another target of the same profile (`--defer-target`); its mistakes are exit 2, each message led by `via`. */
+  readonly profileTarget: (name: string, via: string) => TargetDef;
+  /** The project compiled again with the same invocation id and start time, and `extra` options (`--defer`'s relations). */
+  readonly recompile: (extra: Pick<CompileOptions, 'deferred'>) => Promise<Manifest>;
 }
 
 /**
@@ -68,14 +73,22 @@ export async function compileContext(
   const def = extend(parsed!);
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
-  const manifest = await compileProject({ ...def!, target }, { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty });
+  const compileOptions: CompileOptions = { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty };
+  const manifest = await compileProject({ ...def!, target }, compileOptions);
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
   const artifacts = new Artifacts(join(root, files.paths.target));
-  return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts) };
+  const profileTarget = (name: string, via: string): TargetDef => {
+    const found: Diagnostic[] = [];
+    const t = parseProfiles(root, files.profiles, { profile: target.profile, target: name }, process.env, found);
+    failOnErrors(found.map((d) => ({ ...d, message: `${via}: ${d.message}` })));
+    return t!;
+  };
+  const recompile = (extra: Pick<CompileOptions, 'deferred'>) => compileProject({ ...def!, target }, { ...compileOptions, ...extra });
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts), profileTarget, recompile };
 }
 
 /**

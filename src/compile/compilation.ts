@@ -4,7 +4,7 @@ import { didYouMean, type Diagnostic } from '../errors.js';
 import { checkConfig, type ConfigLayer } from '../project/config.js';
 import type { SourceFile } from '../project/load.js';
 import type { ProjectDef } from '../project/parse.js';
-import type { Fingerprint, MacroDef, ModelNode, Node, NodeId, SeedNode, SourceNode, TestNode } from '../types.js';
+import type { Fingerprint, MacroDef, ModelNode, Node, NodeId, Relation, SeedNode, SourceNode, TestNode } from '../types.js';
 import { sha256, varChecksums } from './fingerprint.js';
 import { loadHelperModules } from './helpers.js';
 import type { RenderEnv } from './render.js';
@@ -17,6 +17,8 @@ export interface CompileOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** `--empty`: a model's refs and sources render as zero rows (tests, hooks and unit tests render as usual). */
   readonly empty?: boolean;
+  /** `--defer`: refs to these nodes render as the deferred target's relations (see src/state/defer.ts). */
+  readonly deferred?: ReadonlyMap<NodeId, Relation>;
 }
 
 /** A template ready to render, with what its syntax tree says. */

@@ -39,6 +39,7 @@ export async function compileProject(def: ProjectDef, opts: CompileOptions): Pro
     diagnostics: c.diagnostics,
     generatedAt: new Date().toISOString(),
     invocationId: opts.invocationId,
+    ...(opts.deferred?.size ? { deferred: opts.deferred } : {}),
   };
 }
 

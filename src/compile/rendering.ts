@@ -38,6 +38,10 @@ export interface RenderInputs {
 export function rendering(c: RenderInputs): Pick<Compilation, 'renderEnv' | 'render' | 'renderModel'> {
   const { def, opts, diagnostics, nodes, byName, sources, parsedModels, rendered, partialAsts, partialFiles, userHelpers } = c;
   // Ephemeral models render on demand (memoized) so they can be inlined as CTEs.
+  const deferredSql = (id: NodeId): string | undefined => {
+    const r = opts.deferred?.get(id);
+    return r && quoteRelation(r);
+  };
   const renderer = {
     ref(name: string, options: { data: { root: unknown }; loc?: hbs.AST.SourceLocation }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
@@ -49,15 +53,17 @@ export function rendering(c: RenderInputs): Pick<Compilation, 'renderEnv' | 'ren
         if (!st.ephemerals.includes(name)) st.ephemerals.push(name);
         return quoteIdent(ephemeralName(name));
       }
-      return st?.empty ? emptyRelation(quoteRelation(node.relation)) : quoteRelation(node.relation);
+      const sql = deferredSql(node.id) ?? quoteRelation(node.relation);
+      return st?.empty ? emptyRelation(sql) : sql;
     },
     source(source: string, table: string, options: { data: { root: unknown } }) {
       const st = (options.data.root as Record<symbol, RenderState | undefined>)[STATE];
       const node = sources.get(`source.${source}.${table}`);
       if (node && st?.mock) return st.mock(node);
       // An unknown source was reported when the edges were resolved.
-      if (node && st?.empty) return emptyRelation(node.sql);
-      return node?.sql ?? quoteIdent(`${source}.${table}`);
+      const sql = node && (deferredSql(node.id) ?? node.sql);
+      if (sql && st?.empty) return emptyRelation(sql);
+      return sql ?? quoteIdent(`${source}.${table}`);
     },
     config: () => '',
     var: varHelper(def.vars),

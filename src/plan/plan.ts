@@ -75,7 +75,11 @@ export function passesThrough(node: Node): boolean {
 export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<NodeId>, mode: PlanMode, state: WarehouseState, opts: PlanOptions = { fullRefresh: false }): Plan {
   const ids = dag.order.filter((id) => selected.has(id) && actsOn(mode, manifest.nodes[id]));
   const inPlan = new Set(ids);
-  const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(dag.parents(id).filter((p) => inPlan.has(p)))]));
+  // A node waits for the parents in the plan, and for those a source or an ephemeral model outside the plan reads
+  // (`-s raw_orders stg_orders`, where stg_orders reads a source over the seed raw_orders).
+  const planParents = (id: NodeId): NodeId[] =>
+    dag.parents(id).flatMap((p) => (inPlan.has(p) ? [p] : passesThrough(manifest.nodes[p]) ? planParents(p) : []));
+  const waits = new Map<NodeId, Set<NodeId>>(ids.map((id) => [id, new Set(planParents(id))]));
 
   // A model waits for its unit tests: a model whose logic is wrong is not built.
   for (const id of ids) {

@@ -4,13 +4,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import { holdsSecret, registerSecret } from '../secrets.js';
 import type { AttachDef, TargetDef } from '../types.js';
-import { databaseKind, motherDuckDatabase, TARGET_CATALOG } from '../adapter/databases.js';
+import { databaseKind, DEFER_CATALOG, motherDuckDatabase, TARGET_CATALOG } from '../adapter/databases.js';
 import type { SourceFile } from './load.js';
 import { YamlFile, type YNode } from './yaml.js';
 
 const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'data_path', 'attach', 'extensions', 'compact'] as const;
 /** Catalog names an attached database cannot take: the target's own, and DuckDB's. */
-const RESERVED_ALIASES = [TARGET_CATALOG, 'memory', 'system', 'temp', 'main'];
+const RESERVED_ALIASES = [TARGET_CATALOG, DEFER_CATALOG, 'memory', 'system', 'temp', 'main'];
 
 export interface ProfileRequest {
   readonly profile: string;

@@ -138,6 +138,8 @@ function addTest(c: Compilation, test: TestNode): void {
 
 /** What a test reads a node as: a relation, a source's SQL, or an ephemeral model's query as a subquery. */
 function relationSql(c: Compilation, node: Node): string {
+  const deferred = c.opts.deferred?.get(node.id);
+  if (deferred !== undefined) return quoteRelation(deferred);
   if (node.kind === 'source') return node.sql;
   if (node.kind === 'model' && node.materialized === 'ephemeral') return `(\n${c.rendered.get(node.id) ?? 'select 1'}\n)`;
   return quoteRelation((node as ModelNode | SeedNode).relation);

@@ -9,9 +9,11 @@ export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseSta
   const tmp = tempFor(node.relation);
   const inputs = node.dependsOn.map((id) => {
     const n = manifest.nodes[id];
-    if (n.kind === 'source') return { kind: 'source' as const, name: `${n.sourceName}.${n.tableName}`, sql: n.sql };
+    // --defer: an input this run neither builds nor finds in its target is read from the deferred target.
+    const deferred = manifest.deferred?.get(id);
+    if (n.kind === 'source') return { kind: 'source' as const, name: `${n.sourceName}.${n.tableName}`, sql: deferred ? quoteRelation(deferred) : n.sql };
     const m = n as ModelNode;
-    return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(m.relation) };
+    return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(deferred ?? m.relation) };
   });
   const read = opts.empty ? inputs.map((i) => ({ ...i, sql: emptyRelation(i.sql) })) : inputs;
   const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs: read };
