@@ -106,9 +106,13 @@ describe('--defer: slim CI against production', () => {
     expect(units.stdout).toMatch(/PASS unit test totals_add_up/);
     expect(units.code).toBe(0);
     expect(existsSync(ci(p))).toBe(false);
-    const r = await p.run('build', '--target', 'ci', '-s', 'dim_customers+', '--defer', '--state', 'prod-artifacts');
+    // The workflow's command: what the pull request changed and everything downstream, with a JUnit report.
+    const r = await p.run('build', '--target', 'ci', '-s', 'state:modified+', '--defer', '--state', 'prod-artifacts', '--junit', 'reports/eider.xml');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    const junit = readFileSync(join(p.dir, 'reports/eider.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuites[^>]* tests="7" failures="0" errors="0"/);
+    expect(junit).toContain('name="totals_add_up"');
     // Only the selection ran: the models and the tests of the selected nodes, none of orders_by_day's.
     expect(r.stdout).toMatch(/target ci · 7 nodes · 3 threads/);
     expect(r.stdout).toMatch(/OK created table marts\.dim_customers/);
