@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { testProject, type TestProject } from '../test-support/project.js';
 import { runInTerminal, screen } from '../test-support/terminal.js';
 
@@ -73,5 +74,26 @@ describe('live progress on a terminal', () => {
     expect(r.bytes).not.toMatch(AREA);
     expect(r.bytes).not.toMatch(/\x1b\[\d*[AJ]/);
     expect(r.bytes).toMatch(flags.length ? /"event":"run_finished"/ : /Finished in/);
+  }, 60_000);
+});
+
+describe('live progress when the run history cannot be read', () => {
+  it('a history table of another shape: a test run still passes without an ETA; a build that fails with an exception leaves a clean screen', async () => {
+    p = testProject(PROJECT);
+    expect((await p.run('build')).code).toBe(0);
+    const adapter = await DuckDbAdapter.open({ path: p.db, threads: 1 });
+    await adapter.sessions[0].exec('drop table eider.node_runs; create table eider.node_runs (x integer)');
+    await adapter.close();
+
+    const test = await runInTerminal(p.dir, ['test']);
+    expect(test.code).toBe(0);
+    expect(test.bytes).not.toMatch(/ETA/);
+
+    const build = await runInTerminal(p.dir, ['build']);
+    expect(build.code).toBe(1);
+    expect(build.bytes).toMatch(/0\/3 done · 1 running/);
+    const shown = screen(build.bytes);
+    expect(shown.filter((l) => AREA.test(l))).toEqual([]);
+    expect(shown.filter((l) => l !== '').at(-1)).toMatch(/^error: .*node_runs/);
   }, 60_000);
 });

@@ -93,7 +93,7 @@ export async function nodeDurations(session: Session): Promise<Map<NodeId, numbe
     const rows = await session.query(
       `select node_id, median(duration_ms) as ms from (select node_id, duration_ms, row_number() over (partition by node_id order by started_at desc) as n from ${HISTORY_SCHEMA}.node_runs where status = 'success') where n <= ${RECENT_RUNS} group by node_id`,
     );
-    return new Map(rows.map((r) => [String(r.node_id), Number(r.ms)]));
+    return new Map(rows.flatMap((r) => (Number.isFinite(Number(r.ms)) ? [[String(r.node_id), Number(r.ms)] as const] : [])));
   } catch {
     return new Map();
   }
