@@ -11,7 +11,7 @@ import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
 import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
-import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
+import { gitCommit, HISTORY_DDL, historyInserts, nodeDurations, releaseId } from '../publish/history.js';
 import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
@@ -50,7 +50,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
 export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
   if (opts.junit !== undefined) checkJunitPath(opts.junit);
   const reporter = makeReporter(opts.logFormat);
-  const code = await runBuild(mode, opts, reporter);
+  // However the run ends (an exception too), a live progress area is gone before anything else is printed.
+  const code = await runBuild(mode, opts, reporter).finally(() => reporter.runEnded());
   reporter.exit(code);
   return code;
 }
@@ -145,7 +146,9 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const state = await adapter.state();
     const plan = planRun(manifest, dag, selected, mode, state, { fullRefresh: opts.fullRefresh === true, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, deferFiles: swap, broken, empty: opts.empty === true });
     const shown = plan.steps.filter((s) => s.action.kind !== 'pass');
-    reporter.runStarted({ command: mode, project: manifest.projectName, target: target.name, invocationId: manifest.invocationId, threads: adapter.sessions.length, swap, nodes: shown.map((s) => manifest.nodes[s.nodeId]) });
+    // A live progress display's ETA comes from the target's run history, read once here.
+    const history = reporter.live ? await nodeDurations(adapter.sessions[0]) : undefined;
+    reporter.runStarted({ command: mode, project: manifest.projectName, target: target.name, invocationId: manifest.invocationId, threads: adapter.sessions.length, swap, nodes: shown.map((s) => manifest.nodes[s.nodeId]), history });
     // A project hook that fails is reported at its line in project.yml; nothing after it runs.
     const runHooks = async (hooks: readonly ProjectHook[]): Promise<boolean> => {
       for (const h of hooks) {

@@ -3,6 +3,7 @@ import { redact } from '../secrets.js';
 import { formatAge, type FreshnessResult } from '../execute/freshness.js';
 import { displayRelation, type Node, type NodeResult, type NodeStatus, type Period } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
+import { ProgressArea, progressWanted } from './progress.js';
 import type { Reporter, RunStart } from './reporter.js';
 
 type Color = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
@@ -21,7 +22,10 @@ const WIDTH = 80;
 
 /** The one place that writes to the terminal. Every line passes through `redact`. */
 export class ConsoleReporter implements Reporter {
+  readonly live: boolean;
   private readonly color: boolean;
+  /** Shown from `runStarted` to the end of the run, on a terminal (`live`). */
+  private progress: ProgressArea | undefined;
 
   constructor(
     private readonly out: NodeJS.WriteStream = process.stdout,
@@ -29,6 +33,13 @@ export class ConsoleReporter implements Reporter {
   ) {
     // NO_COLOR (no-color.org): only a non-empty value turns colour off.
     this.color = Boolean(out.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+    this.live = progressWanted(out);
+  }
+
+  /** Prints above the progress area when one is shown. */
+  private above(print: () => void): void {
+    if (this.progress) this.progress.above(print);
+    else print();
   }
 
   private paint(text: string, c: Color): string {
@@ -36,11 +47,11 @@ export class ConsoleReporter implements Reporter {
   }
 
   line(text = ''): void {
-    this.out.write(`${redact(text)}\n`);
+    this.above(() => this.out.write(`${redact(text)}\n`));
   }
 
   errorLine(text: string): void {
-    this.err.write(`${redact(text)}\n`);
+    this.above(() => this.err.write(`${redact(text)}\n`));
   }
 
   warning(message: string): void {
@@ -52,12 +63,22 @@ export class ConsoleReporter implements Reporter {
     const n = run.nodes.length;
     this.line(`eider ${EIDER_VERSION} · ${run.project} · target ${run.target}${run.swap ? ' (swap publish)' : ''} · ${n} node${n === 1 ? '' : 's'} · ${run.threads} thread${run.threads === 1 ? '' : 's'}`);
     this.line();
+    if (this.live) this.progress = new ProgressArea(this.out, run);
   }
 
-  /** People see a node when it finishes. */
-  nodeStarted(): void {}
+  /** People see a node when it finishes (the progress area shows it running). */
+  nodeStarted(node: Node): void {
+    this.progress?.started(node);
+  }
 
-  exit(): void {}
+  runEnded(): void {
+    this.progress?.stop();
+    this.progress = undefined;
+  }
+
+  exit(): void {
+    this.runEnded();
+  }
 
   /** Each distinct message once (a macro's mistake is met by every model that calls it). */
   diagnostics(list: readonly Diagnostic[]): void {
@@ -68,6 +89,13 @@ export class ConsoleReporter implements Reporter {
 
   /** `12 of 40 OK created table marts.fct_orders ........ [OK 1.2s, 48,210 rows]` */
   nodeResult(r: NodeResult, node: Node, index: number, total: number): void {
+    this.above(() => {
+      this.progress?.finished(node, index);
+      this.nodeLines(r, node, index, total);
+    });
+  }
+
+  private nodeLines(r: NodeResult, node: Node, index: number, total: number): void {
     const label = LABEL[r.status];
     const what = describe(r, node);
     const stats = [`${label.text} ${(r.durationMs / 1000).toFixed(2)}s`];
@@ -122,6 +150,7 @@ export class ConsoleReporter implements Reporter {
   }
 
   summary(results: readonly NodeResult[], elapsedMs: number): void {
+    this.runEnded();
     const counts = new Map<NodeStatus, number>();
     for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const parts = (Object.keys(LABEL) as NodeStatus[])

@@ -12,6 +12,7 @@ const STATUSES: readonly NodeStatus[] = ['success', 'pass', 'warn', 'fail', 'err
  * for people). Every object has `event` and `ts`; values are redacted before they are serialized.
  */
 export class JsonLogReporter implements Reporter {
+  readonly live = false;
   private readonly started = performance.now();
   private invocationId: string | undefined;
   private finished: { counts: Record<NodeStatus, number>; elapsedMs: number } | undefined;
@@ -47,6 +48,8 @@ export class JsonLogReporter implements Reporter {
     for (const n of run.nodes) selected[n.kind] = (selected[n.kind] ?? 0) + 1;
     this.emit('run_started', { command: run.command, project: run.project, target: run.target, eider_version: EIDER_VERSION, threads: run.threads, swap_publish: run.swap, total: run.nodes.length, selected });
   }
+
+  runEnded(): void {}
 
   nodeStarted(node: Node): void {
     this.emit('node_started', { ...nodeFields(node) });

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../errors.js';
 import type { FreshnessResult } from '../execute/freshness.js';
-import type { Node, NodeResult } from '../types.js';
+import type { Node, NodeId, NodeResult } from '../types.js';
 import { ConsoleReporter } from './console.js';
 import { JsonLogReporter } from './json-log.js';
 
@@ -18,6 +18,8 @@ export interface RunStart {
   readonly swap: boolean;
   /** The nodes that will run (sources and ephemeral models never do). */
   readonly nodes: readonly Node[];
+  /** Each node's median duration (ms) in the target's run history, for a live progress area's ETA. */
+  readonly history?: ReadonlyMap<NodeId, number>;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface RunStart {
  * one JSON object per line). The only code that prints.
  */
 export interface Reporter {
+  /** Draws a live progress area while a run executes: give `runStarted` the run history's durations. */
+  readonly live: boolean;
   /** A line for people (an event of level info in a JSON log). */
   line(text?: string): void;
   /** A line for people about an error (an event of level error in a JSON log). */
@@ -36,6 +40,8 @@ export interface Reporter {
   nodeResult(r: NodeResult, node: Node, index: number, total: number): void;
   freshness(results: readonly FreshnessResult[]): void;
   summary(results: readonly NodeResult[], elapsedMs: number): void;
+  /** The run is over, however it ended (an exception too): a live progress area is erased and stops. */
+  runEnded(): void;
   /** The command's exit code, the last thing it reports. */
   exit(code: number): void;
 }
