@@ -140,3 +140,35 @@ describe('JavaScript/TypeScript models', () => {
     expect(existsSync(join(p.dir, 'target/compiled/models/m.ts'))).toBe(false);
   });
 });
+
+describe('Ctrl-C while a step is between statements', () => {
+  it('a JavaScript model interrupted while its function runs is not renamed into place afterwards, and nothing after it starts', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../test-support/project.js');
+    p = testProject({
+      'models/base.sql': '{{config materialized="table"}}\nselect 1 as id',
+      'models/slow.js': [
+        "import { writeFileSync } from 'node:fs';",
+        "export const refs = ['base'];",
+        'export default async function ({ ref }) {',
+        "  writeFileSync('started', '');",
+        '  await new Promise((r) => setTimeout(r, 3000));',
+        "  return ref('base');",
+        '}',
+        '',
+      ].join('\n'),
+      'models/after.sql': '{{config materialized="table"}}\nselect * from {{ref "slow"}}',
+    });
+    const child = spawn(process.execPath, [BIN, 'run', '--threads', '1'], { cwd: p.dir });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (out += String(d)));
+    while (!existsSync(join(p.dir, 'started'))) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(out).toMatch(/Interrupted by SIGINT/);
+    expect(code).toBe(130);
+    const tables = await p.query(`select table_name as t from information_schema.tables where table_schema = 'main' order by 1`);
+    expect(tables).toEqual([{ t: 'base' }]);
+  });
+});

@@ -85,12 +85,12 @@ export async function execute(plan: Plan, manifest: Manifest, adapter: Adapter, 
       }
       running++;
       if (steps[i].action.kind !== 'pass') onStart?.(steps[i]);
-      let result = await runStep(steps[i], manifest, session, units);
+      let result = await runStep(steps[i], manifest, session, units, signal);
       for (let attempt = 1; retries && result.status === 'error' && result.transient && attempt < retries.attempts && !signal?.aborted; attempt++) {
         const waitMs = retries.backoffMs * 2 ** (attempt - 1);
         onRetry?.(steps[i].nodeId, attempt, result.error ?? '', waitMs);
         await new Promise((r) => setTimeout(r, waitMs));
-        result = await runStep(steps[i], manifest, session, units);
+        result = await runStep(steps[i], manifest, session, units, signal);
       }
       running--;
       // A node whose query the signal stopped: its error is the interruption, not DuckDB's "INTERRUPT Error".
@@ -117,7 +117,7 @@ function insertSorted(arr: number[], v: number): void {
   arr.splice(lo, 0, v);
 }
 
-async function runStep(step: PlanStep, manifest: Manifest, session: Session, units?: UnitRunner): Promise<NodeResult & { transient?: boolean }> {
+async function runStep(step: PlanStep, manifest: Manifest, session: Session, units?: UnitRunner, signal?: AbortSignal): Promise<NodeResult & { transient?: boolean }> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const node = manifest.nodes[step.nodeId];
@@ -149,12 +149,22 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
   let rows: number | undefined;
   let inTransaction = false;
   const hooks = new Set([...(action.preHooks ?? []), ...(action.postHooks ?? [])]);
+  let written: Relation | undefined;
   for (const statement of [...(action.preHooks ?? []), ...action.statements, ...(action.postHooks ?? [])]) {
     const sql = typeof statement === 'string' ? statement : '';
+    // SIGINT/SIGTERM between two statements (DuckDB's interrupt reaches only a query that is running): stop here.
+    if (signal?.aborted) {
+      if (inTransaction) await session.exec('rollback').catch(() => undefined);
+      if (written) await session.exec(`drop table if exists ${quoteRelation(written)}`).catch(() => undefined);
+      return { nodeId: node.id, status: 'error', startedAt, durationMs: elapsed(), message: 'interrupted', error: 'interrupted before it finished' };
+    }
     try {
       if (typeof statement !== 'string') {
         if (statement.kind === 'file') fileOp(statement);
-        else if (statement.kind === 'js') rows = await runJsModel(session, statement);
+        else if (statement.kind === 'js') {
+          rows = await runJsModel(session, statement);
+          written = statement.target;
+        }
         else if (statement.kind === 'upsert') rows = await upsert(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else if (statement.kind === 'changed_rows') await changedRows(session, statement);
