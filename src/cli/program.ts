@@ -101,6 +101,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--inline <sql>', 'a query to show instead; templates work as in a model: {{ref "stg_orders"}}')
     .option('--limit <n>', 'how many rows (default 10)', nonNegativeInt)
     .addOption(new Option('-o, --output <format>', 'table, json (an array of objects) or csv').choices(['table', 'json', 'csv']).default('table'))
+    .option('--state <dir>', 'with --defer: the target/ folder of a production run')
+    .option('--defer', 'refs to models the target does not hold read them from --defer-target, attached read-only')
+    .option('--defer-target <name>', 'the target --defer reads (default: the target named in --state\'s manifest.json)')
     .action(run(async () => (await import('../commands/show.js')).showCommand));
   // export: models, a selection or an inline query to files, from the target opened read-only.
   selecting(program.command('export').description('write a model, a selection (one file each) or --inline "select …" to CSV, JSON, Parquet or Arrow IPC'))

@@ -132,3 +132,35 @@ describe('eider show', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('eider show --defer', () => {
+  it('reads what the target does not hold from the deferred target, attached read-only, even with no target file yet', async () => {
+    p = testProject({
+      ...ORDERS,
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n      publish: swap\n',
+    });
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const { cpSync } = await import('node:fs');
+    cpSync(`${p.dir}/target`, `${p.dir}/prod-artifacts`, { recursive: true });
+    // A pull request's change, shown before anything is built in dev: stg_orders comes from prod.
+    p.write('models/paid_total.sql', '{{config materialized="table"}}\nselect sum(amount) * 2 as total from {{ref "paid"}}');
+    const without = await p.run('show', '-s', 'paid_total');
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/target "dev" has no database file yet/);
+    const r = await p.run('show', '-s', 'paid_total', '--defer', '--state', 'prod-artifacts', '-o', 'json');
+    expect(r.stderr).toBe('reading stg_orders from warehouse/prod.duckdb (target prod, attached read-only)\n');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ total: '35.00' }]);
+    // Once dev holds stg_orders, it is read there.
+    expect((await p.run('build', '-s', 'raw_orders', 'stg_orders')).code).toBe(0);
+    const { DuckDbAdapter } = await import('../adapter/duckdb.js');
+    const db = await DuckDbAdapter.open({ path: p.db, threads: 1 });
+    await db.sessions[0].exec('update raw_orders set amount = 1');
+    await db.close();
+    const local = await p.run('show', '-s', 'paid_total', '--defer', '--state', 'prod-artifacts', '-o', 'json');
+    expect(local.stderr).toBe('reading nothing from warehouse/prod.duckdb (target prod, attached read-only)\nreading warehouse/dev.duckdb (target dev, read-only)\n');
+    expect(local.code).toBe(0);
+    expect(JSON.parse(local.stdout)).toEqual([{ total: '4.00' }]);
+    expect((await p.run('show', '-s', 'paid_total', '--defer')).stderr).toMatch(/--defer needs --state DIR/);
+  });
+});

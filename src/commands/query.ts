@@ -1,12 +1,16 @@
+import { existsSync } from 'node:fs';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { checkStatements } from '../compile/check-statements.js';
 import { UsageError, usageError } from '../errors.js';
 import { select } from '../graph/select.js';
 import type { ProjectDef } from '../project/parse.js';
 import { quoteRelation, type Node, type NodeId } from '../types.js';
+import { shownPath } from '../publish/in-place.js';
+import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
+import type { TargetDef } from '../types.js';
 import { compileContext, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
-export interface QueryOptions extends GlobalOptions, SelectOptions {
+export interface QueryOptions extends GlobalOptions, SelectOptions, DeferOptions {
   readonly inline?: string;
 }
 
@@ -26,12 +30,13 @@ const INLINE_FILE = '--inline';
  * `{{source}}`, `{{var}}` and macros work in it) and the queries of the selected models, seeds and sources, each
  * checked to be exactly one statement. `content`: see nodeQuery.
  */
-export async function queryContext(opts: QueryOptions, command: string, content: 'sql' | 'data'): Promise<{ ctx: ProjectContext; queries: Query[] }> {
+export async function queryContext(opts: QueryOptions, command: string, content: 'sql' | 'data'): Promise<{ ctx: ProjectContext; queries: Query[]; target: TargetDef }> {
   const selecting = (opts.select?.length ?? 0) > 0;
   if (selecting === (opts.inline !== undefined)) throw usageError(`eider ${command} needs either -s <model> or --inline "select …" (one of them)`);
   const inline = (def: ProjectDef): ProjectDef => ({ ...def, models: [...def.models, { name: INLINE, file: { path: INLINE_FILE, text: opts.inline! }, language: 'sql', layers: [] }] });
   const ctx = await compileContext(opts, undefined, undefined, opts.inline === undefined ? undefined : inline);
-  const { manifest, dag } = ctx;
+  const { dag } = ctx;
+  let manifest = ctx.manifest;
   let ids: NodeId[];
   if (opts.inline !== undefined) ids = [`model.${INLINE}`];
   else {
@@ -43,10 +48,21 @@ export async function queryContext(opts: QueryOptions, command: string, content:
       throw usageError(`${tests.slice(0, 3).join(', ')}${tests.length > 3 ? ', …' : ''} ${tests.length === 1 ? 'is a test' : 'are tests'}: eider ${command} runs a model, seed or source (a test's query is in target/compiled after eider compile)`);
     }
   }
+  // --defer (show): what the query reads and the target does not hold is read from the deferred target, attached
+  // read-only; with no target file yet, everything it reads comes from there.
+  let target = ctx.def.target;
+  const deferral = resolveDeferral(opts, target, ctx.profileTarget);
+  if (deferral) {
+    const deferred = deferredRelations(manifest, ids, () => false, await presentIn(target), deferral);
+    if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
+    const names = [...deferred.keys()].map((id) => manifest.nodes[id].name);
+    ctx.reporter.errorLine(`reading ${names.length > 0 ? names.join(', ') : 'nothing'} from ${shownPath(deferral.target.path, deferral.target)} (target ${deferral.target.name}, attached read-only)`);
+    target = withDeferredAttach(existsSync(target.path) ? target : { ...target, path: ':memory:' }, deferral);
+  }
   const checked = await checkStatements(manifest, ids, [], () => DuckDbAdapter.open({ path: ':memory:', threads: 1 }));
   const diagnostics = [...checked.statements, ...checked.syntax];
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
-  return { ctx, queries: ids.map((id) => nodeQuery(manifest.nodes[id], content)) };
+  return { ctx, target, queries: ids.map((id) => nodeQuery(manifest.nodes[id], content)) };
 }
 
 /**

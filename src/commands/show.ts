@@ -15,13 +15,13 @@ export interface ShowOptions extends QueryOptions {
  */
 export async function showCommand(opts: ShowOptions): Promise<number> {
   const limit = opts.limit ?? 10;
-  const { ctx, queries } = await queryContext(opts, 'show', 'sql');
+  const { ctx, queries, target } = await queryContext(opts, 'show', 'sql');
   if (queries.length > 1) {
     const names = queries.map((q) => q.name);
     throw usageError(`eider show shows one node, and the selection matched ${names.length}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`);
   }
   const [q] = queries;
-  const adapter = await openToRead(ctx.def.target, (line) => ctx.reporter.errorLine(line));
+  const adapter = await openToRead(target, (line) => ctx.reporter.errorLine(line));
   let result;
   try {
     // One row past the limit says whether there are more.

@@ -22,7 +22,7 @@ export async function openToRead(target: TargetDef, note: (line: string) => void
   for (let attempt = 1; ; attempt++) {
     try {
       const adapter = await DuckDbAdapter.open({ path: target.path, threads: 1, ...targetOptions(target), readOnly: true });
-      note(`${waited ? 'the build finished; ' : ''}reading ${shown} (target ${target.name}, read-only)`);
+      if (file) note(`${waited ? 'the build finished; ' : ''}reading ${shown} (target ${target.name}, read-only)`);
       return adapter;
     } catch (e) {
       const message = String((e as Error).message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.');
