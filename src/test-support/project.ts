@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
 
 export const DEFAULT_PROJECT = 'name: t\n';
 export const DEFAULT_PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 2\n';
