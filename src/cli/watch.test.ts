@@ -93,6 +93,11 @@ describe('eider watch', () => {
       expect(rebuilt).toMatch(/PASS test not_null_a_id /);
       expect(rebuilt).not.toMatch(/main\.c |not_null_c_x/);
       expect(await p.query('select id from main.b')).toEqual([{ id: 20 }]);
+      // A file deleted while watched: nothing to build, and watch goes on.
+      const before = w.output().length;
+      rmSync(join(p.dir, 'models/b.sql'));
+      await w.until(WATCHING, 3);
+      expect(w.output().slice(before)).toMatch(/models\/b\.sql changed\nNothing to build: no selected node changed\.\n/);
       w.kill('SIGINT');
       expect(await w.exited).toBe(130);
     } finally {
@@ -115,9 +120,10 @@ describe('eider watch', () => {
 
       start = w.output().length;
       p.write('models/c.sql', "{{config materialized='table'}}\nselect 5 as x\nfrom {{ref 'nope'}}\n");
+      // stderr and stdout are two pipes: wait for the error itself
+      await w.until(/^models\/c\.sql:3: .*nope/m);
       await w.until(WATCHING, 3);
       out = w.output().slice(start);
-      expect(out).toMatch(/^models\/c\.sql:3: .*nope/m);
       expect(out).not.toMatch(/at .*\.js:\d+/); // no stack trace
 
       start = w.output().length;
@@ -153,6 +159,27 @@ describe('eider watch', () => {
       expect(w.output()).toMatch(/Interrupted by SIGTERM/);
       expect(existsSync(lockPath(p.db))).toBe(false);
       expect(w.output()).not.toMatch(/Watching/);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('-s narrows every build: at start the selection, then what changed within it', async () => {
+    const p = testProject(MODELS);
+    try {
+      const w = watch(p, '-s', 'a', 'c', '--exclude', 'not_null_c_x');
+      await w.until(WATCHING);
+      expect(w.output()).toMatch(/OK created table main\.a /);
+      expect(w.output()).not.toMatch(/main\.b |not_null_c_x/);
+      const start = w.output().length;
+      p.write('models/a.sql', "{{config materialized='table'}}\nselect 4 as id\n");
+      await w.until(WATCHING, 2);
+      const out = w.output().slice(start);
+      expect(out).toMatch(/^2 nodes to build\.$/m);
+      expect(out).toMatch(/OK created table main\.a /);
+      expect(out).not.toMatch(/main\.b /);
+      w.kill('SIGINT');
+      expect(await w.exited).toBe(130);
     } finally {
       p.remove();
     }

@@ -85,7 +85,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
         return;
       }
       const runs = nodes.filter((id) => actsOn('build', ctx.manifest.nodes[id])).length;
-      reporter.line(runs === 0 ? 'No node to build: nothing it is made of changed.' : `${runs} node${runs === 1 ? '' : 's'} to build.`);
+      reporter.line(runs === 0 ? 'Nothing to build: no selected node changed.' : `${runs} node${runs === 1 ? '' : 's'} to build.`);
       if (runs === 0) {
         previous = current;
         return;
