@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lockPath } from '../publish/lock.js';
 import { BIN, runCli, testProject, type TestProject } from '../test-support/project.js';
@@ -159,6 +159,28 @@ describe('eider watch', () => {
       expect(w.output()).toMatch(/Interrupted by SIGTERM/);
       expect(existsSync(lockPath(p.db))).toBe(false);
       expect(w.output()).not.toMatch(/Watching/);
+    } finally {
+      p.remove();
+    }
+  });
+
+  it('a build that could not start (another process holds the lock) is built with the next save', async () => {
+    const p = testProject(MODELS);
+    try {
+      mkdirSync(dirname(p.db), { recursive: true });
+      writeFileSync(lockPath(p.db), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'eider build' }));
+      const w = watch(p);
+      await w.until(/^error: target is being built by another eider process/m);
+      await w.until(WATCHING);
+      rmSync(lockPath(p.db));
+      const start = w.output().length;
+      p.write('models/c.sql', "{{config materialized='table'}}\nselect 6 as x\n");
+      await w.until(WATCHING, 2);
+      const out = w.output().slice(start);
+      for (const m of ['a', 'b', 'c']) expect(out).toMatch(new RegExp(`OK created table main\\.${m} `));
+      expect(await p.query('select x from main.c')).toEqual([{ x: 6 }]);
+      w.kill('SIGINT');
+      expect(await w.exited).toBe(130);
     } finally {
       p.remove();
     }
