@@ -77,11 +77,12 @@ const MODELS = {
 
 describe('eider watch', () => {
   it('builds everything at start, then a saved model and what is downstream of it, with their tests, and nothing else', async () => {
-    const p = testProject(MODELS);
+    const p = testProject({ ...MODELS, 'models/notes.txt': 'not a model' });
     try {
       const w = watch(p);
       await w.until(WATCHING);
       expect(w.output()).toMatch(/OK created table main\.c/);
+      expect(w.output().match(/models\/notes\.txt: warning: ignored/g)).toHaveLength(1);
       const start = w.output().length;
       p.write('models/a.sql', "{{config materialized='table'}}\nselect 2 as id\n");
       await w.until(WATCHING, 2);

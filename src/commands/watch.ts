@@ -1,4 +1,5 @@
 import { relative, resolve, sep } from 'node:path';
+import { Writable } from 'node:stream';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import { manifestJson } from '../artifacts/artifacts.js';
 import { failure } from '../cli/main.js';
@@ -7,7 +8,8 @@ import type { Dag } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import { actsOn } from '../plan/plan.js';
 import { findProjectRoot, loadProject, toPosix } from '../project/load.js';
-import { makeReporter, type Reporter } from '../report/reporter.js';
+import { ConsoleReporter } from '../report/console.js';
+import { makeReporter } from '../report/reporter.js';
 import type { ManifestJson } from '../state/load.js';
 import { stateChanges } from '../state/modified.js';
 import type { Manifest, NodeId, TargetDef } from '../types.js';
@@ -23,6 +25,8 @@ export interface WatchOptions extends GlobalOptions {
   /** Poll for changes instead of the OS's file events (network and some container file systems). */
   readonly poll?: boolean;
 }
+
+const NOWHERE = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
 
 /** Saves this close together make one build. */
 export const QUIET_MS = 200;
@@ -42,7 +46,8 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       throw usageError(`target ${target.name} publishes by swap (a production target): eider watch builds dev targets only; pass --allow-prod to watch it anyway`);
     }
   };
-  const compile = () => compileContext(opts, reporter, checkTarget);
+  // Its warnings are the build's to print (it compiles again); its errors are thrown and printed here.
+  const compile = () => compileContext(opts, new ConsoleReporter(NOWHERE, NOWHERE), checkTarget);
   // What the next save is compared with: the last compile that was built (none until one compiles).
   let previous: ManifestJson | undefined;
   let first: ProjectContext | undefined;
