@@ -1,5 +1,4 @@
 import { relative, resolve, sep } from 'node:path';
-import { Writable } from 'node:stream';
 import { watch as watchFiles, type FSWatcher } from 'chokidar';
 import { manifestJson } from '../artifacts/artifacts.js';
 import { failure } from '../cli/main.js';
@@ -8,7 +7,6 @@ import type { Dag } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import { actsOn } from '../plan/plan.js';
 import { findProjectRoot, loadProject, toPosix } from '../project/load.js';
-import { ConsoleReporter } from '../report/console.js';
 import { makeReporter } from '../report/reporter.js';
 import type { ManifestJson } from '../state/load.js';
 import { stateChanges } from '../state/modified.js';
@@ -25,8 +23,6 @@ export interface WatchOptions extends GlobalOptions {
   /** Poll for changes instead of the OS's file events (network and some container file systems). */
   readonly poll?: boolean;
 }
-
-const NOWHERE = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
 
 /** Saves this close together make one build. */
 export const QUIET_MS = 200;
@@ -46,8 +42,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       throw usageError(`target ${target.name} publishes by swap (a production target): eider watch builds dev targets only; pass --allow-prod to watch it anyway`);
     }
   };
-  // Its warnings are the build's to print (it compiles again); its errors are thrown and printed here.
-  const compile = () => compileContext(opts, new ConsoleReporter(NOWHERE, NOWHERE), checkTarget);
+  const compile = () => compileContext(opts, reporter, checkTarget);
   // What the next save is compared with: the last compile that was built (none until one compiles).
   let previous: ManifestJson | undefined;
   let first: ProjectContext | undefined;
@@ -98,9 +93,9 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
     }
     building = true;
     try {
-      // What the build ran is the new baseline; a build that could not start (another build holds the lock, a
-      // statement check failed) leaves it, so its changes are built with the next save.
-      await buildCommand('build', { ...opts, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
+      // The build runs this compile of the project. What it ran is the new baseline; a build that could not start
+      // (another build holds the lock, a statement check failed) leaves it, so its changes are built with the next save.
+      await buildCommand('build', { ...opts, compiled: ctx, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
       previous = current;
     } catch (e) {
       if (!stopped) failure(e, process.argv, reporter);
