@@ -187,10 +187,10 @@ describe('eider watch', () => {
     }
   });
 
-  it('-s narrows every build: at start the selection, then what changed within it', async () => {
+  it('-s narrows every build: at start the selection, then what changed within it (--poll: files polled)', async () => {
     const p = testProject(MODELS);
     try {
-      const w = watch(p, '-s', 'a', 'c', '--exclude', 'not_null_c_x');
+      const w = watch(p, '--poll', '-s', 'a', 'c', '--exclude', 'not_null_c_x');
       await w.until(WATCHING);
       expect(w.output()).toMatch(/OK created table main\.a /);
       expect(w.output()).not.toMatch(/main\.b |not_null_c_x/);
