@@ -21,14 +21,15 @@ import { benchJsLoad } from './js-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { benchSize } from './size-bench.js';
 import { benchSlimCi, type SlimCiResult } from './slim-ci-bench.js';
+import { benchWatch, type WatchResult } from './watch-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -386,7 +387,16 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  floor: ls -s ${r.changed}+ (start eider, compile)         ${range(r.floorMs)}   ${((100 * median(r.floorMs)) / median(r.fullMs)).toFixed(1)}%`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi }, null, 2));
+  let watch: WatchResult | undefined;
+  if (want('watch')) {
+    const r = (watch = await benchWatch(work, BIN, quick ? 100 : 1000, quick ? 3 : 7));
+    const range = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    console.log(`\nWatch: ${r.models}-model mixed project, one view in the middle saved (${r.changed}: ${r.built} models and tests are it and its descendants); median, range of ${r.watchMs.length}, interleaved`);
+    console.log(`  eider watch: file write → result printed    ${range(r.watchMs)}   (of which ${r.quietMs} ms wait for more saves; goal 0.2 s)`);
+    console.log(`  eider build -s ${r.changed}+ (whole CLI)      ${range(r.cliMs)}`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

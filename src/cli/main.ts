@@ -24,7 +24,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function failure(e: unknown, argv: readonly string[], reporter: Reporter): number {
+/** Reports what ended a command and returns its exit code (`eider watch` reports a failed build this way and goes on). */
+export function failure(e: unknown, argv: readonly string[], reporter: Reporter): number {
   if (e instanceof CommanderError) {
     // commander has printed its own message (or help / version, which exit 0).
     return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;

@@ -113,6 +113,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--where <condition>', 'only the rows where this SQL condition holds, e.g. "status = \'paid\'"')
     .option('--partition-by <columns>', 'Parquet only: Hive folders by these columns (comma-separated), e.g. year,month')
     .action(run(async () => (await import('../commands/export.js')).exportCommand));
+  // watch: build what each save changed, and what is downstream of it, until Ctrl-C.
+  threads(common(program.command('watch').description('build the selection, then on every save build what changed and everything downstream of it, with their tests')))
+    .option('-s, --select <spec...>', 'only nodes in this selection are built (same grammar as build)')
+    .option('--exclude <spec...>', 'nodes never to build (same grammar as --select)')
+    .option('--allow-prod', 'watch a target that publishes by swap (production) too')
+    .option('--poll', 'poll files for changes instead of the OS\'s file events (network or container file systems)')
+    .action(run(async () => (await import('../commands/watch.js')).watchCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

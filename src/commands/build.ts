@@ -16,12 +16,12 @@ import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
-import type { NodeId, RunResult, TestNode, UnitTestNode } from '../types.js';
+import type { NodeId, RunResult, TargetDef, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { checkJunitPath, writeJunit } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
 import { checkCatalogTarget, writeCatalog } from './catalog.js';
-import { compileContext, nothingSelected, type GlobalOptions, type SelectOptions } from './context.js';
+import { compileContext, nothingSelected, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { sourceFreshness } from './freshness.js';
 
@@ -40,6 +40,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
   readonly catalog?: boolean;
   /** `eider retry`: exactly these nodes (of the last run), instead of a selection. */
   readonly nodes?: readonly NodeId[];
+  /** `eider watch`: the project as it has just compiled it, built instead of compiling again. */
+  readonly compiled?: ProjectContext;
 }
 
 /**
@@ -79,12 +81,13 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
   };
   try {
     // Every command that writes takes the target's lock before compiling, so a second build is refused at once.
-    const ctx = await compileContext(opts, reporter, (target) => {
+    const takeLock = (target: TargetDef) => {
       // Only a local file has a place for a lock beside it (a MotherDuck or DuckLake target has none).
       if (mode === 'test' || databaseKind(target.path) !== 'file') return;
       checkTargetFolder(target);
       lock = acquireLock(target.path, `eider ${mode}`);
-    });
+    };
+    const ctx = opts.compiled ? (takeLock(opts.compiled.def.target), opts.compiled) : await compileContext(opts, reporter, takeLock);
     const { dag, artifacts } = ctx;
     let manifest = ctx.manifest;
     const target = manifest.target;
