@@ -78,7 +78,7 @@ describe('parse cache (target/.partial-parse)', () => {
     expect((await expectSameAsCold(p, '--target', 'dev', '--empty'))['compiled/models/stg_orders.sql']).toMatch(/limit 0|where false/i);
   }, 120_000);
 
-  it('ignores a corrupt cache file and rewrites it; --no-cache neither reads nor writes it', async () => {
+  it('ignores a corrupt cache file and rewrites it; --no-cache neither reads nor writes it; concurrent compiles do not tear it', async () => {
     p = testProject(files);
     const cache = join(p.dir, 'target/.partial-parse');
     expect((await p.run('compile', '--no-cache')).code).toBe(0);
@@ -90,6 +90,10 @@ describe('parse cache (target/.partial-parse)', () => {
     writeFileSync(cache, 'not json\n{');
     await expectSameAsCold(p);
     expect(readFileSync(cache, 'utf8').split('\n')[0]).toBe(good.split('\n')[0]);
+    p.write('models/added.sql', 'select 1 as x\n'); // two compiles writing the cache at once leave a whole one
+    const both = await Promise.all([p.run('compile'), p.run('compile')]);
+    expect(both.map((r) => r.code)).toEqual([0, 0]);
+    await expectSameAsCold(p);
   }, 60_000);
 
   it('keeps nothing from a compile that reads the environment', async () => {

@@ -59,13 +59,14 @@ export interface ProjectContext {
 
 /**
  * `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there.
- * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own).
+ * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own); such a
+ * compile does not go through the parse cache, which keeps the project's own.
  */
 export async function compileContext(
   opts: GlobalOptions & Pick<SelectOptions, 'state'>,
   reporter: Reporter = makeReporter(),
   beforeCompile?: (target: TargetDef) => void,
-  extend: (def: ProjectDef) => ProjectDef = (def) => def,
+  extend?: (def: ProjectDef) => ProjectDef,
 ): Promise<ProjectContext> {
   if (opts.state !== undefined) checkStateFolder(opts.state);
   const diagnostics: Diagnostic[] = [];
@@ -73,12 +74,12 @@ export async function compileContext(
   const files = loadProject(root, opts.profilesDir);
   const parsed = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
   failOnErrors(diagnostics);
-  const def = extend(parsed!);
+  const def = extend ? extend(parsed!) : parsed!;
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
   const compileOptions: CompileOptions = { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty };
   const artifacts = new Artifacts(join(root, files.paths.target));
-  const manifest = await compileCached({ ...def!, target }, compileOptions, opts.cache === false ? undefined : artifacts.dir);
+  const manifest = await compileCached({ ...def!, target }, compileOptions, opts.cache === false || extend ? undefined : artifacts.dir);
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileProject, type CompileOptions } from '../compile/compile.js';
 import { makeFolder } from '../folders.js';
@@ -65,11 +65,16 @@ function plainData(_key: string, value: unknown): unknown {
 
 function readCache(file: string, key: string, opts: CompileOptions): Cached | undefined {
   try {
-    const text = readFileSync(file, 'utf8');
-    const newline = text.indexOf('\n');
-    const header = JSON.parse(text.slice(0, newline)) as { format?: number; key?: string };
-    if (header.format !== FORMAT || header.key !== key) return undefined;
-    const body = text.slice(newline + 1).replaceAll(RUN_STARTED_AT, opts.runStartedAt.toISOString()).replaceAll(INVOCATION_ID, opts.invocationId);
+    const expected = `${JSON.stringify({ format: FORMAT, key })}\n`;
+    const head = Buffer.alloc(expected.length);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head.toString('utf8') !== expected) return undefined; // another project state: not read further
+    const body = readFileSync(file, 'utf8').slice(expected.length).replaceAll(RUN_STARTED_AT, opts.runStartedAt.toISOString()).replaceAll(INVOCATION_ID, opts.invocationId);
     const cached = JSON.parse(body) as Cached;
     return cached.nodes && cached.macros && Array.isArray(cached.diagnostics) ? cached : undefined;
   } catch {
