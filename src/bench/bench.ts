@@ -2,7 +2,7 @@
 // minimal script a person would write (minimal-build.ts) on 500-model DAGs of views and of tables. Not part of npm test.
 // `--quick` for a fast sanity run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -46,11 +46,14 @@ interface CompileRow {
   coldMs: number;
   warmMs: number;
   cliMs: number;
+  /** Whole CLI through the parse cache: nothing changed, and one model's body changed. */
+  cachedMs: number;
+  oneChangedMs: number;
   peakMiB: number;
 }
 
-function compileOnce(dir: string): { ms: number; maxRssMiB: number } {
-  const out = execFileSync(process.execPath, [COMPILE_ONE, dir], { encoding: 'utf8' });
+function compileOnce(dir: string, ...args: string[]): { ms: number; maxRssMiB: number } {
+  const out = execFileSync(process.execPath, [COMPILE_ONE, dir, ...args], { encoding: 'utf8' });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { code: number; ms: number; maxRssMiB: number };
   if (r.code !== 0) throw new Error(`compile of ${dir} failed`);
   return r;
@@ -62,20 +65,32 @@ function benchCompile(n: number): CompileRow {
   const cold: number[] = [];
   const warm: number[] = [];
   const cli: number[] = [];
+  const cached: number[] = [];
+  const oneChanged: number[] = [];
   let peak = 0;
+  const wholeCli = (...args: string[]) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [BIN, 'compile', '--project-dir', dir, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return performance.now() - t0;
+  };
+  const model = join(dir, 'models/features', readdirSync(join(dir, 'models/features')).find((f) => f.endsWith('.sql'))!);
+  const body = readFileSync(model, 'utf8');
   for (let i = 0; i < REPEAT; i++) {
     rmSync(join(dir, 'target'), { recursive: true, force: true });
-    const c = compileOnce(dir); // writes every compiled file
-    const w = compileOnce(dir); // files unchanged: the steady state of an edit–compile loop
+    const c = compileOnce(dir, '--no-cache'); // writes every compiled file
+    const w = compileOnce(dir, '--no-cache'); // files unchanged: the steady state of an edit–compile loop
     cold.push(c.ms);
     warm.push(w.ms);
     peak = Math.max(peak, c.maxRssMiB, w.maxRssMiB);
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [BIN, 'compile', '--project-dir', dir], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    cli.push(performance.now() - t0);
+    cli.push(wholeCli('--no-cache'));
+    wholeCli(); // fills the parse cache
+    cached.push(wholeCli());
+    writeFileSync(model, `${body}-- edit ${i}\n`);
+    oneChanged.push(wholeCli());
+    writeFileSync(model, body);
   }
-  return { models: n, nodes: n + tests, coldMs: median(cold), warmMs: median(warm), cliMs: median(cli), peakMiB: peak };
+  return { models: n, nodes: n + tests, coldMs: median(cold), warmMs: median(warm), cliMs: median(cli), cachedMs: median(cached), oneChangedMs: median(oneChanged), peakMiB: peak };
 }
 
 const MINIMAL = join(here, 'minimal-build.js');
@@ -260,9 +275,9 @@ async function main(): Promise<void> {
     const sizes = quick ? [100, 1000] : [100, 1000, 5000];
     compileRows = sizes.map(benchCompile);
     console.log('Compile of a mixed views/tables project (parse + render + DuckDB parser check of every statement + target/ written), in-process, fresh child process per run');
-    console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI (unchanged)   peak memory');
+    console.log('  models   nodes   compile (files written)   compile (files unchanged)   whole CLI (unchanged)   peak memory   whole CLI, parse cache: unchanged   one model changed');
     for (const r of compileRows) {
-      console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(21)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB`);
+      console.log(`  ${String(r.models).padStart(6)} ${String(r.nodes).padStart(7)}   ${fmt(r.coldMs).padStart(23)}   ${fmt(r.warmMs).padStart(25)}   ${fmt(r.cliMs).padStart(21)}   ${r.peakMiB.toFixed(0).padStart(7)} MiB   ${fmt(r.cachedMs).padStart(33)}   ${fmt(r.oneChangedMs).padStart(17)}`);
     }
     const big = compileRows[compileRows.length - 1];
     if (big.models === 5000) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { Artifacts, manifestJson } from '../artifacts/artifacts.js';
 import { compileProject, type CompileOptions } from '../compile/compile.js';
+import { compileCached } from '../state/parse-cache.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
 import type { SelectMethods } from '../graph/select.js';
@@ -25,6 +26,8 @@ export interface GlobalOptions {
   readonly debug?: boolean;
   /** build/run/compile --empty: every ref and source renders as zero rows. */
   readonly empty?: boolean;
+  /** `--no-cache` (false): compile everything, neither reading nor writing target/.partial-parse. */
+  readonly cache?: boolean;
 }
 
 export interface SelectOptions {
@@ -56,13 +59,14 @@ export interface ProjectContext {
 
 /**
  * `beforeCompile` sees the target once the profile is read, before the (longer) compile: build takes its lock there.
- * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own).
+ * `extend` adds to the project before it compiles (`show --inline` compiles its text as a model of its own); such a
+ * compile does not go through the parse cache, which keeps the project's own.
  */
 export async function compileContext(
   opts: GlobalOptions & Pick<SelectOptions, 'state'>,
   reporter: Reporter = makeReporter(),
   beforeCompile?: (target: TargetDef) => void,
-  extend: (def: ProjectDef) => ProjectDef = (def) => def,
+  extend?: (def: ProjectDef) => ProjectDef,
 ): Promise<ProjectContext> {
   if (opts.state !== undefined) checkStateFolder(opts.state);
   const diagnostics: Diagnostic[] = [];
@@ -70,17 +74,17 @@ export async function compileContext(
   const files = loadProject(root, opts.profilesDir);
   const parsed = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
   failOnErrors(diagnostics);
-  const def = extend(parsed!);
+  const def = extend ? extend(parsed!) : parsed!;
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
   const compileOptions: CompileOptions = { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty };
-  const manifest = await compileProject({ ...def!, target }, compileOptions);
+  const artifacts = new Artifacts(join(root, files.paths.target));
+  const manifest = await compileCached({ ...def!, target }, compileOptions, opts.cache === false || extend ? undefined : artifacts.dir);
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);
   failOnErrors(diagnostics);
   reporter.diagnostics(diagnostics);
-  const artifacts = new Artifacts(join(root, files.paths.target));
   const profileTarget = (name: string, via: string): TargetDef => {
     const found: Diagnostic[] = [];
     const t = parseProfiles(root, files.profiles, { profile: target.profile, target: name }, process.env, found);

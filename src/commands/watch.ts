@@ -42,7 +42,10 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       throw usageError(`target ${target.name} publishes by swap (a production target): eider watch builds dev targets only; pass --allow-prod to watch it anyway`);
     }
   };
-  const compile = () => compileContext(opts, reporter, checkTarget);
+  // The parse cache on disk serves the first compile; after it, every compile follows a save, which the cache
+  // would only miss and rewrite.
+  let compiles = 0;
+  const compile = () => compileContext(compiles++ === 0 ? opts : { ...opts, cache: false }, reporter, checkTarget);
   // What the next save is compared with: the last compile that was built (none until one compiles).
   let previous: ManifestJson | undefined;
   let first: ProjectContext | undefined;
