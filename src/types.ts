@@ -337,4 +337,6 @@ export interface RunArgs {
   readonly eventTimeEnd?: string;
   readonly empty?: boolean;
   readonly varsGiven: boolean;
+  /** --defer with its --state folder (absolute) and --defer-target. */
+  readonly defer?: { readonly state: string; readonly target?: string };
 }

@@ -151,6 +151,7 @@ function argsJson(a: RunArgs): Record<string, unknown> {
     event_time_end: a.eventTimeEnd ?? null,
     empty: a.empty === true,
     vars_given: a.varsGiven,
+    defer: a.defer ? { state: a.defer.state, defer_target: a.defer.target ?? null } : null,
   };
 }
 

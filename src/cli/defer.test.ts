@@ -153,6 +153,21 @@ describe('--defer: slim CI against production', () => {
     expect(readFileSync(join(p.dir, 'target/compiled/models/marts/top.sql'), 'utf8')).toMatch(/from "eider_defer"."main"."stg_orders"\n\)[\s\S]*from "marts"."dim_customers" d/);
   });
 
+  it('eider retry of a deferred CI build is deferred too, reading the same production state', async () => {
+    p = shop();
+    await prodThenChange(p);
+    p.write('models/marts/dim_customers.sql', DIM(100).replace('c.name', 'c.nmae'));
+    const failed = await p.run('build', '--target', 'ci', '-s', 'state:modified+', '--defer', '--state', 'prod-artifacts');
+    expect(failed.code).toBe(1);
+    p.write('models/marts/dim_customers.sql', DIM(100));
+    const r = await p.run('retry');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created table marts\.dim_customers/);
+    expect(readFileSync(join(p.dir, 'target/compiled/models/marts/dim_customers.sql'), 'utf8')).toContain('"eider_defer"."main"."stg_orders"');
+    expect(await queryFile(ci(p), 'select sum(total)::int as s from marts.dim_customers')).toEqual([{ s: 322 }]);
+  });
+
   it('a BI reader holding the prod file does not block the CI build, and keeps reading', async () => {
     p = shop();
     await prodThenChange(p);
@@ -251,6 +266,12 @@ describe('--defer: slim CI against production', () => {
     expect(unknown.stderr.trim()).toBe('prod-artifacts/manifest.json: --defer: no model "segments" (model.segments) with a relation in this manifest; this run reads it and target "ci" does not hold it: select it, or build prod with it first');
     expect(unknown.code).toBe(2);
     expect(existsSync(ci(p))).toBe(false);
+    // Production itself is never built with --defer: its release would hold views over another file.
+    const before = statSync(prod(p)).mtimeMs;
+    const intoProd = await p.run('build', '--target', 'prod', '-s', 'dim_customers+', '--defer', '--state', 'prod-artifacts', '--defer-target', 'ci');
+    expect(intoProd.stderr.trim()).toBe("--defer: target prod publishes by swap: a release must hold its own data, not views over (or tables copied from) another target's file; defer from a CI or dev target");
+    expect(intoProd.code).toBe(2);
+    expect(statSync(prod(p)).mtimeMs).toBe(before);
   });
 
   it('the workflow file runs that recipe: npm ci, unit tests, production\'s artifacts downloaded, the deferred CI build', () => {

@@ -68,6 +68,22 @@ describe('--empty', () => {
     expect(readFileSync(join(p.dir, 'target/compiled/models/fct.sql'), 'utf8')).not.toContain('where false');
   });
 
+  it('runs no hooks: an export in on_run_end or a post_hook would otherwise overwrite real files with empty ones', async () => {
+    p = testProject({
+      ...shop,
+      'project.yml': "name: t\non_run_end:\n  - \"copy (select * from fct) to 'out_end.csv'\"\n",
+      'models/fct.sql': `{{config materialized="table" post_hook="copy (select * from {{this}}) to 'out_hook.csv'"}}\nselect id, amount from {{ref "stg_orders"}}`,
+      'models/fct.yml': 'models:\n  - name: fct\n',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    const lines = (f: string) => readFileSync(join(p!.dir, f), 'utf8').trim().split('\n').length;
+    expect([lines('out_end.csv'), lines('out_hook.csv')]).toEqual([3, 3]);
+    const r = await p.run('build', '--empty');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/OK created table main\.fct .*0 rows/);
+    expect([lines('out_end.csv'), lines('out_hook.csv')]).toEqual([3, 3]);
+  });
+
   it('never publishes a swap target: the build checks in the release copy and prod keeps its release', async () => {
     p = testProject({ ...shop, 'profiles/profiles.yml': 't:\n  target: prod\n  targets:\n    prod:\n      path: warehouse/prod.duckdb\n' });
     expect((await p.run('build')).code).toBe(0);

@@ -191,12 +191,14 @@ describe('eider export: bad input (one message, exit 2, nothing written)', () =>
       [['-s', 'orders', '--out', 'mine', '--format', 'parquet', '--partition-by', 'year'], '--out: cannot write mine: it holds files that are not an earlier export partitioned by year (eider replaces only those): pick another --out\n'],
       [['-s', 'orders', '--out', 'afile/o.csv'], '--out: cannot write afile/o.csv: a file stands where a folder is needed\n'],
       [['-s', 'orders', '--out', 'mine', '--format', 'csv'], '--out: cannot write mine: it is a folder\n'],
+      [['-s', 'orders', '--out', 'warehouse/dev.duckdb', '--format', 'csv'], "--out: cannot write warehouse/dev.duckdb: it is a DuckDB database file (a warehouse, maybe this target's own): eider export never replaces one\n"],
       [['-s', 'orders paid', '--out', 'out'], 'exporting 2 nodes into the folder out: say which format with --format (csv, json, json-array, parquet, arrow)\n'],
       [['-s', 'not_a_model', '--out', 'o.csv'], '--select: no node is named "not_a_model"\n'],
       [['--out', 'o.csv'], 'eider export needs either -s <model> or --inline "select …" (one of them)\n'],
     ]);
     expect(readdirSync(p.dir).filter((f) => /^o\.|^\.o\.|^p$|^out$/.test(f))).toEqual([]);
     expect(readdirSync(join(p.dir, 'mine'))).toEqual(['notes.txt']);
+    expect((await p.run('build')).code).toBe(0); // the target's file is intact
   });
 
   it('--where that is not one condition, a type Arrow export does not write', async () => {

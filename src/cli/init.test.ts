@@ -78,5 +78,15 @@ describe('eider init', () => {
     const r = await runCli(root, ['init', 'f']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('f is a file, not a folder\n');
+    // --force over a layout in the way: one message, exit 2, nothing written.
+    mkdirSync(join(root, 'q/profiles/profiles.yml'), { recursive: true });
+    writeFileSync(join(root, 'q/models'), '');
+    const clash = await runCli(root, ['init', 'q', '--force']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr.split('\n')).toHaveLength(2);
+    expect(clash.stderr).toMatch(/^q: .*: nothing was written\n$/);
+    expect(clash.stderr).toMatch(/models is a file, and eider init needs a folder there \(for models\//);
+    expect(clash.stderr).toMatch(/profiles\/profiles\.yml is a folder, and eider init writes a file there/);
+    expect(readdirSync(join(root, 'q')).sort()).toEqual(['models', 'profiles']);
   });
 });

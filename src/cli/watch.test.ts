@@ -231,3 +231,24 @@ describe('eider watch', () => {
     }
   });
 });
+
+describe('eider watch: saves state comparison does not see', () => {
+  it('a saved fixture file runs the unit tests that read it; a changed target in profiles.yml rebuilds the selection', async () => {
+    const p = testProject({
+      ...MODELS,
+      'tests/fixtures/a.csv': 'id\n1\n',
+      'tests/b.yml': "unit_tests:\n  - name: b_times_ten\n    model: b\n    given:\n      - input: ref('a')\n        fixture: tests/fixtures/a.csv\n    expect:\n      rows: [{id: 10}]\n",
+    });
+    const w = watch(p);
+    await w.until(WATCHING);
+    writeFileSync(join(p.dir, 'tests/fixtures/a.csv'), 'id\n2\n');
+    await w.until(/FAIL unit test b_times_ten/);
+    await w.until(WATCHING, 2);
+    expect(w.output()).not.toMatch(/Nothing to build/);
+    writeFileSync(join(p.dir, 'profiles/profiles.yml'), 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      schema: analytics\n');
+    await w.until(/OK created table analytics\.c/);
+    await w.until(WATCHING, 3);
+    w.kill('SIGINT');
+    expect(await w.exited).toBe(130);
+  }, 120_000);
+});

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { databaseKind } from '../adapter/databases.js';
 import type { Adapter } from '../adapter/adapter.js';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
@@ -93,6 +94,9 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
     if (interrupt.signal.aborted) return interrupted(target.name);
+    if (opts.defer && target.publish === 'swap' && mode !== 'test') {
+      throw usageError(`--defer: target ${target.name} publishes by swap: a release must hold its own data, not views over (or tables copied from) another target's file; defer from a CI or dev target`);
+    }
     const deferral = resolveDeferral(opts, target, ctx.profileTarget);
     const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
     const acting = [...selected].filter((id) => actsOn(mode, manifest.nodes[id]));
@@ -164,7 +168,9 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
       }
       return true;
     };
-    if (writes && !(await runHooks(ctx.def.onRunStart))) return interrupt.signal.aborted ? interrupted(target.name) : 1;
+    // --empty only checks: on-run-start/end hooks (exports, grants) are side effects it must not have.
+    const projectHooks = writes && !opts.empty;
+    if (projectHooks && !(await runHooks(ctx.def.onRunStart))) return interrupt.signal.aborted ? interrupted(target.name) : 1;
     let done = 0;
     const results = await execute(
       plan,
@@ -181,14 +187,14 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
         onRetry: (id, attempt, error, waitMs) => reporter.warning(`${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
-    const endHooksOk = !writes || (await runHooks(ctx.def.onRunEnd));
+    const endHooksOk = !projectHooks || (await runHooks(ctx.def.onRunEnd));
     // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
     // record) is finished as decided, and the exit code and the last lines say what happened.
     interrupt.settle();
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
     // An --empty build of a swap-published target checks in the release's copy and never publishes it.
     const publishes = ok && !(opts.empty && target.publish === 'swap');
-    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, varsGiven: opts.vars !== undefined };
+    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, varsGiven: opts.vars !== undefined, defer: opts.defer && opts.state !== undefined ? { state: resolve(opts.state), target: opts.deferTarget } : undefined };
     const kept = !writes ? undefined : !swap ? 'in_place' : publishes ? 'published' : 'discarded';
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results, args, release: kept };
 

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { DuckDbAdapter, type DuckDbSession } from '../adapter/duckdb.js';
 import { checkPredicate } from '../compile/check-statements.js';
@@ -141,11 +141,28 @@ function checkDestination(dest: string, partitionBy: readonly string[]): void {
   }
   if (!existsSync(dest)) return;
   const folder = statSync(dest).isDirectory();
+  if (!folder && isDuckDbFile(dest)) throw fail('it is a DuckDB database file (a warehouse, maybe this target\'s own): eider export never replaces one');
   if (partitionBy.length === 0 && folder) throw fail('it is a folder');
   if (partitionBy.length > 0 && !folder) throw fail('it is a file, and a partitioned export writes a folder');
   if (partitionBy.length > 0 && readdirSync(dest).some((f) => !f.startsWith(`${partitionBy[0]}=`))) {
     throw fail(`it holds files that are not an earlier export partitioned by ${partitionBy[0]} (eider replaces only those): pick another --out`);
   }
+}
+
+/** DuckDB's file format: the magic bytes `DUCK` at offset 8 of the main header. */
+function isDuckDbFile(path: string): boolean {
+  const head = Buffer.alloc(12);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, 12, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return head.subarray(8, 12).toString('latin1') === 'DUCK';
 }
 
 function shown(path: string): string {

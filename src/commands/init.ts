@@ -19,11 +19,20 @@ export async function initCommand(dir: string | undefined, opts: InitOptions): P
   if (existsSync(root) && !statSync(root).isDirectory()) throw usageError(`${dir} is a file, not a folder`);
   const files = scaffold(name);
   const present = existsSync(root) ? readdirSync(root).filter((f) => f !== '.git') : [];
-  const overwritten = Object.keys(files).filter((f) => existsSync(join(root, f)));
+  const overwritten = Object.keys(files).filter((f) => existsSync(join(root, f)) && statSync(join(root, f)).isFile());
   if (present.length > 0 && !opts.force) {
     const would = overwritten.length > 0 ? `, overwriting ${overwritten.join(', ')}` : '; it overwrites none of them';
     throw usageError(`${shown(root)} is not empty: eider init writes a project only into an empty folder (with --force it writes its files beside those there, never deleting any${would})`);
   }
+  // Before anything is written: a file where one of ours needs a folder, or a folder where we write a file.
+  const clashes = Object.keys(files).flatMap((path) => {
+    const parts = path.split('/');
+    const folders = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+    const fileInWay = folders.find((f) => existsSync(join(root, f)) && !statSync(join(root, f)).isDirectory());
+    if (fileInWay) return [`${fileInWay} is a file, and eider init needs a folder there (for ${path})`];
+    return existsSync(join(root, path)) && statSync(join(root, path)).isDirectory() ? [`${path} is a folder, and eider init writes a file there`] : [];
+  });
+  if (clashes.length > 0) throw usageError(`${shown(root)}: ${[...new Set(clashes)].join('; ')}: nothing was written`);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);

@@ -24,6 +24,7 @@ interface ArgsJson {
   readonly event_time_end?: string | null;
   readonly empty?: boolean;
   readonly vars_given?: boolean;
+  readonly defer?: { readonly state: string; readonly defer_target: string | null } | null;
 }
 
 /**
@@ -57,6 +58,9 @@ export async function retryCommand(opts: RetryOptions): Promise<number> {
     eventTimeStart: args.event_time_start ?? undefined,
     eventTimeEnd: args.event_time_end ?? undefined,
     empty: args.empty === true,
+    // A deferred run is retried deferred, reading the same production state (its --state was another folder than
+    // the run results retry reads).
+    ...(args.defer ? { defer: true, state: args.defer.state, deferTarget: args.defer.defer_target ?? undefined } : { state: undefined }),
     nodes: nodes.map((r) => r.unique_id),
   });
 }

@@ -9,8 +9,8 @@ import { actsOn } from '../plan/plan.js';
 import { findProjectRoot, loadProject, toPosix } from '../project/load.js';
 import { makeReporter } from '../report/reporter.js';
 import type { ManifestJson } from '../state/load.js';
-import { stateChanges } from '../state/modified.js';
-import type { Manifest, NodeId, TargetDef } from '../types.js';
+import { canonicalJson, stateChanges } from '../state/modified.js';
+import type { Manifest, NodeId, RowsDef, TargetDef } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { buildCommand } from './build.js';
 import { compileContext, type GlobalOptions, type ProjectContext } from './context.js';
@@ -48,6 +48,8 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
   const compile = () => compileContext(compiles++ === 0 ? opts : { ...opts, cache: false }, reporter, checkTarget);
   // What the next save is compared with: the last compile that was built (none until one compiles).
   let previous: ManifestJson | undefined;
+  // The target of that compile (profiles.yml): another schema, file or setting rebuilds the whole selection.
+  let previousTarget: string | undefined;
   let first: ProjectContext | undefined;
   try {
     first = await compile();
@@ -82,7 +84,9 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
     if (previous) {
       try {
         const selection = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
-        nodes = toRebuild(stateChanges(current, previous).keys(), ctx.dag, ctx.manifest, selection);
+        const targetChanged = previousTarget !== undefined && canonicalJson(ctx.manifest.target) !== previousTarget;
+        const changes = [...stateChanges(current, previous).keys(), ...readersOf(ctx.manifest, files.map((f) => resolve(root, f)), targetChanged)];
+        nodes = toRebuild(changes, ctx.dag, ctx.manifest, selection);
       } catch (e) {
         failure(e, process.argv, reporter);
         return;
@@ -91,6 +95,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       reporter.line(runs === 0 ? 'Nothing to build: no selected node changed.' : `${runs} node${runs === 1 ? '' : 's'} to build.`);
       if (runs === 0) {
         previous = current;
+        previousTarget = canonicalJson(ctx.manifest.target);
         return;
       }
     }
@@ -100,6 +105,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       // (another build holds the lock, a statement check failed) leaves it, so its changes are built with the next save.
       await buildCommand('build', { ...opts, compiled: ctx, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
       previous = current;
+      previousTarget = canonicalJson(ctx.manifest.target);
     } catch (e) {
       if (!stopped) failure(e, process.argv, reporter);
     } finally {
@@ -185,6 +191,17 @@ export function toRebuild(changed: Iterable<NodeId>, dag: Dag, manifest: Manifes
   }
   for (const n of Object.values(manifest.nodes)) if (n.kind === 'unit_test' && out.has(n.model)) out.add(n.id);
   return dag.order.filter((id) => out.has(id) && selection.has(id));
+}
+
+/**
+ * What a save changed beyond what state comparison sees (it compares what nodes are made from, never the target
+ * nor fixture files): every node when the target changed; the unit tests whose fixture file was saved.
+ */
+export function readersOf(manifest: Manifest, files: readonly string[], targetChanged: boolean): NodeId[] {
+  if (targetChanged) return Object.keys(manifest.nodes);
+  const saved = new Set(files);
+  const fixture = (r: RowsDef | undefined) => r?.kind === 'fixture' && saved.has(r.path);
+  return Object.values(manifest.nodes).flatMap((n) => (n.kind === 'unit_test' && (fixture(n.expect) || n.inputs.some((i) => fixture(i.rows))) ? [n.id] : []));
 }
 
 /** `models/a.sql`, `models/a.sql, models/b.sql and 3 more files` */

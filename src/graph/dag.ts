@@ -14,7 +14,12 @@ export class Dag {
     for (const node of Object.values(manifest.nodes)) {
       for (const dep of node.dependsOn) if (manifest.nodes[dep]) g.setEdge(dep, node.id);
     }
-    if (!alg.isAcyclic(g)) {
+    // One topological sort: it throws on a cycle (isAcyclic would sort the graph a second time).
+    let order: NodeId[];
+    try {
+      order = alg.topsort(g) as NodeId[];
+    } catch (e) {
+      if (!(e instanceof alg.CycleException)) throw e;
       for (const scc of alg.findCycles(g)) {
         const path = cyclePath(g, scc);
         const first = manifest.nodes[path[0]];
@@ -27,7 +32,7 @@ export class Dag {
       }
       return undefined;
     }
-    return new Dag(g, alg.topsort(g) as NodeId[]);
+    return new Dag(g, order);
   }
 
   parents(id: NodeId): NodeId[] {

@@ -132,7 +132,8 @@ function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: Pl
             : node.materialized === 'ephemeral'
               ? 'dropped old relation of ephemeral'
               : `created ${node.materialized}`;
-      return { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
+      // --empty only checks: hooks (an export, a grant, a log row) are side effects it must not have.
+      return opts.empty ? { kind: 'run', statements, verb } : { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
     }
     case 'seed':
       return { kind: 'run', statements: MATERIALIZERS.seed(node, state, opts), verb: 'loaded seed' };

@@ -67,14 +67,18 @@ function readCache(file: string, key: string, opts: CompileOptions): Cached | un
   try {
     const expected = `${JSON.stringify({ format: FORMAT, key })}\n`;
     const head = Buffer.alloc(expected.length);
+    // One open file throughout: a concurrent compile renaming its own cache into place cannot swap it meanwhile.
     const fd = openSync(file, 'r');
+    let text: string;
     try {
       readSync(fd, head, 0, head.length, 0);
+      if (head.toString('utf8') !== expected) return undefined; // another project state: not read further
+      text = readFileSync(fd, 'utf8');
     } finally {
       closeSync(fd);
     }
-    if (head.toString('utf8') !== expected) return undefined; // another project state: not read further
-    const body = readFileSync(file, 'utf8').slice(expected.length).replaceAll(RUN_STARTED_AT, opts.runStartedAt.toISOString()).replaceAll(INVOCATION_ID, opts.invocationId);
+    if (!text.startsWith(expected)) return undefined;
+    const body = text.slice(expected.length).replaceAll(RUN_STARTED_AT, opts.runStartedAt.toISOString()).replaceAll(INVOCATION_ID, opts.invocationId);
     const cached = JSON.parse(body) as Cached;
     return cached.nodes && cached.macros && Array.isArray(cached.diagnostics) ? cached : undefined;
   } catch {
