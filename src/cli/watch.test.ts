@@ -216,6 +216,9 @@ describe('eider watch', () => {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual(['target prod publishes by swap (a production target): eider watch builds dev targets only; pass --allow-prod to watch it anyway']);
       expect(existsSync(join(p.dir, 'warehouse/prod.duckdb'))).toBe(false);
+      const stateful = await p.run('watch', '-s', 'state:modified+');
+      expect(stateful.code).toBe(2);
+      expect(stateful.stderr).toBe('eider watch compares each save with its own last compile: it takes no state: or result: selectors (got "state:modified+")\n');
       const w = watch(p, '--target', 'prod', '--allow-prod');
       await w.until(WATCHING);
       expect(w.output()).toMatch(/Published release/);

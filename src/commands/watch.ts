@@ -35,6 +35,8 @@ export const QUIET_MS = 200;
  * interrupted as build is: no lock left, nothing half-published), exit 130/143.
  */
 export async function watchCommand(opts: WatchOptions): Promise<number> {
+  const stateful = [...(opts.select ?? []), ...(opts.exclude ?? [])].flatMap((s) => s.split(/[\s,]+/)).find((a) => /^(\d*\+)?@?(state|result):/.test(a));
+  if (stateful) throw usageError(`eider watch compares each save with its own last compile: it takes no state: or result: selectors (got "${stateful}")`);
   const reporter = makeReporter();
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
   const checkTarget = (target: TargetDef) => {
