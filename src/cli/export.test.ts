@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import { queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
+import { BIN, queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
 

@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { holdFile, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 let reader: ChildProcess | undefined;
@@ -117,10 +115,7 @@ describe('source freshness', () => {
       'models/m.yml': 'models:\n  - name: m\n    freshness:\n      warn_after: {count: 1, period: hour}\n',
     });
     expect((await p.run('run')).code).toBe(0);
-    const duckdb = pathToFileURL(createRequire(import.meta.url).resolve('@duckdb/node-api')).href;
-    const code = `const { DuckDBInstance } = await import(${JSON.stringify(duckdb)}); const db = await DuckDBInstance.create(${JSON.stringify(p.db)}, { access_mode: 'READ_ONLY' }); await db.connect(); console.log('open'); setTimeout(() => process.exit(0), 30000);`;
-    reader = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((res) => reader!.stdout!.once('data', () => res()));
+    reader = await holdFile(p.db, 30_000, 'READ_ONLY');
     const t0 = performance.now();
     const r = await p.run('freshness');
     expect(r.stdout).toMatch(/^model m +\S+ \S+ +\d+s +1 hour +- +last build +PASS$/m);

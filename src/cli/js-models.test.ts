@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { BIN, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
@@ -143,8 +144,6 @@ describe('JavaScript/TypeScript models', () => {
 
 describe('Ctrl-C while a step is between statements', () => {
   it('a JavaScript model interrupted while its function runs is not renamed into place afterwards, and nothing after it starts', async () => {
-    const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../test-support/project.js');
     p = testProject({
       'models/base.sql': '{{config materialized="table"}}\nselect 1 as id',
       'models/slow.js': [

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { holdFile, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 let reader: ChildProcess | undefined;
@@ -17,10 +17,7 @@ const profile = (retries: string) => `t:\n  target: dev\n  targets:\n    dev:\n 
 
 /** Another process holding the dev file open for `ms`: a writer (another DuckDB client) or a BI reader (read-only). */
 async function hold(path: string, ms: number, mode: 'READ_WRITE' | 'READ_ONLY'): Promise<void> {
-  const duckdb = pathToFileURL(createRequire(import.meta.url).resolve('@duckdb/node-api')).href;
-  const code = `const { DuckDBInstance } = await import(${JSON.stringify(duckdb)}); const db = await DuckDBInstance.create(${JSON.stringify(path)}, { access_mode: '${mode}' }); await db.connect(); console.log('open'); setTimeout(() => process.exit(0), ${ms});`;
-  reader = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((res) => reader!.stdout!.once('data', () => res()));
+  reader = await holdFile(path, ms, mode);
 }
 
 describe('retries of transient failures', () => {

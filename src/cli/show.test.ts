@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { testProject, type TestProject } from '../test-support/project.js';
+import { BIN, testProject, type TestProject } from '../test-support/project.js';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
 

@@ -1,11 +1,24 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+
+/**
+ * Another process holding a DuckDB file open for `ms` (a BI reader: READ_ONLY; another client: READ_WRITE), with its
+ * own DuckDB instance. Resolves once the file is open; kill the process to let go earlier.
+ */
+export async function holdFile(path: string, ms: number, mode: 'READ_WRITE' | 'READ_ONLY'): Promise<ChildProcess> {
+  const duckdb = pathToFileURL(createRequire(import.meta.url).resolve('@duckdb/node-api')).href;
+  const code = `const { DuckDBInstance } = await import(${JSON.stringify(duckdb)}); const db = await DuckDBInstance.create(${JSON.stringify(path)}, { access_mode: '${mode}' }); await db.connect(); console.log('open'); setTimeout(() => process.exit(0), ${ms});`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res) => child.stdout!.once('data', () => res()));
+  return child;
+}
 
 export const DEFAULT_PROJECT = 'name: t\n';
 export const DEFAULT_PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 2\n';
