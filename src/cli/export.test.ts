@@ -188,6 +188,8 @@ describe('eider export: bad input (one message, exit 2, nothing written)', () =>
       [['-s', 'orders', '--out', 'p', '--format', 'parquet', '--partition-by', 'yaer'], '--partition-by: orders has no column "yaer" (did you mean "year"?)\n'],
       [['-s', 'orders', '--out', 'mine', '--format', 'parquet', '--partition-by', 'year'], '--out: cannot write mine: it holds files that are not an earlier export partitioned by year (eider replaces only those): pick another --out\n'],
       [['-s', 'orders', '--out', 'afile/o.csv'], '--out: cannot write afile/o.csv: a file stands where a folder is needed\n'],
+      // A folder that cannot be made under a pseudo-filesystem is an error, not a loop (Node's recursive mkdir spins there).
+      [['-s', 'orders', '--out', '/proc/1/eider/o.csv'], "--out: cannot write /proc/1/eider/o.csv: ENOENT: no such file or directory, mkdir '/proc/1/eider'\n"],
       [['-s', 'orders', '--out', 'mine', '--format', 'csv'], '--out: cannot write mine: it is a folder\n'],
       [['-s', 'orders', '--out', 'warehouse/dev.duckdb', '--format', 'csv'], "--out: cannot write warehouse/dev.duckdb: it is a DuckDB database file (a warehouse, maybe this target's own): eider export never replaces one\n"],
       [['-s', 'orders paid', '--out', 'out'], 'exporting 2 nodes into the folder out: say which format with --format (csv, json, json-array, parquet, arrow)\n'],

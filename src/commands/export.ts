@@ -1,10 +1,11 @@
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { DuckDbAdapter, type DuckDbSession } from '../adapter/duckdb.js';
 import { checkPredicate } from '../compile/check-statements.js';
 import { didYouMean, usageError } from '../errors.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { unsupportedColumn, writeArrowFile } from '../export/arrow.js';
+import { makeFolder } from '../folders.js';
 import { openToRead } from '../publish/read.js';
 import { quoteIdent, quoteLiteral } from '../types.js';
 import { queryContext, wrap, type Query, type QueryOptions } from './query.js';
@@ -101,7 +102,7 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
  * written. `stopped`: an interrupted stream of chunks ends early without an error, so it is asked before the rename.
  */
 async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], dest: string, stopped: () => boolean): Promise<number> {
-  mkdirSync(dirname(dest), { recursive: true });
+  makeFolder(dirname(dest));
   const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
   rmSync(staged, { recursive: true, force: true });
   try {
@@ -133,7 +134,7 @@ function checkDestination(dest: string, partitionBy: readonly string[]): void {
   const dir = dirname(dest);
   const fail = (why: string) => usageError(`--out: cannot write ${shown(dest)}: ${why}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { usageError } from '../errors.js';
+import { makeFolder } from '../folders.js';
 import { scaffold } from '../project/scaffold.js';
 import { ConsoleReporter } from '../report/console.js';
 
@@ -34,7 +35,7 @@ export async function initCommand(dir: string | undefined, opts: InitOptions): P
   });
   if (clashes.length > 0) throw usageError(`${shown(root)}: ${[...new Set(clashes)].join('; ')}: nothing was written`);
   for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
+    makeFolder(dirname(join(root, path)));
     writeFileSync(join(root, path), text);
   }
   const reporter = new ConsoleReporter();
