@@ -237,14 +237,32 @@ const SERIALIZE_BATCH = 1000;
  * order, from a private in-memory instance; a list of texts per call rather than one call per text.
  */
 export async function serializeSql(sqls: readonly string[]): Promise<string[]> {
+  return (await eachInMemory('json_serialize_sql', sqls)).map((j) => j ?? '{"error": true, "error_type": "serialize"}');
+}
+
+/** The SQL text of each JSON AST `serializeSql` gave (`json_deserialize_sql`), batched the same way; undefined where DuckDB refuses one. */
+export function deserializeSql(asts: readonly string[]): Promise<Array<string | undefined>> {
+  return eachInMemory('json_deserialize_sql', asts);
+}
+
+/** `fn` of each text; a batch that fails is done again a text at a time, undefined for a text that fails alone. */
+async function eachInMemory(fn: 'json_serialize_sql' | 'json_deserialize_sql', texts: readonly string[]): Promise<Array<string | undefined>> {
+  if (texts.length === 0) return [];
   const instance = await duckdbApi.DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();
   try {
-    const out: string[] = [];
-    for (let start = 0; start < sqls.length; start += SERIALIZE_BATCH) {
-      const batch = duckdbApi.listValue(sqls.slice(start, start + SERIALIZE_BATCH));
-      const reader = await conn.runAndReadAll('select json_serialize_sql(s) as j from unnest($1) with ordinality as u(s, i) order by i', [batch], [duckdbApi.LIST(duckdbApi.VARCHAR)]);
-      for (const [j] of reader.getRowsJS()) out.push(j as string);
+    const run = async (list: readonly string[]) => {
+      const reader = await conn.runAndReadAll(`select ${fn}(s) as j from unnest($1) with ordinality as u(s, i) order by i`, [duckdbApi.listValue(list)], [duckdbApi.LIST(duckdbApi.VARCHAR)]);
+      return reader.getRowsJS().map(([j]) => j as string);
+    };
+    const out: Array<string | undefined> = [];
+    for (let start = 0; start < texts.length; start += SERIALIZE_BATCH) {
+      const batch = texts.slice(start, start + SERIALIZE_BATCH);
+      try {
+        out.push(...(await run(batch)));
+      } catch {
+        for (const text of batch) out.push(await run([text]).then(([j]) => j, () => undefined));
+      }
     }
     return out;
   } finally {

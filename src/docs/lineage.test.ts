@@ -185,6 +185,8 @@ describe('column lineage from DuckDB’s parser', () => {
   it('makes every known column of a model that does not parse "parse error", and unknown relations unknown', async () => {
     const rels = new Map([...RELATIONS, ['marts.m', { unique_id: 'model.m', columns: ['a', 'b'] }]]);
     expect(await lineage('selec a, b from raw.orders', rels)).toEqual(['a ? parse error', 'b ? parse error']);
+    expect(await lineage('create table x as select 1', rels)).toEqual(['a ? not a SELECT', 'b ? not a SELECT']);
+    expect(await lineage('select 1 as a; select 2 as b', rels)).toEqual(['a ? more than one statement', 'b ? more than one statement']);
     expect(await lineage('select a, amount from raw.nope')).toEqual(['a ? relation raw.nope is not known', 'amount ? relation raw.nope is not known']);
   });
 
@@ -193,6 +195,16 @@ describe('column lineage from DuckDB’s parser', () => {
     expect(await lineage('select amount as total, sum(amount) from raw.orders', rels)).toEqual(['total <- seed.orders.amount', 'sum(amount) <- seed.orders.amount']);
     const wide = new Map([...RELATIONS, ['marts.m', { unique_id: 'model.m', columns: ['amount', 'x', 'y'] }]]);
     expect(await lineage(`select o.amount, r.* from raw.orders o, read_csv('f.csv') r`, wide)).toEqual(['amount <- seed.orders.amount', 'x ? table function', 'y ? table function']);
+  });
+
+  it('names expressions without an alias as DuckDB does when the catalog does not have the model', async () => {
+    expect(await lineage(`select sum(amount), amount + 1, 'x', count(*), cast(status as int) from raw.orders group by all`)).toEqual([
+      'sum(amount) <- seed.orders.amount',
+      '(amount + 1) <- seed.orders.amount',
+      "'x' <-",
+      'count_star() <-',
+      'CAST(status AS INTEGER) <- seed.orders.status',
+    ]);
   });
 
   it('traces a model whose upstream model is not built through that model’s own SELECT, in dependency order', async () => {

@@ -3,7 +3,7 @@
 // column, the columns of upstream relations its values are computed from. What it cannot follow is `unknown`
 // with the reason, never a guess.
 import type { ColumnLineage, ColumnLineageEntry, ColumnSource } from './site/types.js';
-import { serializeSql } from '../adapter/duckdb.js';
+import { deserializeSql, serializeSql } from '../adapter/duckdb.js';
 
 export interface LineageModel {
   readonly unique_id: string;
@@ -32,7 +32,8 @@ interface Traced {
 
 /** One output column of a query. `star`: columns of unknown number and names (a `*` that could not be expanded). */
 interface OutColumn {
-  readonly name?: string; // none for an expression without an alias
+  readonly name?: string; // none for an expression without an alias: DuckDB names it by its SQL text (`expr`)
+  readonly expr?: Ast;
   readonly traced: Traced;
   readonly star?: true;
 }
@@ -89,10 +90,21 @@ function union(parts: readonly Traced[]): Traced {
 
 /** Column lineage of every model; models whose output columns are unknown to `relations` are traced from their SELECT list alone. */
 export async function projectColumnLineage(models: readonly LineageModel[], relations: ReadonlyMap<string, LineageRelation>): Promise<ColumnLineage> {
-  const asts = await serializeSql(models.map((m) => m.compiled_code));
+  // `select 1` last: the template a lone expression is put in to have DuckDB print it.
+  const asts = await serializeSql([...models.map((m) => m.compiled_code), 'select 1']);
   const tracer = new Tracer(models, asts, relations);
+  const unnamed = models.flatMap((m) => tracer.unnamed(m.unique_id));
+  const template = JSON.parse(asts[models.length]) as Ast;
+  const texts = await deserializeSql(
+    unnamed.map((c) => {
+      template.statements[0].node.select_list = [{ ...c.expr, alias: '' }];
+      // Positions are dropped: "none" is 2^64-1, which a JavaScript number does not hold.
+      return JSON.stringify(template, (key, value: unknown) => (key === 'query_location' ? undefined : value));
+    }),
+  );
+  const names = new Map(unnamed.flatMap((c, i) => (texts[i] === undefined ? [] : [[c, texts[i]!.replace(/^SELECT /, '')] as const])));
   const out: ColumnLineage = {};
-  for (const m of models) out[m.unique_id] = tracer.entries(m.unique_id);
+  for (const m of models) out[m.unique_id] = tracer.entries(m.unique_id, names);
   return out;
 }
 
@@ -106,13 +118,19 @@ class Tracer {
     for (const r of relations.values()) if (r.columns.length > 0) this.columnsOf.set(r.unique_id, r.columns);
   }
 
+  /** The output columns of a model not in the catalog that DuckDB names by their SQL text. */
+  unnamed(id: string): OutColumn[] {
+    const out = this.model(id);
+    return out instanceof Error || this.columnsOf.has(id) ? [] : out.filter((c) => c.name === undefined && c.expr !== undefined);
+  }
+
   /** The lineage entries of a model: its known columns in order if `relations` has them, else its traced SELECT list. */
-  entries(id: string): ColumnLineageEntry[] {
+  entries(id: string, names: ReadonlyMap<OutColumn, string>): ColumnLineageEntry[] {
     const out = this.model(id);
     const known = this.columnsOf.get(id);
     const entry = (column: string, t: Traced): ColumnLineageEntry => (t.unknown !== undefined ? { column, sources: [], unknown: t.unknown } : { column, sources: t.sources });
     if (out instanceof Error) return (known ?? []).map((c) => entry(c, unknown(out.message)));
-    if (!known) return out.map((c, i) => entry(c.name ?? `#${i + 1}`, c.traced));
+    if (!known) return out.map((c, i) => entry(c.name ?? names.get(c) ?? `#${i + 1}`, c.traced));
     const star = out.find((c) => c.star);
     // The built relation has the SELECT's columns by position (CREATE TABLE AS renames duplicate names).
     if (!star && out.length === known.length) return known.map((c, i) => entry(c, out[i].traced));
@@ -139,9 +157,14 @@ class Tracer {
       return new Error('parse error');
     }
     if (parsed.error) return new Error(parsed.error_type === 'parser' ? 'parse error' : 'not a SELECT');
-    const statements = parsed.statements as Ast[];
+    const statements = (parsed.statements ?? []) as Ast[];
     if (statements.length !== 1) return new Error(statements.length === 0 ? 'no SELECT' : 'more than one statement');
-    return this.query(statements[0].node as Ast, new Map(), undefined);
+    try {
+      return this.query(statements[0].node as Ast, new Map(), undefined);
+    } catch (e) {
+      // An AST shape this walker does not know (a newer DuckDB): the model is unknown rather than the docs failing.
+      return new Error(`unsupported SQL (${(e as Error).message})`);
+    }
   }
 
   /** The output columns of a relation the SQL reads by name, or undefined when `relations` does not know it. */
@@ -153,7 +176,7 @@ class Tracer {
     if (!this.ast.has(rel.unique_id)) return starOf(`columns of ${rel.unique_id} are not known`);
     const upstream = this.model(rel.unique_id);
     if (upstream instanceof Error) return starOf(`${rel.unique_id}: ${upstream.message}`);
-    return upstream.map((c) => (c.star ? c : c.name === undefined ? { traced: unknown(`an unnamed column of ${rel.unique_id}`) } : of(c.name)));
+    return upstream.map((c) => (c.star ? c : c.name === undefined ? { expr: c.expr, traced: unknown(`an unnamed column of ${rel.unique_id}`) } : of(c.name)));
   }
 
   // ---- queries ----
@@ -192,7 +215,7 @@ class Tracer {
       if (item.class === 'STAR') out.push(...this.star(item, scope));
       else {
         const { traced, name } = this.expr(item, scope);
-        const col: OutColumn = { name: item.alias || name, traced };
+        const col: OutColumn = item.alias || name !== undefined ? { name: item.alias || name, traced } : { expr: item, traced };
         out.push(col);
         scope.aliases.push(col);
       }
@@ -397,7 +420,7 @@ function byPosition(branches: ReadonlyArray<readonly OutColumn[]>): readonly Out
   const [first] = branches;
   if (branches.some((b) => b.some((c) => c.star))) return starOf('set operation over a star that could not be expanded');
   if (branches.some((b) => b.length !== first.length)) return starOf('set operation branches differ in width');
-  return first.map((c, i) => ({ name: c.name, traced: union(branches.map((b) => b[i].traced)) }));
+  return first.map((c, i) => ({ name: c.name, expr: c.expr, traced: union(branches.map((b) => b[i].traced)) }));
 }
 
 /** UNION BY NAME: each name once, computed from every branch's column of that name. */
