@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { projectColumnLineage, type LineageModel, type LineageRelation } from './lineage.js';
-import type { ColumnLineageEntry } from './site/types.js';
+import type { ColumnLineage, ColumnLineageEntry } from './site/types.js';
+import { copyExampleProject, runCli } from '../test-support/project.js';
 
 const RELATIONS = new Map<string, LineageRelation>([
   ['raw.orders', { unique_id: 'seed.orders', columns: ['order_id', 'customer_id', 'amount', 'status', 'ordered_at'] }],
@@ -216,5 +219,56 @@ describe('column lineage from DuckDB’s parser', () => {
     const out = await projectColumnLineage(models, relations);
     expect(lines(out['model.mart'])).toEqual(['customer_id <- model.stg.customer_id', 'total <- model.stg.total', 'doubled <- model.stg.total']);
     expect(lines(out['model.stg'])).toEqual(['customer_id <- seed.orders.customer_id', 'total <- seed.orders.amount']);
+  });
+});
+
+describe('column lineage of the example project', () => {
+  let dir: string;
+  let models: LineageModel[];
+  let catalog: Map<string, LineageRelation>;
+  beforeAll(async () => {
+    dir = copyExampleProject();
+    const build = await runCli(dir, ['build', '--catalog']);
+    expect(build.stderr).toBe('');
+    const manifest = JSON.parse(readFileSync(join(dir, 'target/manifest.json'), 'utf8')) as { nodes: Record<string, { resource_type: string; unique_id: string; compiled_code?: string; relation?: { schema: string; name: string } }> };
+    models = Object.values(manifest.nodes).filter((n) => n.resource_type === 'model' && n.compiled_code).map((n) => ({ unique_id: n.unique_id, compiled_code: n.compiled_code! }));
+    const relations = (JSON.parse(readFileSync(join(dir, 'target/catalog.json'), 'utf8')) as { relations: Array<{ unique_id: string | null; schema: string; name: string; columns: Array<{ name: string }> }> }).relations;
+    catalog = new Map(relations.filter((r) => r.unique_id).map((r) => [`${r.schema}.${r.name}`, { unique_id: r.unique_id!, columns: r.columns.map((c) => c.name) }]));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const fctOrders = [
+    'order_id <- model.stg_orders.order_id',
+    'customer_id <- model.stg_orders.customer_id',
+    'ordered_at <- model.stg_orders.ordered_at',
+    'order_date <- model.stg_orders.order_date',
+    'status <- model.stg_orders.status',
+    'updated_at <- model.stg_orders.updated_at',
+    // Through the ephemeral int_order_totals and int_order_items_enriched, inlined as CTEs.
+    'item_count <- model.stg_order_items.quantity',
+    'gross_amount <- model.stg_order_items.gross_paise',
+    'discount_amount <- model.stg_order_items.discount_paise',
+    'net_amount <- model.stg_order_items.net_paise',
+    'discount_share <- model.stg_order_items.discount_paise, model.stg_order_items.gross_paise',
+    'paid_amount <- model.stg_payments.amount',
+    'payment_method <- model.stg_payments.payment_method',
+    'currency <-',
+  ];
+  const check = (out: ColumnLineage) => {
+    expect(lines(out['model.fct_orders'])).toEqual(fctOrders);
+    expect(lines(out['model.stg_orders'])).toContain('order_date <- seed.raw_orders.ordered_at');
+    expect(lines(out['model.int_order_totals'])).toContain('category_count <- model.stg_products.category');
+    expect(lines(out['model.mart_daily_sales'])).toContain('net_revenue <- model.fct_orders.net_amount');
+    // stg_web_sessions reads a CSV file.
+    expect(out['model.stg_web_sessions'].map((e) => e.unknown)).toEqual(Array(7).fill('table function'));
+  };
+
+  it('traces fct_orders back to staging and staging to the seeds, with the catalog’s columns', async () => {
+    check(await projectColumnLineage(models, catalog));
+  });
+
+  it('gives the same lineage from the SELECT lists alone when no model is in the catalog yet', async () => {
+    const seedsOnly = new Map([...catalog].map(([key, r]) => [key, r.unique_id.startsWith('model.') ? { unique_id: r.unique_id, columns: [] } : r]));
+    check(await projectColumnLineage(models, seedsOnly));
   });
 });
