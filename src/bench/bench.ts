@@ -18,7 +18,7 @@ import { benchEmpty } from './empty-bench.js';
 import { benchExport, type ExportTiming } from './export-bench.js';
 import { benchIncremental, benchProd, type Timing } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
-import { benchLineage } from './lineage-bench.js';
+import { benchLineage, type LineageResult } from './lineage-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { benchSize } from './size-bench.js';
 import { benchSlimCi, type SlimCiResult } from './slim-ci-bench.js';
@@ -347,8 +347,9 @@ async function main(): Promise<void> {
     console.log(`  eider build --empty  ${t(e.empty)}  ${(e.empty.median / e.full.median).toFixed(2)}x`);
   }
 
+  let lineage: LineageResult | undefined;
   if (want('lineage')) {
-    const l = await benchLineage(work, quick ? 1_000 : 5_000, REPEAT, new ConsoleReporter(silent, silent));
+    const l = (lineage = await benchLineage(work, quick ? 1_000 : 5_000, REPEAT, new ConsoleReporter(silent, silent)));
     const per = (x: Timing) => `${fmt((x.median * 1000) / l.models).padStart(7)} per 1,000 models (${fmt(x.min)}–${fmt(x.max)} in all)`;
     console.log(`
 Column lineage of ${l.models.toLocaleString('en-US')} generated models (median, range of ${REPEAT}, interleaved; ${l.columns} columns, ${l.unknown} unknown: sources read range())`);
@@ -422,7 +423,7 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  eider build -s ${r.changed}+ (whole CLI)      ${range(r.cliMs)}`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch }, null, 2));
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

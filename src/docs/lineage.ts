@@ -3,7 +3,7 @@
 // column, the columns of upstream relations its values are computed from. What it cannot follow is `unknown`
 // with the reason, never a guess.
 import type { ColumnLineage, ColumnLineageEntry, ColumnSource } from './site/types.js';
-import { deserializeSql, serializeSql } from '../adapter/duckdb.js';
+import { deserializeSql, parseSql } from '../adapter/duckdb.js';
 
 export interface LineageModel {
   readonly unique_id: string;
@@ -91,10 +91,10 @@ function union(parts: readonly Traced[]): Traced {
 /** Column lineage of every model; models whose output columns are unknown to `relations` are traced from their SELECT list alone. */
 export async function projectColumnLineage(models: readonly LineageModel[], relations: ReadonlyMap<string, LineageRelation>): Promise<ColumnLineage> {
   // `select 1` last: the template a lone expression is put in to have DuckDB print it.
-  const asts = await serializeSql([...models.map((m) => m.compiled_code), 'select 1']);
+  const asts = (await parseSql([...models.map((m) => m.compiled_code), 'select 1'])) as Ast[];
   const tracer = new Tracer(models, asts, relations);
   const unnamed = models.flatMap((m) => tracer.unnamed(m.unique_id));
-  const template = JSON.parse(asts[models.length]) as Ast;
+  const template = asts[models.length];
   const texts = await deserializeSql(
     unnamed.map((c) => {
       template.statements[0].node.select_list = [{ ...c.expr, alias: '' }];
@@ -109,11 +109,11 @@ export async function projectColumnLineage(models: readonly LineageModel[], rela
 }
 
 class Tracer {
-  private readonly ast = new Map<string, string>();
+  private readonly ast = new Map<string, Ast>();
   private readonly traced = new Map<string, readonly OutColumn[] | Error | undefined>(); // undefined: being traced
   private readonly columnsOf = new Map<string, readonly string[]>(); // unique_id → known (catalog) columns
 
-  constructor(models: readonly LineageModel[], asts: readonly string[], private readonly relations: ReadonlyMap<string, LineageRelation>) {
+  constructor(models: readonly LineageModel[], asts: readonly Ast[], private readonly relations: ReadonlyMap<string, LineageRelation>) {
     models.forEach((m, i) => this.ast.set(m.unique_id, asts[i]));
     for (const r of relations.values()) if (r.columns.length > 0) this.columnsOf.set(r.unique_id, r.columns);
   }
@@ -150,12 +150,7 @@ class Tracer {
   }
 
   private traceModel(id: string): readonly OutColumn[] | Error {
-    let parsed: Ast;
-    try {
-      parsed = JSON.parse(this.ast.get(id) ?? '') as Ast;
-    } catch {
-      return new Error('parse error');
-    }
+    const parsed = this.ast.get(id)!;
     if (parsed.error) return new Error(parsed.error_type === 'parser' ? 'parse error' : 'not a SELECT');
     const statements = (parsed.statements ?? []) as Ast[];
     if (statements.length !== 1) return new Error(statements.length === 0 ? 'no SELECT' : 'more than one statement');
