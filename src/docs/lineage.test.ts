@@ -57,6 +57,7 @@ describe('column lineage from DuckDB’s parser', () => {
       c(x, y) as (select id, double_amt from b)
       select x, y, b.double_amt as again from c join b on c.x = b.id`;
     expect(await lineage(sql)).toEqual(['x <- seed.orders.order_id', 'y <- seed.orders.amount', 'again <- seed.orders.amount']);
+    expect(await lineage('with recursive r as (select order_id as n from raw.orders union all select n + 1 from r where n < 5) select n from r')).toEqual(['n ? recursive CTE']);
   });
 
   it('goes through subqueries in FROM, with column aliases', async () => {
@@ -64,6 +65,7 @@ describe('column lineage from DuckDB’s parser', () => {
       'total <- seed.orders.amount',
       'n <-',
     ]);
+    expect(await lineage('select o.order_id, x.v from raw.orders o, lateral (select o.amount * 2 as v) x')).toEqual(['order_id <- seed.orders.order_id', 'v <- seed.orders.amount']);
   });
 
   it('resolves an unqualified column to the one FROM item that has it; ambiguous and missing ones are unknown', async () => {
@@ -90,6 +92,10 @@ describe('column lineage from DuckDB’s parser', () => {
       'ordered_at <- seed.orders.ordered_at',
       'name <- seed.customers.name',
       'email <- seed.customers.email',
+    ]);
+    expect(await lineage('select order_id, customer_id from raw.orders join raw.customers using (customer_id) join raw.payments using (order_id)')).toEqual([
+      'order_id <- seed.orders.order_id, source.raw.payments.order_id',
+      'customer_id <- seed.orders.customer_id, seed.customers.customer_id',
     ]);
     expect(await lineage('select * exclude (ordered_at, status, amount) from raw.orders semi join raw.customers using (customer_id)')).toEqual([
       'order_id <- seed.orders.order_id',
