@@ -196,6 +196,7 @@ describe('column lineage from DuckDB’s parser', () => {
     expect(await lineage('selec a, b from raw.orders', rels)).toEqual(['a ? parse error', 'b ? parse error']);
     expect(await lineage('create table x as select 1', rels)).toEqual(['a ? not a SELECT', 'b ? not a SELECT']);
     expect(await lineage('select 1 as a; select 2 as b', rels)).toEqual(['a ? more than one statement', 'b ? more than one statement']);
+    expect(await lineage('select a from (selec')).toEqual(['* ? parse error']);
     expect(await lineage('select a, amount from raw.nope')).toEqual(['a ? relation raw.nope is not known', 'amount ? relation raw.nope is not known']);
   });
 
@@ -225,6 +226,15 @@ describe('column lineage from DuckDB’s parser', () => {
     const out = await projectColumnLineage(models, relations);
     expect(lines(out['model.mart'])).toEqual(['customer_id <- model.stg.customer_id', 'total <- model.stg.total', 'doubled <- model.stg.total']);
     expect(lines(out['model.stg'])).toEqual(['customer_id <- seed.orders.customer_id', 'total <- seed.orders.amount']);
+    const files = new Map([['staging.files', { unique_id: 'model.files', columns: [] }]]);
+    const read = await projectColumnLineage(
+      [
+        { unique_id: 'model.files', compiled_code: `select * from read_csv('x.csv')` },
+        { unique_id: 'model.use', compiled_code: 'select path, 1 as one from staging.files' },
+      ],
+      files,
+    );
+    expect(lines(read['model.use'])).toEqual(['path ? columns of model.files are not known', 'one <-']);
   });
 });
 

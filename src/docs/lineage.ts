@@ -88,7 +88,10 @@ function union(parts: readonly Traced[]): Traced {
   return { sources };
 }
 
-/** Column lineage of every model; models whose output columns are unknown to `relations` are traced from their SELECT list alone. */
+/**
+ * Column lineage of every model; models whose output columns are unknown to `relations` are traced from their SELECT list alone.
+ * A column named `*` stands for columns that could not be listed (`select *` over a table function, SQL that does not parse).
+ */
 export async function projectColumnLineage(models: readonly LineageModel[], relations: ReadonlyMap<string, LineageRelation>): Promise<ColumnLineage> {
   // `select 1` last: the template a lone expression is put in to have DuckDB print it.
   const asts = (await parseSql([...models.map((m) => m.compiled_code), 'select 1'])) as Ast[];
@@ -129,7 +132,7 @@ class Tracer {
     const out = this.model(id);
     const known = this.columnsOf.get(id);
     const entry = (column: string, t: Traced): ColumnLineageEntry => (t.unknown !== undefined ? { column, sources: [], unknown: t.unknown } : { column, sources: t.sources });
-    if (out instanceof Error) return (known ?? []).map((c) => entry(c, unknown(out.message)));
+    if (out instanceof Error) return (known ?? ['*']).map((c) => entry(c, unknown(out.message)));
     if (!known) return out.map((c, i) => entry(c.name ?? names.get(c) ?? `#${i + 1}`, c.traced));
     const star = out.find((c) => c.star);
     // The built relation has the SELECT's columns by position (CREATE TABLE AS renames duplicate names).
@@ -170,8 +173,8 @@ class Tracer {
     if (rel.columns.length > 0) return rel.columns.map(of);
     if (!this.ast.has(rel.unique_id)) return starOf(`columns of ${rel.unique_id} are not known`);
     const upstream = this.model(rel.unique_id);
-    if (upstream instanceof Error) return starOf(`${rel.unique_id}: ${upstream.message}`);
-    return upstream.map((c) => (c.star ? c : c.name === undefined ? { expr: c.expr, traced: unknown(`an unnamed column of ${rel.unique_id}`) } : of(c.name)));
+    if (upstream instanceof Error) return starOf(`columns of ${rel.unique_id} are not known (${upstream.message})`);
+    return upstream.map((c) => (c.star ? starOf(`columns of ${rel.unique_id} are not known`)[0] : c.name === undefined ? { expr: c.expr, traced: unknown(`an unnamed column of ${rel.unique_id}`) } : of(c.name)));
   }
 
   // ---- queries ----
@@ -384,7 +387,7 @@ function resolve(names: readonly string[], scope: Scope): { traced: Traced; name
   }
   // A struct field of an unqualified column: computed from that column.
   const { traced } = unqualified(names[0], scope);
-  return { traced, name: names[names.length - 1] };
+  return { traced: traced.unknown === `column "${names[0]}" not found` ? unknown(`column "${names.join('.')}" not found`) : traced, name: names[names.length - 1] };
 }
 
 function unqualified(name: string, scope: Scope): { traced: Traced; name?: string } {
