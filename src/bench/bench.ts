@@ -18,6 +18,7 @@ import { benchEmpty } from './empty-bench.js';
 import { benchExport, type ExportTiming } from './export-bench.js';
 import { benchIncremental, benchProd, type Timing } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
+import { benchLineage, type LineageResult } from './lineage-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { benchSize } from './size-bench.js';
 import { benchSlimCi, type SlimCiResult } from './slim-ci-bench.js';
@@ -28,8 +29,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -346,6 +347,17 @@ async function main(): Promise<void> {
     console.log(`  eider build --empty  ${t(e.empty)}  ${(e.empty.median / e.full.median).toFixed(2)}x`);
   }
 
+  let lineage: LineageResult | undefined;
+  if (want('lineage')) {
+    const l = (lineage = await benchLineage(work, quick ? 1_000 : 5_000, REPEAT, new ConsoleReporter(silent, silent)));
+    const per = (x: Timing) => `${fmt((x.median * 1000) / l.models).padStart(7)} per 1,000 models (${fmt(x.min)}–${fmt(x.max)} in all)`;
+    console.log(`
+Column lineage of ${l.models.toLocaleString('en-US')} generated models (median, range of ${REPEAT}, interleaved; ${l.columns} columns, ${l.unknown} unknown: sources read range())`);
+    console.log(`  DuckDB json_serialize_sql alone (baseline)    ${per(l.serialize)}`);
+    console.log(`  projectColumnLineage, columns from a catalog  ${per(l.catalog)}  ${(l.catalog.median / l.serialize.median).toFixed(2)}x`);
+    console.log(`  projectColumnLineage, from the SELECT lists   ${per(l.selects)}  ${(l.selects.median / l.serialize.median).toFixed(2)}x`);
+  }
+
   if (want('js')) {
     const js = (jsLoad = await benchJsLoad(quick ? 100_000 : 1_000_000, REPEAT));
     const rate = (ms: number) => `${Math.round(js.rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
@@ -411,7 +423,7 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  eider build -s ${r.changed}+ (whole CLI)      ${range(r.cliMs)}`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch }, null, 2));
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

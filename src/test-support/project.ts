@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -7,6 +7,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
+
+/** A copy of the repository's own example project (VyaparBazaar) in a new temporary folder, so a test never touches the repo's warehouse. */
+export function copyExampleProject(): string {
+  const repo = resolve(dirname(BIN), '..');
+  const dir = mkdtempSync(join(tmpdir(), 'eider-example-'));
+  for (const part of ['project.yml', 'package.json', 'profiles', 'models', 'seeds', 'snapshots', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+  return dir;
+}
 
 /**
  * Another process holding a DuckDB file open for `ms` (a BI reader: READ_ONLY; another client: READ_WRITE), with its
