@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { lockPath } from '../publish/lock.js';
-import { BIN, queryFile, testProject, type TestProject } from '../test-support/project.js';
+import { BIN, queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
@@ -65,11 +67,27 @@ describe('schedules in project.yml', () => {
       [
         'staging: "5,15,30 * * * *" (UTC) on prod, select a',
         '  next: 2026-01-01 01:05 UTC, 2026-01-01 01:15 UTC, 2026-01-01 01:30 UTC',
-        'nightly: "0 1 * * *" (Asia/Kolkata) on dev, select a b',
+        'nightly: "0 1 * * *" (Asia/Kolkata) on dev, select a b, full refresh',
         '  next: 2026-01-02 01:00 Asia/Kolkata, 2026-01-03 01:00 Asia/Kolkata, 2026-01-04 01:00 Asia/Kolkata',
         '',
       ].join('\n'),
     );
+  });
+
+  it('--list works on the example project: its layer schedules on prod, in India\'s time zone', async () => {
+    const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+    const dir = mkdtempSync(join(tmpdir(), 'eider-example-'));
+    try {
+      for (const part of ['project.yml', 'package.json', 'profiles', 'models', 'seeds', 'snapshots', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+      const r = await runCli(dir, ['schedule', '--list'], { EIDER_CLOCK: '2026-01-05T00:00:00Z' });
+      expect(r.code, r.stderr).toBe(0);
+      const names = [...r.stdout.matchAll(/^(\w+): "([^"]+)" \(Asia\/Kolkata\) on prod/gm)].map((m) => `${m[1]} ${m[2]}`);
+      expect(names).toEqual(['sources 5 * * * *', 'staging 15 * * * *', 'dimensions 0 1 * * *', 'facts 0 2 * * *', 'marts 0 3 * * *', 'ml_features 0 4 * * *', 'customer_segments 0 5 * * 1', 'inventory 45 * * * *']);
+      expect(r.stdout).toContain('dimensions: "0 1 * * *" (Asia/Kolkata) on prod, select dim_customers, full refresh\n  next: 2026-01-06 01:00 Asia/Kolkata');
+      expect(r.stdout).toContain('customer_segments: "0 5 * * 1" (Asia/Kolkata) on prod, select ml_customer_segments\n  next: 2026-01-12 05:00 Asia/Kolkata, 2026-01-19 05:00 Asia/Kolkata');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports each mistake in schedules at its line in project.yml, exit 2, for build too', async () => {

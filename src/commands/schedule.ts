@@ -40,7 +40,7 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
   const targets = scheduleTargets(ctx, schedules);
   const targetOf = (s: Schedule) => s.target ?? ctx.def.target.name;
   if (opts.list) {
-    printScheduleList(schedules.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, target: targetOf(s), select: s.select, next: nextFires(s, clock.now(), 3) })), opts.logFormat ?? 'text');
+    printScheduleList(schedules.map((s) => ({ name: s.name, cron: s.cron, timezone: s.timezone, target: targetOf(s), select: s.select, exclude: s.exclude, fullRefresh: s.fullRefresh, next: nextFires(s, clock.now(), 3) })), opts.logFormat ?? 'text');
     return 0;
   }
   checkSelections(ctx, schedules);

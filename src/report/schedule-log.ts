@@ -94,6 +94,8 @@ export interface ListedSchedule {
   readonly timezone?: string;
   readonly target: string;
   readonly select: readonly string[];
+  readonly exclude: readonly string[];
+  readonly fullRefresh: boolean;
   readonly next: readonly Date[];
 }
 
@@ -101,11 +103,12 @@ export interface ListedSchedule {
 export function printScheduleList(list: readonly ListedSchedule[], format: LogFormat, out: NodeJS.WritableStream = process.stdout): void {
   for (const s of list) {
     if (format === 'json') {
-      out.write(`${JSON.stringify(redactDeep({ event: 'schedule', name: s.name, cron: s.cron, timezone: s.timezone ?? 'UTC', target: s.target, select: s.select, next_runs: s.next.map((d) => d.toISOString()) }))}\n`);
+      out.write(`${JSON.stringify(redactDeep({ event: 'schedule', name: s.name, cron: s.cron, timezone: s.timezone ?? 'UTC', target: s.target, select: s.select, exclude: s.exclude, full_refresh: s.fullRefresh, next_runs: s.next.map((d) => d.toISOString()) }))}\n`);
       continue;
     }
     const zone = s.timezone ?? 'UTC';
-    out.write(redact(`${s.name}: "${s.cron}" (${zone}) on ${s.target}, select ${s.select.length > 0 ? s.select.join(' ') : 'everything'}\n`));
+    const exclude = s.exclude.length > 0 ? ` exclude ${s.exclude.join(' ')}` : '';
+    out.write(redact(`${s.name}: "${s.cron}" (${zone}) on ${s.target}, select ${s.select.length > 0 ? s.select.join(' ') : 'everything'}${exclude}${s.fullRefresh ? ', full refresh' : ''}\n`));
     out.write(`  next: ${s.next.length > 0 ? s.next.map((d) => `${localTime(d, zone)} ${zone}`).join(', ') : 'never'}\n`);
   }
 }
