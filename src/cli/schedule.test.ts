@@ -218,6 +218,16 @@ describe('eider schedule', () => {
     expect(r.stdout).toMatch(new RegExp(`broken on prod: run finished: failed, exit code 1, [\\d.]+s, 3 attempts; nothing was published: release ${before} stays current \\(BI tools see it\\)`));
   }, 120_000);
 
+  it('a signal while a failed run waits to be tried again ends the wait at once', async () => {
+    p = project('  - {name: broken, cron: "0 1 * * *", select: bad, target: prod}\n', { 'models/bad.sql': 'select * from no_such_table' }, '      retries: {attempts: 3, backoff_ms: 600000}\n');
+    const s = scheduler(p, {}, '--once', 'broken');
+    await s.waitFor(/retried: attempt 2 of 3 in 600000 ms/);
+    const t0 = Date.now();
+    expect(await s.stop('SIGTERM')).toBe(143);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.out()).toMatch(/broken on prod: run finished: interrupted, exit code 1, [\d.]+s, 1 attempt; nothing was published: the target has no release yet$/m);
+  }, 120_000);
+
   it('records the schedule in eider.releases, adding the column to a file made before it existed', async () => {
     p = project('  - {name: hourly, cron: "0 * * * *", select: a, target: prod}\n');
     expect((await p.run('build', '--target', 'prod')).code).toBe(0);

@@ -111,6 +111,8 @@ export class Scheduler {
   private readonly running = new Map<string, { schedule: Schedule; child?: Launched }>();
   private readonly waiting = new Map<string, Waiting[]>();
   private readonly cancels = new Set<() => void>();
+  /** Runs waiting out a retry's backoff: woken at once by `stop()`. */
+  private readonly sleepers = new Set<() => void>();
   private readonly runs = new Set<Promise<RunStatus>>();
   private stopping = false;
   private stoppedResolve!: () => void;
@@ -153,6 +155,7 @@ export class Scheduler {
     this.stopping = true;
     for (const cancel of this.cancels) cancel();
     this.cancels.clear();
+    for (const wake of [...this.sleepers]) wake();
     const waiting = [...this.waiting.values()].flat();
     this.waiting.clear();
     for (const w of waiting) w.resolve(undefined);
@@ -172,7 +175,14 @@ export class Scheduler {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((r) => this.after(ms, r));
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      this.sleepers.add(wake);
+      this.after(ms, wake);
+    });
   }
 
   /** Wakes at the schedule's next fire time after `from` (re-checking at least daily). */

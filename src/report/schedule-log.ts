@@ -56,7 +56,14 @@ function textOf(e: ScheduleEvent): string {
       return `${e.schedule} on ${e.target}: missed the run due ${iso(e.due)} (last run ${iso(e.lastRun)}): ${e.policy === 'run_once' ? 'running it once now (missed: run_once)' : 'not running it (missed: skip)'}`;
     case 'finished': {
       const release = e.release ? `release ${e.release}` : 'no release';
-      const sees = e.status === 'success' ? `${release} is current` : e.swap ? `nothing was published: ${release} stays current (BI tools see it)` : `built in place: models this run finished are in the target (last whole run: ${release})`;
+      const sees =
+        e.status === 'success'
+          ? `${release} is current`
+          : !e.swap
+            ? `built in place: models this run finished are in the target (last whole run: ${e.release ?? 'none'})`
+            : e.release
+              ? `nothing was published: ${release} stays current (BI tools see it)`
+              : 'nothing was published: the target has no release yet';
       return `${e.schedule} on ${e.target}: run finished: ${e.status}, exit code ${e.exitCode}, ${seconds(e.durationMs)}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}; ${sees}`;
     }
   }
