@@ -157,6 +157,22 @@ describe('eider schedule', () => {
     expect(rows[1].started >= rows[0].finished).toBe(true);
   }, 120_000);
 
+  it('a target held by another eider process (its build lock) counts as busy: the run is skipped, saying by whom', async () => {
+    p = project('  - {name: quick, cron: "0 1 * * *", select: a, target: prod, on_overlap: skip}\n');
+    const build = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '-s', 'slow', '--vars', '{n: 100000000000}'], { cwd: p.dir, stdio: 'ignore' });
+    try {
+      const lock = lockPath(prodFile(p));
+      for (let i = 0; i < 600 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+      const r = await p.run('schedule', '--once', 'quick');
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`quick on prod: run due \\S+ skipped: another eider process \\(PID ${build.pid}, eider build, since \\S+\\) holds prod`));
+      expect(r.stdout).not.toContain('run started');
+    } finally {
+      build.kill('SIGTERM');
+      await new Promise((r) => build.on('close', r));
+    }
+  }, 120_000);
+
   it('after downtime runs a missed schedule once (missed: run_once) and skips one with missed: skip', async () => {
     p = project('  - {name: hourly, cron: "0 * * * *", select: a, target: prod}\n  - {name: quiet, cron: "0 * * * *", select: b, target: prod, missed: skip}\n');
     expect((await p.run('schedule', '--once', 'hourly')).code).toBe(0);

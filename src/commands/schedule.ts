@@ -50,6 +50,7 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
   const log = new ScheduleLog(opts.logFormat ?? 'text');
   const metrics = opts.metricsPort === undefined ? undefined : new ScheduleMetrics(clock);
   const server = metrics && opts.metricsPort !== undefined ? await metrics.serve(opts.metricsPort) : undefined;
+  metrics?.targets(new Set(schedules.map(targetOf)));
   const launchedAt = new Map<string, Date>();
   const lastRuns = new Map<string, Date>();
   for (const [name, target] of targets) {

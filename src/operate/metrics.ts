@@ -45,6 +45,11 @@ export class ScheduleMetrics {
     });
   }
 
+  /** Every target the schedules build shows 0 running from the start. */
+  targets(names: Iterable<string>): void {
+    for (const target of names) this.running.set({ target }, 0);
+  }
+
   runStarted(target: string): void {
     this.running.set({ target }, 1);
   }

@@ -193,7 +193,8 @@ export class Scheduler {
       if (this.stopping) return;
       const now = this.deps.clock.now();
       if (now < next) return this.after(Math.min(next.getTime() - now.getTime(), MAX_WAIT_MS), wake);
-      this.arm(s, next);
+      // From now, not from `next`: after a suspend, the fire times passed meanwhile are one run, not a burst.
+      this.arm(s, now);
       void this.request({ schedule: s, at: next });
     };
     this.after(Math.min(next.getTime() - from.getTime(), MAX_WAIT_MS), wake);
