@@ -157,6 +157,19 @@ describe('eider schedule', () => {
     expect(rows[1].started >= rows[0].finished).toBe(true);
   }, 120_000);
 
+  it('on a fast clock, minute crons on one target fire every second: never two builds at once', async () => {
+    p = project('  - {name: every, cron: "* * * * *", select: slow, target: prod}\n  - {name: often, cron: "* * * * *", select: a, target: prod, on_overlap: skip}\n');
+    const s = scheduler(p, { EIDER_CLOCK: '2026-01-01T00:59:58Z@60' }, '--vars', '{n: 100000000}');
+    await s.waitFor(/run finished: success/, 3);
+    expect(await s.stop()).toBe(0);
+    const out = s.out();
+    expect(out).toMatch(/often on prod: run due 2026-01-01T01:0\d:00Z skipped: schedule "every" is running on prod$/m);
+    expect(out).toMatch(/every on prod: run due 2026-01-01T01:0\d:00Z (waiting|skipped): /);
+    const rows = await releases(p);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < rows.length; i++) expect(rows[i].started >= rows[i - 1].finished, JSON.stringify(rows)).toBe(true);
+  }, 120_000);
+
   it('a target held by another eider process (its build lock) counts as busy: the run is skipped, saying by whom', async () => {
     p = project('  - {name: quick, cron: "0 1 * * *", select: a, target: prod, on_overlap: skip}\n');
     const build = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '-s', 'slow', '--vars', '{n: 100000000000}'], { cwd: p.dir, stdio: 'ignore' });
