@@ -93,7 +93,11 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (once) return onceCode(await scheduler.runNow(once), stoppedBy);
+    if (once) {
+      const status = await scheduler.runNow(once);
+      if (stoppedBy) await scheduler.stopped;
+      return onceCode(status, stoppedBy);
+    }
     scheduler.start();
     await scheduler.stopped;
     return 0;
