@@ -121,6 +121,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--allow-prod', 'watch a target that publishes by swap (production) too')
     .option('--poll', 'poll files for changes instead of the OS\'s file events (network or container file systems)')
     .action(run(async () => (await import('../commands/watch.js')).watchCommand));
+  // schedule: project.yml's schedules, one long-running process; each run is an `eider build` child process.
+  reporting(common(program.command('schedule').description('run project.yml\'s schedules until SIGTERM/SIGINT: one build at a time per target, with retries, timeouts and a missed-run policy')))
+    .option('--list', 'print each schedule with its next three runs, and exit')
+    .option('--once <name>', 'run this schedule now (as the scheduler would), and exit with how it ended')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics (off by default)', port)
+    .action(run(async () => (await import('../commands/schedule.js')).scheduleCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }
@@ -141,5 +147,11 @@ function nonNegativeInt(value: string): number {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number, 1 to 65535');
   return n;
 }

@@ -12,7 +12,7 @@ import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
 import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
-import { gitCommit, HISTORY_DDL, historyInserts, nodeDurations, releaseId } from '../publish/history.js';
+import { gitCommit, HISTORY_DDL, historyInserts, nodeDurations, releaseId, SCHEDULE_ENV } from '../publish/history.js';
 import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
@@ -201,7 +201,8 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     if (writes) {
       const id = releaseId(manifest);
       const status = swap ? (publishes ? 'published' : 'failed') : 'in_place';
-      const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined } as const;
+      const schedule = process.env[SCHEDULE_ENV] || undefined;
+      const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined, schedule } as const;
       // One call and one commit: the run's history is written whole or not at all.
       if (!swap || publishes) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
       // External models' files, staged beside their final paths until the release is published.

@@ -4,6 +4,7 @@ import type { TargetDef } from '../types.js';
 import { CONFIG_KEYS, checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { ProjectFiles, ProjectPaths, SourceFile } from './load.js';
 import { parseProfiles } from './profiles.js';
+import { parseSchedules, type Schedule } from '../operate/schedules.js';
 import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
 import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
 import { YamlFile, type YNode } from './yaml.js';
@@ -45,6 +46,8 @@ export interface ProjectDef {
   readonly onRunEnd: readonly ProjectHook[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
+  /** `schedules:`: what `eider schedule` runs (read them through `projectSchedules`). */
+  readonly schedules: readonly Schedule[];
 }
 
 export interface ParseOptions {
@@ -55,7 +58,7 @@ export interface ParseOptions {
 
 /** project.yml keys whose string values may hold {{var}}, {{env}} and {{target.…}}. */
 const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end'];
-const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end'];
+const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end', 'schedules'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
   diagnostics.push(...files.diagnostics);
@@ -80,6 +83,8 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
   const modelFolders = folderDefaults(y, top.get('models'), 'model', files.paths.models, files.modelFolders, name);
   const seedFolders = folderDefaults(y, top.get('seeds'), 'seed', files.paths.seeds, files.seedFolders, name);
   const testDefaults = folderDefaults(y, top.get('tests'), 'test', files.paths.tests, [], name);
+
+  const schedules = parseSchedules(y, top.get('schedules'));
 
   const customTests = new Set(files.partials.map((f) => basename(f.path, '.sql')).filter((n) => n.startsWith('test_')).map((n) => n.slice('test_'.length)));
   const props = parseProperties(files.properties, diagnostics, customTests, yamlTemplates);
@@ -130,6 +135,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,
+    schedules,
   };
 }
 

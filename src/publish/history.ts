@@ -7,7 +7,9 @@ export const HISTORY_SCHEMA = 'eider';
 
 export const HISTORY_DDL = [
   `create schema if not exists ${HISTORY_SCHEMA}`,
-  `create table if not exists ${HISTORY_SCHEMA}.releases (release_id varchar, invocation_id varchar, target varchar, command varchar, git_commit varchar, publish_mode varchar, started_at timestamptz, finished_at timestamptz, published_at timestamptz, status varchar, node_count integer, eider_version varchar)`,
+  `create table if not exists ${HISTORY_SCHEMA}.releases (release_id varchar, invocation_id varchar, target varchar, command varchar, git_commit varchar, publish_mode varchar, started_at timestamptz, finished_at timestamptz, published_at timestamptz, status varchar, node_count integer, eider_version varchar, schedule varchar)`,
+  // Files made before schedules existed get the column (null for their earlier runs).
+  `alter table ${HISTORY_SCHEMA}.releases add column if not exists schedule varchar`,
   `create table if not exists ${HISTORY_SCHEMA}.node_runs (release_id varchar, invocation_id varchar, node_id varchar, resource_type varchar, name varchar, status varchar, started_at timestamptz, duration_ms double, rows bigint, error varchar)`,
   `create table if not exists ${HISTORY_SCHEMA}.test_results (release_id varchar, invocation_id varchar, node_id varchar, name varchar, test_type varchar, severity varchar, status varchar, failures bigint, started_at timestamptz)`,
   `create table if not exists ${HISTORY_SCHEMA}.freshness_results (invocation_id varchar, node_id varchar, checked_at timestamptz, max_loaded_at timestamptz, age_s bigint, status varchar)`,
@@ -19,7 +21,12 @@ export interface ReleaseRecord {
   readonly releaseId: string;
   readonly status: 'published' | 'in_place' | 'failed';
   readonly publishedAt?: string;
+  /** The `eider schedule` entry that started this run (the child build reads it from EIDER_SCHEDULE). */
+  readonly schedule?: string;
 }
+
+/** How `eider schedule` tells the build it starts which schedule it runs, for the run's history. */
+export const SCHEDULE_ENV = 'EIDER_SCHEDULE';
 
 /** `20261124T101500123Z-1a2b3c4d`: sortable to the millisecond (builds a second apart are common), and names the invocation. */
 export function releaseId(m: Manifest, at = new Date()): string {
@@ -34,13 +41,15 @@ export function gitCommit(root: string): string | null {
   }
 }
 
+const RELEASE_COLUMNS = ['release_id', 'invocation_id', 'target', 'command', 'git_commit', 'publish_mode', 'started_at', 'finished_at', 'published_at', 'status', 'node_count', 'eider_version', 'schedule'];
+
 const lit = (v: string | number | null | undefined) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : quoteLiteral(v));
 
 /** Statements that append this run to the history tables (values only: secrets were redacted in the results). */
 export function historyInserts(m: Manifest, run: RunResult, rec: ReleaseRecord, eiderVersion: string, commit: string | null): string[] {
   const nodes = run.results.filter((r) => m.nodes[r.nodeId]);
   const out = [
-    `insert into ${HISTORY_SCHEMA}.releases values (${[
+    `insert into ${HISTORY_SCHEMA}.releases (${RELEASE_COLUMNS.join(', ')}) values (${[
       rec.releaseId,
       m.invocationId,
       m.target.name,
@@ -53,6 +62,7 @@ export function historyInserts(m: Manifest, run: RunResult, rec: ReleaseRecord, 
       rec.status,
       nodes.filter((r) => r.status !== 'skipped').length,
       eiderVersion,
+      rec.schedule ?? null,
     ]
       .map(lit)
       .join(', ')})`,
