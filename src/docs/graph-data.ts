@@ -1,5 +1,5 @@
 // target/manifest.json → the lineage graph's compact data for the docs site (see site/graph-types.ts).
-import { KIND_GENERIC_TEST, KIND_SINGULAR_TEST, type GraphData } from './site/graph-types.js';
+import { KIND_GENERIC_TEST, KIND_SINGULAR_TEST, KINDS, type GraphData } from './site/graph-types.js';
 
 /** What graphData reads of a parsed manifest.json (schema v2). */
 export interface ManifestJson {
@@ -39,7 +39,7 @@ export function graphData(manifest: ManifestJson): GraphData {
     const code = n.resource_type === 'test' ? (n.test_type === 'singular' ? KIND_SINGULAR_TEST : KIND_GENERIC_TEST) : KIND_CODE[n.resource_type];
     const slash = n.original_file_path.lastIndexOf('/');
     const base = n.original_file_path.slice(slash + 1);
-    g.id.push(n.unique_id);
+    g.id.push(n.unique_id === `${KINDS[code]}.${n.name}` ? '' : n.unique_id);
     g.name.push(n.name);
     g.k.push(code);
     g.dir.push(slash < 0 ? -1 : intern(n.original_file_path.slice(0, slash)));

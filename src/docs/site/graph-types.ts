@@ -12,7 +12,7 @@ export interface GraphData {
   readonly v: 1;
   /** Interned strings: folders, tags, materializations, source names. */
   readonly s: readonly string[];
-  /** Per node (index i): unique_id, name, kind code (KINDS). */
+  /** Per node (index i): unique_id ('' stands for `${KINDS[k]}.${name}`), name, kind code (KINDS). */
   readonly id: readonly string[];
   readonly name: readonly string[];
   readonly k: readonly number[];

@@ -13,6 +13,8 @@ export type DisplayType = 'model' | 'seed' | 'source' | 'snapshot' | 'test' | 'u
 /** The decoded graph: adjacency by node index, and each node's file, layer and folder. */
 export class LineageModel {
   readonly size: number;
+  /** unique_id by node index. */
+  readonly ids: readonly string[];
   readonly index: ReadonlyMap<string, number>;
   readonly parents: number[][];
   readonly children: number[][];
@@ -22,7 +24,8 @@ export class LineageModel {
 
   constructor(readonly g: GraphData) {
     this.size = g.id.length;
-    this.index = new Map(g.id.map((id, i) => [id, i]));
+    this.ids = g.id.map((id, i) => id || `${KINDS[g.k[i]]}.${g.name[i]}`);
+    this.index = new Map(this.ids.map((id, i) => [id, i]));
     this.parents = g.id.map(() => []);
     this.children = g.id.map(() => []);
     for (let j = 0; j < g.e.length; j += 2) {
@@ -102,18 +105,18 @@ export class LineageModel {
     for (let i = 0; i < this.size; i++) {
       const kind = this.kind(i);
       const sourceName = kind === 'source' ? g.s[g.x[i]] : undefined;
-      nodes[g.id[i]] = {
-        id: g.id[i],
+      nodes[this.ids[i]] = {
+        id: this.ids[i],
         kind,
         name: g.name[i],
         tags: this.tags(i),
         origin: { file: this.files[i] },
-        dependsOn: this.parents[i].map((p) => g.id[p]),
+        dependsOn: this.parents[i].map((p) => this.ids[p]),
         materialized: this.materialized(i),
         sourceName,
         tableName: sourceName === undefined ? undefined : g.name[i].slice(sourceName.length + 1),
         testType: kind === 'test' ? (g.k[i] === KIND_SINGULAR_TEST ? 'singular' : 'generic') : undefined,
-        model: kind === 'unit_test' ? g.id[g.x[i]] : undefined,
+        model: kind === 'unit_test' ? this.ids[g.x[i]] : undefined,
       };
     }
     // Only the fields above are read: select() and Dag.build() need no target, macros or SQL.

@@ -196,7 +196,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
   };
 
   const columnsOf = (i: number): Array<{ name: string; on: boolean; unknown?: string }> => {
-    const id = graph.id[i];
+    const id = model.ids[i];
     const chain = state.column?.chain;
     const entries = opts.columnLineage?.[id];
     if (state.mode === 'focus' && i === state.focus && entries) {
@@ -246,7 +246,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
       const classes = ['eg-node'];
       if (i === state.focus && state.mode === 'focus') classes.push('eg-focus');
       if (model.materialized(i) === 'ephemeral') classes.push('eg-ephemeral');
-      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': graph.id[i] });
+      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': model.ids[i] });
       const title = [graph.name[i], [type, model.materialized(i), model.files[i]].filter(Boolean).join(' · ')];
       const tags = model.tags(i);
       if (tags.length) title.push(`tags: ${tags.join(', ')}`);
@@ -261,9 +261,9 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
         const ry = HEIGHT + r * ROW;
         const row = svgEl('g', { class: `eg-col${c.on ? ' eg-on' : ''}${c.unknown !== undefined ? ' eg-unknown' : ''}`, 'data-column': c.name });
         row.append(svgEl('rect', { x: '2', y: String(ry - 1), width: String(p.width - 4), height: String(ROW) }), svgText('text', clip(c.name, 28) + (c.unknown !== undefined ? ' ?' : ''), { x: '10', y: String(ry + 11) }));
-        if (c.unknown !== undefined) row.append(svgText('title', `${c.name}: unknown (${c.unknown})`));
+        row.append(svgText('title', c.unknown === undefined ? c.name : `${c.name}: unknown (${c.unknown})`));
         node.append(row);
-        rowPos.set(`${graph.id[i]}\t${c.name}`, { x, y: y + ry + ROW / 2 });
+        rowPos.set(`${model.ids[i]}\t${c.name}`, { x, y: y + ry + ROW / 2 });
       });
       nodeLayer.append(node);
     }
