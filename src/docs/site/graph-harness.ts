@@ -20,4 +20,11 @@ if (window.EIDER_GRAPH) {
   const t0 = performance.now();
   window.eiderGraph = mountLineage(el, window.EIDER_GRAPH, { ...window.EIDER_GRAPH_OPTIONS, onOpen: (id) => window.opened.push(id) });
   el.dataset.mountMs = String(performance.now() - t0);
+  // …and to the next frame painted.
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      el.dataset.paintMs = String(performance.now() - t0);
+      el.dataset.loadMs = String(performance.now()); // since the page's navigation began: data.js and the script parsed too
+    }),
+  );
 } else el.textContent = 'no graph data (window.EIDER_GRAPH)';

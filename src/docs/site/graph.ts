@@ -10,7 +10,7 @@ export interface LineageOptions {
   readonly focus?: string;
   onOpen(uniqueId: string): void;
   readonly columnLineage?: ColumnLineage;
-  /** Views of more nodes than this are shown grouped (default 150). */
+  /** Views of more nodes than this are shown grouped (default 100). */
   readonly maxNodes?: number;
 }
 
@@ -32,6 +32,7 @@ const WIDTH = 200;
 const HEIGHT = 28;
 const ROW = 16;
 const DEPTHS = [0, 1, 2, 3, 4, 5, 10, Infinity];
+const LARGE_LAYOUT = 60;
 const MODEL_LAYER_COLOURS = ['#fff2cc', '#d9d2e9', '#fce5cd', '#d0f0e0', '#f4cccc', '#e6f0c8', '#f3e0f7', '#e8e4d0'];
 const FIXED_LAYER_COLOURS: Record<string, string> = { seeds: '#d9ead3', sources: '#c9daf8', snapshots: '#ead1dc', tests: '#eeeeee' };
 const TYPE_COLOURS: Record<DisplayType, string> = { model: '#3c78d8', seed: '#38761d', source: '#0b5394', snapshot: '#a64d79', test: '#999999', unit_test: '#999999' };
@@ -58,7 +59,7 @@ const CSS = `
 
 export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOptions): LineageGraph & { readonly element: HTMLElement } {
   const model = new LineageModel(graph);
-  const max = opts.maxNodes ?? 150;
+  const max = opts.maxNodes ?? 100;
   const state = {
     mode: 'project' as 'focus' | 'project' | 'select',
     focus: undefined as number | undefined,
@@ -218,7 +219,8 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     }
     for (const grp of view.groups) g.setNode(groupKey(grp.id), { width: WIDTH + 20, height: 44 });
     for (const e of view.edges) g.setEdge(e.from, e.to);
-    dagre.layout(g);
+    // dagre's best ordering (fewest crossings) tries several orders: for large views it costs more than it gives.
+    dagre.layout(g, { disableOptimalOrderHeuristic: view.nodes.length + view.groups.length > LARGE_LAYOUT });
     const label = g.graph();
     pan.width = label.width ?? 0;
     pan.height = label.height ?? 0;
@@ -233,7 +235,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     }
     for (const e of view.edges) {
       const pts = g.edge(e.from, e.to)?.points ?? [];
-      const path = svgEl('path', { class: hot.has(`${e.from} ${e.to}`) ? 'eg-edge eg-hot' : 'eg-edge', d: pathOf(pts), 'marker-end': 'url(#eg-arrow)' });
+      const path = svgEl('path', { class: hot.has(`${e.from} ${e.to}`) ? 'eg-edge eg-hot' : 'eg-edge', d: pathOf(pts), 'marker-end': 'url(#eg-arrow)', 'data-from': e.from, 'data-to': e.to });
       if (e.count > 1) path.setAttribute('stroke-width', String(Math.min(6, 1 + Math.log2(e.count))));
       edgeLayer.append(path);
     }
@@ -246,7 +248,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
       const classes = ['eg-node'];
       if (i === state.focus && state.mode === 'focus') classes.push('eg-focus');
       if (model.materialized(i) === 'ephemeral') classes.push('eg-ephemeral');
-      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': model.ids[i] });
+      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': model.ids[i], 'data-key': nodeKey(i) });
       const title = [graph.name[i], [type, model.materialized(i), model.files[i]].filter(Boolean).join(' · ')];
       const tags = model.tags(i);
       if (tags.length) title.push(`tags: ${tags.join(', ')}`);
@@ -269,7 +271,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     }
     for (const grp of view.groups) {
       const p = g.node(groupKey(grp.id));
-      const node = svgEl('g', { class: 'eg-group', transform: `translate(${p.x - p.width / 2} ${p.y - p.height / 2})`, 'data-group': grp.id });
+      const node = svgEl('g', { class: 'eg-group', transform: `translate(${p.x - p.width / 2} ${p.y - p.height / 2})`, 'data-group': grp.id, 'data-key': groupKey(grp.id) });
       node.append(
         svgText('title', `${grp.label}: ${grp.members.length} nodes (click to expand)`),
         svgEl('rect', { width: String(p.width), height: String(p.height), rx: '8', fill: layerColour(grp.layer) }),
@@ -432,6 +434,13 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
   };
   if (opts.focus !== undefined) api.focus(opts.focus);
   else render();
+  // The selector's engine (its DAG of every node) is built once the graph is drawn, so the first selector answers at once.
+  const warm = () => {
+    model.select('resource_type:seed', undefined);
+    root.dataset.engine = 'ready';
+  };
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 2000 });
+  else setTimeout(warm, 100);
   return api;
 }
 
