@@ -91,7 +91,8 @@ describe('the lineage graph', () => {
   });
 
   it('selects exactly what eider ls selects, with the engine messages for bad selectors', async () => {
-    const page = await open(manifest);
+    // Every node one by one (a view of more than 100 is grouped otherwise: @stg_orders with its tests has 104).
+    const page = await open(manifest, { maxNodes: 500 });
     await page.check('input[title="Show data tests and unit tests"]');
     const cases: Array<[string, string[]]> = [
       ['+fct_orders', ['-s', '+fct_orders']],
@@ -109,6 +110,7 @@ describe('the lineage graph', () => {
       ['test_type:unit', ['-s', 'test_type:unit']],
       ['fct_orders+ --exclude mart_daily_sales tag:hourly', ['-s', 'fct_orders+', '--exclude', 'mart_daily_sales tag:hourly']],
       ['fct_orders,stg_orders', ['-s', 'fct_orders,stg_orders']],
+      ['--exclude=tag:hourly', ['--exclude=tag:hourly']],
     ];
     // The CLI's answers first, four processes at a time.
     const answers: CliResult[] = [];
@@ -171,6 +173,19 @@ describe('the lineage graph', () => {
     const folders = await groups();
     expect(folders.map(([g]) => g)).toContain('folder:models/marts/core');
     expect(folders.reduce((s, [, n]) => s + n, 0)).toBe(nonTests.length);
+
+    // A selection larger than the limit is grouped the same way: the groups hold exactly what it selects.
+    await page.fill('input[name="selector"]', '+fct_orders');
+    await page.press('input[name="selector"]', 'Enter');
+    const selected = lineage('model.fct_orders', Infinity, 0);
+    expect(await shownIds(page)).toEqual([]);
+    expect((await groups()).reduce((s, [, n]) => s + n, 0)).toBe(selected.length);
+    // Sources group by their source: the four of vyapar above fct_orders, in two ranges of names.
+    const vyapar = selected.filter((id) => id.startsWith('source.vyapar.'));
+    expect(vyapar.length).toBe(4);
+    await page.click('.eg-group[data-group="folder:source:vyapar"]');
+    await page.click('.eg-group[data-group="folder:source:vyapar#0"]');
+    expect(await shownIds(page)).toEqual(vyapar.slice(0, 2));
     await page.close();
   });
 

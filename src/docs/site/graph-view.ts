@@ -61,7 +61,9 @@ export class LineageModel {
     return this.g.t[i].map((t) => this.g.s[t]);
   }
 
+  /** The node's folder; a source's is its source (`source:vyapar`), not the folder of the YAML declaring it. */
   folder(i: number): string {
+    if (this.kind(i) === 'source') return `source:${this.g.s[this.g.x[i]]}`;
     return this.g.dir[i] < 0 ? '.' : this.g.s[this.g.dir[i]];
   }
 
@@ -139,7 +141,7 @@ const SITE_METHODS: SelectMethods = {
 
 /** A selector box's text, as the CLI reads it: `SELECT [--exclude EXCLUDE]` (a leading -s/--select is allowed). */
 export function parseSelector(text: string): { select?: string; exclude?: string } {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  const words = text.trim().split(/\s+/).flatMap((w) => (w.startsWith('--exclude=') ? ['--exclude', w.slice(10)] : [w])).filter(Boolean);
   const at = words.indexOf('--exclude');
   const sel = (at < 0 ? words : words.slice(0, at)).filter((w, i) => !(i === 0 && ['-s', '--select', '-m', '--models'].includes(w)));
   const exc = at < 0 ? [] : words.slice(at + 1);

@@ -32,7 +32,8 @@ const WIDTH = 200;
 const HEIGHT = 28;
 const ROW = 16;
 const DEPTHS = [0, 1, 2, 3, 4, 5, 10, Infinity];
-const LARGE_LAYOUT = 60;
+/** Items and edges past which a layout takes dagre's first good ordering. */
+const LARGE_LAYOUT = 80;
 const MODEL_LAYER_COLOURS = ['#fff2cc', '#d9d2e9', '#fce5cd', '#d0f0e0', '#f4cccc', '#e6f0c8', '#f3e0f7', '#e8e4d0'];
 const FIXED_LAYER_COLOURS: Record<string, string> = { seeds: '#d9ead3', sources: '#c9daf8', snapshots: '#ead1dc', tests: '#eeeeee' };
 const TYPE_COLOURS: Record<DisplayType, string> = { model: '#3c78d8', seed: '#38761d', source: '#0b5394', snapshot: '#a64d79', test: '#999999', unit_test: '#999999' };
@@ -220,7 +221,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     for (const grp of view.groups) g.setNode(groupKey(grp.id), { width: WIDTH + 20, height: 44 });
     for (const e of view.edges) g.setEdge(e.from, e.to);
     // dagre's best ordering (fewest crossings) tries several orders: for large views it costs more than it gives.
-    dagre.layout(g, { disableOptimalOrderHeuristic: view.nodes.length + view.groups.length > LARGE_LAYOUT });
+    dagre.layout(g, { disableOptimalOrderHeuristic: view.nodes.length + view.groups.length + view.edges.length > LARGE_LAYOUT });
     const label = g.graph();
     pan.width = label.width ?? 0;
     pan.height = label.height ?? 0;
