@@ -144,7 +144,7 @@ describe('the lineage graph', () => {
     await page.press('input[name="selector"]', 'Enter');
     expect(await page.textContent('.eg-msg.eg-error')).toContain('result:error reads the last run\'s results, which the docs site does not have');
     await page.close();
-  });
+  }, 300_000); // 21 runs of eider ls
 
   it('groups a view larger than the limit by layer or folder, with counts, and expands a group', async () => {
     const page = await open(manifest, { maxNodes: 3 });

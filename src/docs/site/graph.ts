@@ -50,7 +50,7 @@ const CSS = `
 .eg-main svg{width:100%;height:100%;display:block;cursor:grab;user-select:none}
 .eg-legend{position:absolute;right:6px;top:6px;background:#fffe;border:1px solid #ddd;border-radius:4px;padding:4px 8px;font-size:11px;line-height:16px}
 .eg-legend span{display:inline-block;width:10px;height:10px;border:2px solid #ccc;margin-right:4px;vertical-align:-2px}
-.eg-node,.eg-group{cursor:pointer}.eg-node rect.eg-box{stroke-width:1.5}.eg-node.eg-focus rect.eg-box{stroke:#e69138;stroke-width:4}
+.eg-node,.eg-group{cursor:pointer;outline:none}.eg-node:focus-visible rect.eg-box,.eg-group:focus-visible rect{stroke:#e69138;stroke-width:3}.eg-node rect.eg-box{stroke-width:1.5}.eg-node.eg-focus rect.eg-box{stroke:#e69138;stroke-width:4}
 .eg-node.eg-ephemeral rect.eg-box{stroke-dasharray:4 3}.eg-node text,.eg-group text{font-size:12px;pointer-events:none}
 .eg-badge{font-size:9px!important;font-weight:600;fill:#555}.eg-group rect{stroke:#777;stroke-width:1.5;stroke-dasharray:6 3}
 .eg-count{font-size:11px!important;fill:#555}.eg-col text{font:11px ui-monospace,monospace;fill:#333;pointer-events:auto}
@@ -73,6 +73,8 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     column: undefined as { node: string; column: string; chain: ColumnChain } | undefined,
   };
   const layerColour = layerColours(model);
+  /** Each group's label as last drawn, for the buttons that collapse expanded groups. */
+  const groupLabels = new Map<string, string>();
 
   // The controls.
   const h = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string | boolean> = {}, ...kids: Array<Node | string>): HTMLElementTagNameMap[K] => {
@@ -249,7 +251,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
       const classes = ['eg-node'];
       if (i === state.focus && state.mode === 'focus') classes.push('eg-focus');
       if (model.materialized(i) === 'ephemeral') classes.push('eg-ephemeral');
-      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': model.ids[i], 'data-key': nodeKey(i) });
+      const node = svgEl('g', { class: classes.join(' '), transform: `translate(${x} ${y})`, 'data-id': model.ids[i], 'data-key': nodeKey(i), tabindex: '0', role: 'button' });
       const title = [graph.name[i], [type, model.materialized(i), model.files[i]].filter(Boolean).join(' · ')];
       const tags = model.tags(i);
       if (tags.length) title.push(`tags: ${tags.join(', ')}`);
@@ -272,12 +274,13 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     }
     for (const grp of view.groups) {
       const p = g.node(groupKey(grp.id));
-      const node = svgEl('g', { class: 'eg-group', transform: `translate(${p.x - p.width / 2} ${p.y - p.height / 2})`, 'data-group': grp.id, 'data-key': groupKey(grp.id) });
+      groupLabels.set(grp.id, grp.label);
+      const node = svgEl('g', { class: 'eg-group', transform: `translate(${p.x - p.width / 2} ${p.y - p.height / 2})`, 'data-group': grp.id, 'data-key': groupKey(grp.id), tabindex: '0', role: 'button' });
       node.append(
         svgText('title', `${grp.label}: ${grp.members.length} nodes (click to expand)`),
         svgEl('rect', { width: String(p.width), height: String(p.height), rx: '8', fill: layerColour(grp.layer) }),
         svgText('text', clip(grp.label, 30), { x: '10', y: '18' }),
-        svgText('text', `${grp.members.length.toLocaleString('en-US')} nodes ▸`, { class: 'eg-count', x: '10', y: '35' }),
+        svgText('text', `${grp.members.length.toLocaleString('en-US')} node${grp.members.length === 1 ? '' : 's'} ▸`, { class: 'eg-count', x: '10', y: '35' }),
       );
       nodeLayer.append(node);
     }
@@ -319,7 +322,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
   const renderChips = () => {
     chips.replaceChildren(
       ...state.expanded.map((id) => {
-        const b = h('button', { type: 'button', textContent: `${id.replace(/^(layer|folder):/, '')} ×`, title: 'Collapse this group' });
+        const b = h('button', { type: 'button', textContent: `${groupLabels.get(id) ?? id} ×`, title: 'Collapse this group' });
         b.addEventListener('click', () => {
           state.expanded = state.expanded.filter((g) => g !== id && !g.startsWith(`${id}>`) && !g.startsWith(`${id}#`));
           render();
@@ -343,6 +346,13 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
       state.expanded.push(group.getAttribute('data-group')!);
       render();
     }
+  });
+  // The keyboard: Enter or Space on a node or a group does what a click does (shift too).
+  svg.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();
+    dragged = false;
+    (e.target as Element).dispatchEvent(new MouseEvent('click', { bubbles: true, shiftKey: e.shiftKey }));
   });
   focusButton.addEventListener('click', () => {
     if (state.focus === undefined) return;
