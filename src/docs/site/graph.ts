@@ -143,6 +143,9 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
     applyPan();
   };
   const onUp = () => (drag = undefined);
+  // Fitted again when the graph's box changes size (say, mounted hidden and shown later).
+  const resized = typeof ResizeObserver === 'function' ? new ResizeObserver(() => fit()) : undefined;
+  resized?.observe(main);
   window.addEventListener('pointermove', onMove);
   window.addEventListener('pointerup', onUp);
   svg.addEventListener(
@@ -438,6 +441,7 @@ export function mountLineage(el: HTMLElement, graph: GraphData, opts: LineageOpt
       render();
     },
     destroy() {
+      resized?.disconnect();
       window.removeEventListener('pointermove', onMove);
       window.removeEventListener('pointerup', onUp);
       root.remove();
