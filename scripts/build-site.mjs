@@ -23,3 +23,17 @@ await build({
   logLevel: 'warning',
 });
 for (const file of readdirSync(from)) if (/\.(html|css)$/.test(file)) copyFileSync(join(from, file), join(to, file));
+
+// The lineage graph's development and test page (not part of the site): dist/docs/graph-harness/graph-harness.js,
+// loaded by the page src/docs/graph-page.ts writes.
+await build({
+  entryPoints: [join(from, 'graph-harness.ts')],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  outfile: join(root, 'dist/docs/graph-harness/graph-harness.js'),
+  logLevel: 'warning',
+});

@@ -15,6 +15,7 @@ import { ConsoleReporter } from '../report/console.js';
 import { quoteRelation } from '../types.js';
 import { BENCH_THREADS, generateProject, type BenchMaterialization } from './generate.js';
 import { benchEmpty } from './empty-bench.js';
+import { benchGraph, type GraphResult } from './graph-bench.js';
 import { benchExport, type ExportTiming } from './export-bench.js';
 import { benchIncremental, benchProd, type Timing } from './incremental-bench.js';
 import { benchJsLoad } from './js-bench.js';
@@ -29,8 +30,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage, graph.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage', 'graph'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -423,7 +424,21 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  eider build -s ${r.changed}+ (whole CLI)      ${range(r.cliMs)}`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage }, null, 2));
+  let graph: GraphResult | undefined;
+  if (want('graph')) {
+    const g = (graph = await benchGraph(work, BIN, quick ? 1000 : 5000, quick ? 2 : 5));
+    const t = (x: Timing) => `${fmt(x.median)} (${fmt(x.min)}–${fmt(x.max)})`;
+    console.log(`\nDocs lineage graph in headless Chromium: ${g.models.toLocaleString('en-US')}-model project (${g.nodes.toLocaleString('en-US')} nodes with tests), focus ${g.focus}; median, range of ${g.rounds} page loads`);
+    console.log(`  graph data ${(g.dataBytes / 1024).toFixed(0)} KiB (manifest.json ${(g.manifestBytes / 1024 / 1024).toFixed(1)} MiB); page load to first frame ${t(g.load)}; mountLineage to first frame (grouped project view) ${t(g.mount)}`);
+    console.log('  step (call → next painted frame)                     drawn            browser                 dagre alone in Node     plain SVG, same count   canvas, same count');
+    for (const s of g.steps) {
+      console.log(`  ${s.name.padEnd(52)} ${`${s.nodes} + ${s.groups} groups`.padEnd(16)} ${t(s.browser).padEnd(23)} ${t(s.dagreNode).padEnd(23)} ${t(s.plainSvg).padEnd(23)} ${t(s.canvas)}`);
+    }
+    const worst = Math.max(...g.steps.filter((s) => /focus|depth/.test(s.name)).map((s) => s.browser.median));
+    console.log(`  goal: focus and depth changes under 500 ms: ${worst < 500 ? 'MET' : 'MISSED'} (slowest median ${fmt(worst)})`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage, graph }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 
