@@ -147,6 +147,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   let rows: number | undefined;
+  const removed: { expired?: number; erased?: number } = {};
   let inTransaction = false;
   const hooks = new Set([...(action.preHooks ?? []), ...(action.postHooks ?? [])]);
   let written: Relation | undefined;
@@ -168,6 +169,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
         else if (statement.kind === 'upsert') rows = await upsert(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else if (statement.kind === 'changed_rows') await changedRows(session, statement);
+        else if (statement.kind === 'remove') removed[statement.reason] = (removed[statement.reason] ?? 0) + ((await session.exec(statement.sql)).rows ?? 0);
         else await syncSchema(session, statement);
         continue;
       }
@@ -185,7 +187,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
       return failed(node.id, startedAt, elapsed(), manifest, sql, e);
     }
   }
-  return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+  return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, ...removed, message: action.verb };
 }
 
 /** A relation's column names, as DESCRIBE gives them. */
