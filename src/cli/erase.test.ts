@@ -1,11 +1,12 @@
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queryFile, testProject, type CliResult, type TestProject } from '../test-support/project.js';
+import { queryFile, runCli, testProject, type CliResult, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
 afterEach(() => p?.remove());
@@ -248,5 +249,27 @@ process.on('message', async () => { process.send({ after: await count() }, () =>
     expect(marks.code).toBe(2);
     expect(marks.stderr).toMatch(/models\/models\.yml:\d+: model "dim_customers": meta\.subject_key must be a key name/);
     expect(marks.stderr).toMatch(/model "dim_customers": column email: meta\.erase must be nullify/);
+  });
+
+  it('the example project marks its customer tables: after an erasure it still builds, and no marked table holds the customer', async () => {
+    const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+    const dir = mkdtempSync(join(tmpdir(), 'eider-example-erase-'));
+    try {
+      for (const part of ['project.yml', 'package.json', 'profiles', 'models', 'seeds', 'snapshots', 'tests', 'macros', 'data']) cpSync(join(repo, part), join(dir, part), { recursive: true });
+      expect((await runCli(dir, ['build'])).code).toBe(0);
+      const erased = await runCli(dir, ['erase', '--key', 'customer_id=42']);
+      expect(erased.code, erased.stderr).toBe(0);
+      expect(erased.stdout).toMatch(/raw\.raw_customers\s+1 row deleted/);
+      expect(erased.stdout).toMatch(/marts\.fct_orders\s+\d+ rows nulled/);
+      const rebuilt = await runCli(dir, ['build']);
+      expect(rebuilt.code, rebuilt.stdout).toBe(0);
+      const db = join(dir, 'warehouse/dev.duckdb');
+      for (const t of ['raw.raw_customers', 'raw.raw_orders', 'staging.stg_orders', 'marts.dim_customers', 'marts.fct_orders', 'ml.ml_customer_features', 'ml.ml_customer_segments']) {
+        expect((await queryFile(db, `select count(*)::int as n from ${t} where customer_id = 42`))[0].n, t).toBe(0);
+      }
+      expect((await queryFile(db, 'select count(*)::int as n from marts.fct_orders where customer_id is null'))[0].n).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
