@@ -72,7 +72,7 @@ async function subjectRows(path: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const { s, t } of tables) {
     const [r] = await queryFile(path, `select count(*)::int as n from "${s}"."${t}" as r where cast(r as varchar) like '%${SUBJECT}%' or cast(r as varchar) like '%${EMAIL}%'`);
-    if (r.n > 0) out[`${s}.${t}`] = r.n;
+    if (Number(r.n) > 0) out[`${s}.${t}`] = Number(r.n);
   }
   return out;
 }
