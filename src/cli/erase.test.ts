@@ -244,6 +244,11 @@ process.on('message', async () => { process.send({ after: await count() }, () =>
     expect(column.stderr).toMatch(/models\/dim_customers\.sql:1: model "dim_customers": main\.dim_customers has no column cust_no/);
     expect(await subjectRows(p.db)).not.toEqual({}); // nothing was erased
 
+    p.write('models/models.yml', 'models:\n  - name: customer_emails\n    meta: {subject_key: visitor_id}\n');
+    const views = await p.run('erase', '--key', 'visitor_id=v1');
+    expect(views.code, views.stderr).toBe(0);
+    expect(views.stdout).toMatch(/Nothing to erase: only views, ephemeral or external models mark visitor_id/);
+
     p.write('models/models.yml', 'models:\n  - name: dim_customers\n    config:\n      meta: {subject_key: [1]}\n    columns:\n      - name: email\n        meta: {erase: null}\n');
     const marks = await p.run('build');
     expect(marks.code).toBe(2);

@@ -42,6 +42,10 @@ export async function eraseCommand(opts: EraseOptions): Promise<number> {
   for (const n of others) {
     if (n.kind === 'model' && n.materialized === 'external') reporter.errorLine(`warning: model "${n.name}" is external: its files are not erased; build it again to rewrite them`);
   }
+  if (tables.length === 0) {
+    reporter.line(`Nothing to erase: only views, ephemeral or external models mark ${key}, and they keep no rows in ${target.name}; mark the tables, seeds or snapshots they read.`);
+    return 0;
+  }
   if (opts.dryRun) {
     // Read-only, without the lock: a dry run never waits for (or holds up) a build.
     const adapter = await openInPlace(target, 1, () => undefined, true);
