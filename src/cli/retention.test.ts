@@ -116,5 +116,12 @@ describe('retention', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/models\/v\.sql:1: model "v": retention: an ephemeral model has no rows of its own to delete/);
     expect(r.stderr).toMatch(/models\/t\.sql:1: model "t": retention needs field/);
+
+    // A field the table lacks fails the node (exit 1), saying it is the retention.
+    p.write('models/v.sql', 'select 1 as id');
+    p.write('models/t.sql', '{{config materialized="table" retention="created 1 day"}}\nselect 1 as id, current_date as created_at');
+    r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/t\.sql: retention: Binder Error: Referenced column "created" not found/);
   });
 });
