@@ -33,46 +33,59 @@ export async function eraseCommand(opts: EraseOptions): Promise<number> {
   const { key, value } = parseKey(opts.key);
   const { manifest, reporter } = await compileContext(opts);
   const target = manifest.target;
-  const { tables, others } = relationsCarrying(manifest, key);
-  if (tables.length + others.length === 0) {
-    const known = subjectKeys(manifest);
-    throw usageError(known.length === 0 ? `--key: no node marks a subject key (meta: {subject_key: ${key}}), so there is nothing to erase` : `--key: no node marks the subject key "${key}"${didYouMean(key, known)}; subject keys of this project: ${known.join(', ')}`);
-  }
+  const tables = markedTables(manifest, key, reporter);
   checkTargetFile(target);
-  for (const n of others) {
-    if (n.kind === 'model' && n.materialized === 'external') reporter.errorLine(`warning: model "${n.name}" is external: its files are not erased; build it again to rewrite them`);
-  }
   if (tables.length === 0) {
     reporter.line(`Nothing to erase: only views, ephemeral or external models mark ${key}, and they keep no rows in ${target.name}; mark the tables, seeds or snapshots they read.`);
     return 0;
   }
-  if (opts.dryRun) {
-    // Read-only, without the lock: a dry run never waits for (or holds up) a build.
-    const adapter = await openInPlace(target, 1, () => undefined, true);
-    try {
-      report(reporter, `Would erase ${key} from ${target.name} (--dry-run: nothing was changed):`, await countErasure(adapter.sessions[0], tables, value), true);
-    } finally {
-      await adapter.close();
-    }
-    return 0;
-  }
+  if (opts.dryRun) return dryRun(target, tables, key, value, reporter);
   checkTargetFolder(target);
   const lock = acquireLock(target.path, 'eider erase');
   try {
-    const erasure: Erasure = { key, value, erasedAt: new Date().toISOString(), releaseId: releaseId(manifest) };
-    const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
-    const done = target.publish === 'swap' ? await eraseRelease(manifest, tables, erasure, warn) : await eraseInPlace(manifest, tables, erasure, warn);
-    report(reporter, `Erased ${key} from ${target.name}:`, done);
-    const kept = await rewriteKept(target, tables, erasure, warn);
-    const stale = removeStaleWals(target);
-    if (target.publish === 'swap') reporter.line(`Published release ${erasure.releaseId} to ${target.name}, written fresh.`);
-    if (kept > 0) reporter.line(`Rewrote ${kept} kept release${kept === 1 ? '' : 's'} without the subject's rows (rollback still works).`);
-    if (stale > 0) reporter.line(`Removed ${stale} stale WAL file${stale === 1 ? '' : 's'} moved aside by earlier builds.`);
-    reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
+    await erase(manifest, tables, { key, value, erasedAt: new Date().toISOString(), releaseId: releaseId(manifest) }, reporter);
     return 0;
   } finally {
     lock.release();
   }
+}
+
+/** The tables, seeds and snapshots that mark `key`; a key nothing marks is exit 2, listing the project's keys. */
+function markedTables(m: Manifest, key: string, reporter: Reporter): ErasedRelation[] {
+  const { tables, others } = relationsCarrying(m, key);
+  if (tables.length + others.length === 0) {
+    const known = subjectKeys(m);
+    throw usageError(known.length === 0 ? `--key: no node marks a subject key (meta: {subject_key: ${key}}), so there is nothing to erase` : `--key: no node marks the subject key "${key}"${didYouMean(key, known)}; subject keys of this project: ${known.join(', ')}`);
+  }
+  for (const n of others) {
+    if (n.kind === 'model' && n.materialized === 'external') reporter.errorLine(`warning: model "${n.name}" is external: its files are not erased; build it again to rewrite them`);
+  }
+  return tables;
+}
+
+/** `--dry-run`: counts on a read-only connection, without the lock, so it never waits for (or holds up) a build. */
+async function dryRun(target: TargetDef, tables: readonly ErasedRelation[], key: string, value: string, reporter: Reporter): Promise<number> {
+  const adapter = await openInPlace(target, 1, () => undefined, true);
+  try {
+    report(reporter, `Would erase ${key} from ${target.name} (--dry-run: nothing was changed):`, await countErasure(adapter.sessions[0], tables, value), true);
+    return 0;
+  } finally {
+    await adapter.close();
+  }
+}
+
+/** Under the lock: the target (a new release, or in place), then its kept releases and stale WALs; what was done. */
+async function erase(m: Manifest, tables: readonly ErasedRelation[], e: Erasure, reporter: Reporter): Promise<void> {
+  const target = m.target;
+  const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
+  const done = target.publish === 'swap' ? await eraseRelease(m, tables, e, warn) : await eraseInPlace(m, tables, e, warn);
+  report(reporter, `Erased ${e.key} from ${target.name}:`, done);
+  const kept = await rewriteKept(target, tables, e, warn);
+  const stale = removeStaleWals(target);
+  if (target.publish === 'swap') reporter.line(`Published release ${e.releaseId} to ${target.name}, written fresh.`);
+  if (kept > 0) reporter.line(`Rewrote ${kept} kept release${kept === 1 ? '' : 's'} without the subject's rows (rollback still works).`);
+  if (stale > 0) reporter.line(`Removed ${stale} stale WAL file${stale === 1 ? '' : 's'} moved aside by earlier builds.`);
+  reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
 }
 
 /** `customer_id=42` → the key (lower case) and the value (never echoed: it is personal data). */

@@ -30,10 +30,9 @@ export function subjectColumns(node: Node): { readonly subjects?: SubjectColumns
   const keys = new Map<string, string>();
   const add = (key: string, column: string) => keys.set(key.toLowerCase(), column);
   const written = node.meta[SUBJECT_META];
-  if (typeof written === 'string' && written !== '') add(written, written);
-  else if (Array.isArray(written) && written.length > 0 && written.every((k) => typeof k === 'string' && k !== '')) for (const k of written as string[]) add(k, k);
-  else if (isRecord(written) && Object.keys(written).length > 0 && Object.values(written).every((c) => typeof c === 'string' && c !== '')) for (const [k, c] of Object.entries(written)) add(k, c as string);
-  else if (written !== undefined) problems.push(`meta.subject_key must be a key name (the column of that name carries it), a list of them, or a mapping of key to column, like {customer_id: cust_id}`);
+  const pairs = written === undefined ? [] : nodeKeys(written);
+  if (pairs) for (const [k, c] of pairs) add(k, c);
+  else problems.push(`meta.subject_key must be a key name (the column of that name carries it), a list of them, or a mapping of key to column, like {customer_id: cust_id}`);
   const nullify: string[] = [];
   for (const c of node.columns) {
     const key = c.meta[SUBJECT_META];
@@ -121,6 +120,15 @@ export function reEraseSql(node: Node): string[] {
   const s = subjectColumns(node).subjects;
   if (!s || !keepsRows(node)) return [];
   return [...s.keys].map(([key, column]) => eraseSql({ relation: node.relation, nullify: s.nullify }, matchesSql(column, `(select min(salt) from ${SALT})`, erasedHashesSql(key))));
+}
+
+/** A node's `meta.subject_key` as [key, column] pairs: a name, a list of names, or a mapping; undefined when malformed. */
+function nodeKeys(written: unknown): Array<[string, string]> | undefined {
+  const name = (v: unknown): v is string => typeof v === 'string' && v !== '';
+  if (name(written)) return [[written, written]];
+  if (Array.isArray(written) && written.length > 0 && written.every(name)) return written.map((k) => [k, k]);
+  if (isRecord(written) && Object.keys(written).length > 0 && Object.values(written).every(name)) return Object.entries(written as Record<string, string>);
+  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
