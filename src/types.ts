@@ -134,6 +134,8 @@ export interface ModelNode extends NodeBase {
   readonly postHooks: readonly string[];
   /** A freshness SLA: warn/error when the last successful build is older. */
   readonly freshness?: FreshnessRule;
+  /** Rows older than the retention period are deleted after each build (tables, incremental models, snapshots). */
+  readonly retention?: Retention;
   /** An enforced contract: the query must return exactly these columns with these types. */
   readonly contract?: ReadonlyArray<{ readonly name: string; readonly dataType: string }>;
   /** The rendered SELECT (ephemeral parents inlined as CTEs). */
@@ -150,6 +152,19 @@ export interface SeedNode extends NodeBase {
   readonly columnTypesOrigin?: Origin;
   readonly delimiter?: string;
   readonly columns: readonly ColumnDef[];
+  readonly retention?: Retention;
+}
+
+/**
+ * `retention: {field: created_at, keep: {count: 2, period: year}}`: after each build, rows whose `field` is older
+ * than `keep` before the run's start are deleted (a snapshot's field defaults to valid_to).
+ */
+export interface Retention {
+  readonly field: string;
+  /** `{count, period}` or a string like '2 years'. */
+  readonly keep: Period | string;
+  /** The run's start: one cutoff for the whole run. */
+  readonly runStartedAt: string;
 }
 
 /** `{count: 2, period: hour}` */
@@ -308,6 +323,10 @@ export interface NodeResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly rows?: number;
+  /** Rows the node's retention deleted after it was built (none: it has no retention). */
+  readonly expired?: number;
+  /** Rows of erased subjects (eider.erasures) removed again after it was built. */
+  readonly erased?: number;
   /** For tests: the number of failing rows, and the first few of them. */
   readonly failures?: number;
   readonly sample?: { readonly columns: readonly string[]; readonly rows: ReadonlyArray<readonly string[]> };

@@ -73,6 +73,8 @@ export class Artifacts {
         started_at: r.startedAt,
         duration_ms: r.durationMs,
         rows: r.rows ?? null,
+        rows_expired: r.expired ?? null,
+        rows_erased: r.erased ?? null,
         failures: r.failures ?? null,
         failing_rows: r.sample ?? null,
         message: r.message,

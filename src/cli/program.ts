@@ -81,6 +81,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <target>', 'the target to copy (opened read-only)')
     .requiredOption('--to <target>', 'the target to replace with the masked copy')
     .action(run(async () => (await import('../commands/clone.js')).cloneCommand));
+  common(program.command('erase').description('erase a data subject: delete (or null) every row carrying --key in the tables marked meta.subject_key, in the target and its kept releases'))
+    .requiredOption('--key <key=value>', 'the subject key and its value, e.g. customer_id=42')
+    .option('--dry-run', 'count the rows each marked relation would lose, changing nothing')
+    .action(run(async () => (await import('../commands/erase.js')).eraseCommand));
   common(program.command('catalog').description('write target/catalog.json: every relation of the target with its columns, types, comments, row counts and size')).action(
     run(async () => (await import('../commands/catalog.js')).catalogCommand),
   );

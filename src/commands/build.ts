@@ -17,7 +17,7 @@ import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
-import type { NodeId, RunResult, TargetDef, TestNode, UnitTestNode } from '../types.js';
+import type { NodeId, NodeResult, RunResult, TargetDef, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { checkJunitPath, writeJunit } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
@@ -208,7 +208,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && publishes) {
-        const compacted = await release.publish(files);
+        const compacted = await release.publish(files, fresh(results));
         reporter.line(`\nPublished release ${id} to ${target.name}.`);
         if (compacted) reporter.line(describeCompaction(target, compacted));
       } else if (release) {
@@ -218,7 +218,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
       }
     }
     if (writes && !swap && databaseKind(target.path) === 'file' && !interrupt.signal.aborted) {
-      const compacted = await compactAfterBuild(adapter, target, warn).finally(() => (adapter = undefined));
+      const compacted = await compactAfterBuild(adapter, target, warn, fresh(results)).finally(() => (adapter = undefined));
       if (compacted) reporter.line(describeCompaction(target, compacted));
     }
     artifacts.manifest(manifest, EIDER_VERSION);
@@ -247,6 +247,12 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     lock?.release();
     interrupt.dispose();
   }
+}
+
+/** A build that erased subjects again writes its file fresh, so their rows survive in no free block of it. */
+function fresh(results: readonly NodeResult[]): string | undefined {
+  const rows = results.reduce((n, r) => n + (r.erased ?? 0), 0);
+  return rows > 0 ? `${rows} row${rows === 1 ? '' : 's'} of erased subjects removed again: written fresh` : undefined;
 }
 
 interface Interrupt {

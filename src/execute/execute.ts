@@ -2,7 +2,7 @@ import type { Adapter, Session } from '../adapter/adapter.js';
 import { redact } from '../secrets.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Relation, type Manifest, type NodeId, type NodeResult, type NodeStatus } from '../types.js';
 import { prepareStaged, replaceWithStaged } from './files.js';
-import type { ChangedRows, FileOp, MicroBatch, SchemaSync, Upsert } from '../plan/materializations/index.js';
+import type { ChangedRows, FileOp, MicroBatch, Removal, SchemaSync, Upsert } from '../plan/materializations/index.js';
 import type { Plan, PlanStep } from '../plan/plan.js';
 import { JsModelError, runJsModel } from './js-model.js';
 import { locateSqlError } from './sql-errors.js';
@@ -147,6 +147,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
     }
   }
   let rows: number | undefined;
+  const removed: { expired?: number; erased?: number } = {};
   let inTransaction = false;
   const hooks = new Set([...(action.preHooks ?? []), ...(action.postHooks ?? [])]);
   let written: Relation | undefined;
@@ -168,6 +169,7 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
         else if (statement.kind === 'upsert') rows = await upsert(session, statement);
         else if (statement.kind === 'microbatch') rows = (rows ?? 0) + (await microbatch(session, statement));
         else if (statement.kind === 'changed_rows') await changedRows(session, statement);
+        else if (statement.kind === 'remove') removed[statement.reason] = (removed[statement.reason] ?? 0) + (await remove(session, statement));
         else await syncSchema(session, statement);
         continue;
       }
@@ -185,7 +187,16 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
       return failed(node.id, startedAt, elapsed(), manifest, sql, e);
     }
   }
-  return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, message: action.verb };
+  return { nodeId: node.id, status: 'success', startedAt, durationMs: elapsed(), rows, ...removed, message: action.verb };
+}
+
+/** Deletes a node's expired rows, or its erased subjects' rows; an error says which of the two failed. */
+async function remove(session: Session, r: Removal): Promise<number> {
+  try {
+    return (await session.exec(r.sql)).rows ?? 0;
+  } catch (e) {
+    throw new Error(`${r.reason === 'expired' ? 'retention' : 'erasing the subjects in eider.erasures again'}: ${(e as Error).message}`);
+  }
 }
 
 /** A relation's column names, as DESCRIBE gives them. */

@@ -1,7 +1,9 @@
 import type { WarehouseState } from '../adapter/adapter.js';
 import type { Dag } from '../graph/dag.js';
-import { quoteRelation, relation, type Manifest, type Node, type NodeId, type Severity } from '../types.js';
-import { MATERIALIZERS, type PlanOptions, type Statement } from './materializations/index.js';
+import { quoteRelation, relation, type Manifest, type ModelNode, type Node, type NodeId, type SeedNode, type Severity } from '../types.js';
+import { expireSql } from '../operate/retention.js';
+import { ERASURES, keepsRows, reEraseSql } from '../operate/subjects.js';
+import { MATERIALIZERS, type PlanOptions, type Removal, type Statement } from './materializations/index.js';
 import { jsTable } from './materializations/js.js';
 
 /** What to do for one node. */
@@ -116,19 +118,32 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
   return { setup, steps };
 }
 
+/**
+ * After a table, incremental model, snapshot or seed is built: its retention deletes the expired rows, and the
+ * subjects this target has erased (eider.erasures) are erased again — a seed or a source brings them back. Not in
+ * --empty builds, which change no data.
+ */
+function removals(node: ModelNode | SeedNode, state: WarehouseState, opts: PlanOptions): Removal[] {
+  if (opts.empty || !keepsRows(node)) return [];
+  const expire: Removal[] = node.retention ? [{ kind: 'remove', reason: 'expired', sql: expireSql(node.relation, node.retention) }] : [];
+  const erase = state.relations.has(ERASURES.toLowerCase()) ? reEraseSql(node).map((sql): Removal => ({ kind: 'remove', reason: 'erased', sql })) : [];
+  return [...expire, ...erase];
+}
+
 function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: PlanOptions): StepAction {
   switch (node.kind) {
     case 'model': {
-      const statements = node.js ? jsTable(node, manifest, state, opts) : MATERIALIZERS[node.materialized](node, state, opts);
-      if (statements.length === 0) return { kind: 'pass' };
-      const updates = statements.some((s) => typeof s !== 'string');
+      const built = node.js ? jsTable(node, manifest, state, opts) : MATERIALIZERS[node.materialized](node, state, opts);
+      if (built.length === 0) return { kind: 'pass' };
+      const statements = [...built, ...removals(node, state, opts)];
+      const updates = built.some((s) => typeof s !== 'string');
       const verb =
         node.materialized === 'incremental' && updates
           ? 'updated incremental'
           : node.materialized === 'snapshot'
-            ? statements.some((s) => typeof s === 'string' && s.startsWith('update'))
+            ? built.some((s) => typeof s === 'string' && s.startsWith('update'))
               ? 'updated snapshot'
-              : statements.some((s) => typeof s === 'string' && /^create or replace table|^begin/.test(s)) ? 'created snapshot' : 'checked snapshot'
+              : built.some((s) => typeof s === 'string' && /^create or replace table|^begin/.test(s)) ? 'created snapshot' : 'checked snapshot'
             : node.materialized === 'ephemeral'
               ? 'dropped old relation of ephemeral'
               : `created ${node.materialized}`;
@@ -136,7 +151,7 @@ function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: Pl
       return opts.empty ? { kind: 'run', statements, verb } : { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
     }
     case 'seed':
-      return { kind: 'run', statements: MATERIALIZERS.seed(node, state, opts), verb: 'loaded seed' };
+      return { kind: 'run', statements: [...MATERIALIZERS.seed(node, state, opts), ...removals(node, state, opts)], verb: 'loaded seed' };
     case 'test': {
       const judge = { severity: node.severity, warnIf: node.warnIf, errorIf: node.errorIf };
       if (!node.storeFailures) {

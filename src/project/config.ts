@@ -1,10 +1,11 @@
 import { BATCH_SIZES, INCREMENTAL_STRATEGIES, MATERIALIZATIONS, SCHEMA_CHANGES, type Origin } from '../types.js';
 import { didYouMean } from '../errors.js';
+import { checkRetention } from '../operate/retention.js';
 
 /** What a user may write in `{{config}}`, a properties `config:` block or a project.yml folder default. */
 export const CONFIG_KEYS = {
-  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes', 'location', 'format', 'partition_by', 'event_time', 'batch_size', 'lookback', 'begin'],
-  seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter'],
+  model: ['materialized', 'schema', 'alias', 'tags', 'enabled', 'meta', 'contract', 'incremental_strategy', 'unique_key', 'on_schema_change', 'pre_hook', 'post_hook', 'strategy', 'updated_at', 'check_cols', 'invalidate_hard_deletes', 'location', 'format', 'partition_by', 'event_time', 'batch_size', 'lookback', 'begin', 'retention'],
+  seed: ['schema', 'alias', 'tags', 'enabled', 'meta', 'column_types', 'delimiter', 'retention'],
   test: ['severity', 'tags', 'enabled', 'meta', 'warn_if', 'error_if', 'where', 'limit', 'store_failures'],
 } as const;
 export type ConfigKind = keyof typeof CONFIG_KEYS;
@@ -96,6 +97,8 @@ export function checkConfig(kind: ConfigKind, key: string, value: unknown): stri
       return isRecord(value) && Object.keys(value).every((k) => k === 'enforced') && typeof value.enforced === 'boolean'
         ? undefined
         : 'contract must be {enforced: true} or {enforced: false}';
+    case 'retention':
+      return checkRetention(value);
     case 'column_types':
       return isRecord(value) && Object.values(value).every((t) => typeof t === 'string')
         ? undefined

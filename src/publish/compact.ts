@@ -84,22 +84,24 @@ function replaceTarget(copy: string, target: string, warn: (message: string) => 
 /**
  * After an in-place build, on the build's own connection: when the file is due, a compact copy is written and,
  * once the target is closed, renamed over it. Closes `adapter` in every case. A compaction that fails is a
- * warning: the target is left as the build left it.
+ * warning: the target is left as the build left it. `fresh` (why) always compacts, and a failure throws: deleted
+ * rows must not survive in the file's free blocks (an erasure).
  */
-export async function compactAfterBuild(adapter: Adapter, target: TargetDef, warn: (message: string) => void): Promise<Compaction | undefined> {
+export async function compactAfterBuild(adapter: Adapter, target: TargetDef, warn: (message: string) => void, fresh?: string): Promise<Compaction | undefined> {
   let copy: string | undefined;
   let open = true;
   try {
     const s = adapter.sessions[0];
     await s.exec('checkpoint');
     const before = await measure(s, target.path);
-    const reason = compactionDue(before, await buildCount(s), target.compact);
+    const reason = fresh ?? compactionDue(before, await buildCount(s), target.compact);
     if (!reason) return undefined;
     copy = await writeCompactCopy(s, target.path);
     await adapter.close();
     open = false;
     return { reason, before, afterBytes: replaceTarget(copy, target.path, warn) };
   } catch (e) {
+    if (fresh) throw e;
     warn(`${target.name} was not compacted: ${String((e as Error).message).split('\n')[0]}`);
     return undefined;
   } finally {

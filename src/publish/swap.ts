@@ -84,9 +84,11 @@ export class SwapRelease {
   /**
    * Moves the external models' staged files into place and points the release's views at them (a view is bound
    * to files that exist); checkpoint; when the file is due for compaction, write a compact copy of it to publish
-   * instead; close, check, fsync; keep the current release; rename the new file over the target.
+   * instead; close, check, fsync; keep the current release; rename the new file over the target. `fresh` (why)
+   * always writes the compact copy — deleted rows must not survive in free blocks (an erasure) — and fails the
+   * publish when it cannot.
    */
-  async publish(files: readonly FileOp[] = []): Promise<Compaction | undefined> {
+  async publish(files: readonly FileOp[] = [], fresh?: string): Promise<Compaction | undefined> {
     const s = this.adapter.sessions[0];
     for (const f of files) {
       replaceWithStaged(f.path, f.staged);
@@ -95,9 +97,10 @@ export class SwapRelease {
     const lineage = this.inPlace ? [] : await releaseLineage(this.adapter);
     await s.exec('checkpoint');
     const before = await measure(s, this.buildPath);
-    const reason = compactionDue(before, await buildCount(s), this.target.compact);
+    const reason = fresh ?? compactionDue(before, await buildCount(s), this.target.compact);
     if (reason) {
       this.compactPath = await writeCompactCopy(s, this.target.path).catch((e: Error) => {
+        if (fresh) throw e;
         this.warn(`the release was not compacted: ${e.message.split('\n')[0]}`);
         return undefined;
       });

@@ -100,6 +100,8 @@ export class ConsoleReporter implements Reporter {
     const what = describe(r, node);
     const stats = [`${label.text} ${(r.durationMs / 1000).toFixed(2)}s`];
     if (r.rows !== undefined) stats.push(`${r.rows.toLocaleString("en-US")} row${r.rows === 1 ? "" : "s"}`);
+    if (r.expired !== undefined) stats.push(`${r.expired.toLocaleString('en-US')} expired`);
+    if (r.erased) stats.push(`${r.erased.toLocaleString('en-US')} erased`);
     if (r.failures) stats.push(`${r.failures.toLocaleString('en-US')} failing`);
     const head = `${String(index).padStart(String(total).length)} of ${total} ${label.text} ${what} `;
     const tail = ` [${stats.join(', ')}]`;

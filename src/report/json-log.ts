@@ -64,6 +64,8 @@ export class JsonLogReporter implements Reporter {
       started_at: r.startedAt,
       duration_ms: Math.round(r.durationMs),
       rows: r.rows ?? null,
+      rows_expired: r.expired ?? null,
+      rows_erased: r.erased ?? null,
       failures: r.failures ?? null,
       failing_rows: r.sample ?? null,
       message: r.message,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../../errors.js';
-import { mergeConfig } from '../../project/config.js';
+import { configOrigin, mergeConfig } from '../../project/config.js';
+import { retentionOf } from '../../operate/retention.js';
 import type { ModelDef, ProjectDef } from '../../project/parse.js';
 import { quoteRelation, relation, type Fingerprint, type Materialization, type ModelNode, type NodeId } from '../../types.js';
 import { inFileConfig, type Compilation } from '../compilation.js';
@@ -9,6 +10,7 @@ import { withCtes } from '../rendering.js';
 import { columnList, resolvedConfig, resourceProperties, sha256 } from '../fingerprint.js';
 import { readJsModel, type JsModelFacts } from '../js-models.js';
 import { parseTemplate } from '../templates.js';
+import { checkOperating } from './operating.js';
 import { checkSnapshot, snapshotOf } from './snapshots.js';
 
 /** Models and snapshots, before their edges and SQL: their relations are what refs render to. Returns the JS models' facts. */
@@ -28,6 +30,7 @@ export async function declareModels(c: Compilation): Promise<Map<NodeId, JsModel
       const table = { ...config, materialized: 'table' };
       const fingerprint = { config: resolvedConfig('model', table, model.name), rawCode, checksum: sha256(rawCode), macros: [], vars: {}, properties: resourceProperties(model.props) };
       const node: ModelNode = { ...modelSkeleton(c, model, table, undefined, fingerprint), js: { path } };
+      checkOperating(node, (key) => configOrigin(model.layers, key) ?? model.props?.origin ?? node.origin, c.diagnostics);
       declare(c, node);
       jsFacts.set(node.id, facts);
       continue;
@@ -49,6 +52,8 @@ export async function declareModels(c: Compilation): Promise<Map<NodeId, JsModel
     };
     checkSnapshot(node, c.diagnostics);
     checkIncremental(node, c.diagnostics);
+    const inFile = (key: string) => parsed.facts.config.find((f) => f.key === key);
+    checkOperating(node, (key) => (inFile(key) ? { file: model.file.path, line: inFile(key)!.line } : (configOrigin(model.layers, key) ?? model.props?.origin ?? node.origin)), c.diagnostics);
     declare(c, node);
     c.parsedModels.set(node.id, parsed);
   }
@@ -105,7 +110,7 @@ function modelSkeleton(c: Compilation, model: ModelDef, config: Record<string, u
     origin: { file: model.file.path, line: configLine ?? 1 },
     description: model.props?.description ?? '',
     tags: config.tags as string[],
-    meta: (config.meta as Record<string, unknown>) ?? {},
+    meta: { ...model.props?.meta, ...(config.meta as Record<string, unknown> | undefined) },
     dependsOn: [],
     materialized: (config.materialized as Materialization) ?? 'view',
     relation: relation((config.schema as string) ?? c.def.target.schema, (config.alias as string) ?? model.name),
@@ -115,6 +120,7 @@ function modelSkeleton(c: Compilation, model: ModelDef, config: Record<string, u
     postHooks: list(config.post_hook),
     incremental: incrementalOf(config, c.runStartedAt),
     snapshot: snapshotOf(config, c.runStartedAt),
+    retention: retentionOf(config, c.runStartedAt),
     fingerprint,
   };
 }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configOrigin, mergeConfig } from '../../project/config.js';
 import type { SeedDef } from '../../project/parse.js';
+import { retentionOf } from '../../operate/retention.js';
+import { checkOperating } from './operating.js';
 import { relation, type SeedNode } from '../../types.js';
 import type { Compilation } from '../compilation.js';
 import { resolvedConfig, resourceProperties, sha256 } from '../fingerprint.js';
@@ -15,6 +17,7 @@ export function compileSeeds(c: Compilation): void {
       continue;
     }
     const node = seedNode(c, seed, config);
+    checkOperating(node, (key) => configOrigin(seed.layers, key) ?? seed.props?.origin ?? node.origin, c.diagnostics);
     c.nodes[node.id] = node;
     c.byName.set(seed.name, node);
   }
@@ -29,7 +32,7 @@ function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>
     origin: { file: seed.file, line: 1 },
     description: seed.props?.description ?? '',
     tags: config.tags as string[],
-    meta: (config.meta as Record<string, unknown>) ?? {},
+    meta: { ...seed.props?.meta, ...(config.meta as Record<string, unknown> | undefined) },
     dependsOn: [],
     relation: relation((config.schema as string) ?? c.def.target.schema, (config.alias as string) ?? seed.name),
     path,
@@ -37,6 +40,7 @@ function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>
     columnTypesOrigin: configOrigin(seed.layers, 'column_types'),
     delimiter: config.delimiter as string | undefined,
     columns: seed.props?.columns ?? [],
+    retention: retentionOf(config, c.runStartedAt),
     fingerprint: {
       config: resolvedConfig('seed', config, seed.name),
       rawCode: '',

@@ -82,8 +82,18 @@ export interface ChangedRows {
   readonly into: string;
 }
 
+/**
+ * Rows deleted (or, for erased subjects, nulled) once the node is built, in the same step: expired by its retention, or
+ * carrying a subject this target has erased. Counted apart from the rows the build wrote.
+ */
+export interface Removal {
+  readonly kind: 'remove';
+  readonly reason: 'expired' | 'erased';
+  readonly sql: string;
+}
+
 /** A SQL statement, or a step the executor works out (schema sync, micro-batches, upserts), does on files, or runs in JavaScript. */
-export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun | Upsert | ChangedRows;
+export type Statement = string | SchemaSync | FileOp | MicroBatch | JsRun | Upsert | ChangedRows | Removal;
 
 export interface PlanOptions {
   /** Rebuild incremental models from scratch. */

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { queryFile, testProject, type TestProject } from '../test-support/project.js';
+
+let p: TestProject | undefined;
+afterEach(() => p?.remove());
+
+const PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n    prod:\n      path: warehouse/prod.duckdb\n      publish: swap\n      keep_releases: 1\n';
+
+/** A date `days` before today (UTC), as a CSV writes it. */
+const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Events around a one-year boundary: two days either side of it (no time zone or leap day can move a row across),
+ * and far from it. Ids 1, 2 and 3 are older than a year.
+ */
+const events = (extra: string[] = []) =>
+  ['id,created_at', `1,${ago(800)}`, `2,${ago(400)}`, `3,${ago(367)}`, `4,${ago(363)}`, `5,${ago(30)}`, `6,${ago(0)}`, ...extra].join('\n') + '\n';
+
+const ids = async (db: string, table: string) => (await queryFile(db, `select id::int as id from ${table} order by id`)).map((r) => r.id);
+
+describe('retention', () => {
+  it('a seed and a table keep exactly the rows younger than the period, on a dev target and in a prod release; the count is reported', async () => {
+    p = testProject({
+      'profiles/profiles.yml': PROFILES,
+      'seeds/events.csv': events(),
+      'seeds/seeds.yml': 'seeds:\n  - name: events\n    config:\n      retention: {field: created_at, keep: {count: 1, period: year}}\n',
+      // In-file config takes a literal: "<field> <count> <period>".
+      'models/recent.sql': '{{config materialized="table" retention="created_at 10 weeks"}}\nselect * from {{ref "events"}}',
+      'models/everything.sql': '{{config materialized="table"}}\nselect * from {{ref "events"}}',
+    });
+    for (const target of ['dev', 'prod']) {
+      const r = await p.run('build', '--target', target);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/OK seed main\.events .*\[OK [\d.]+s, 6 rows, 3 expired\]/);
+      expect(r.stdout).toMatch(/OK created table main\.recent .*\[OK [\d.]+s, 3 rows, 1 expired\]/);
+      expect(r.stdout).not.toMatch(/main\.everything .*expired/);
+      const db = join(p.dir, `warehouse/${target}.duckdb`);
+      expect(await ids(db, 'main.events')).toEqual([4, 5, 6]);
+      expect(await ids(db, 'main.recent')).toEqual([5, 6]);
+      expect(await ids(db, 'main.everything')).toEqual([4, 5, 6]);
+    }
+    const results = JSON.parse(readFileSync(join(p.dir, 'target/run_results.json'), 'utf8')).results as Array<{ unique_id: string; rows_expired: number | null }>;
+    expect(Object.fromEntries(results.map((r) => [r.unique_id, r.rows_expired]))).toEqual({ 'seed.events': 3, 'model.recent': 1, 'model.everything': null });
+  });
+
+  it('an incremental model keeps expiring on every run, and the period follows project.yml folder defaults', async () => {
+    p = testProject({
+      'project.yml': 'name: t\nmodels:\n  facts:\n    +retention: {field: created_at, keep: {count: 1, period: year}}\n',
+      'seeds/events.csv': events(),
+      'models/facts/fct_events.sql': '{{config materialized="incremental"}}\nselect * from {{ref "events"}}\n{{#if is_incremental}}where id > (select max(id) from {{this}}){{/if}}',
+    });
+    const first = await p.run('build');
+    expect(first.stdout).toMatch(/fct_events .*6 rows, 3 expired/);
+    expect(await ids(p.db, 'main.fct_events')).toEqual([4, 5, 6]);
+    // New rows, one of them already past the period: appended and expired in the same run.
+    p.write('seeds/events.csv', events([`7,${ago(500)}`, `8,${ago(1)}`]));
+    const second = await p.run('build');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/updated incremental main\.fct_events .*2 rows, 1 expired/);
+    expect(await ids(p.db, 'main.fct_events')).toEqual([4, 5, 6, 8]);
+  });
+
+  it('a snapshot expires the versions closed longer ago than the period (valid_to), never the current ones', async () => {
+    const products = (updated: number) => `product_id,price,updated_at\n1,${updated},${ago(updated)} 00:00:00\n2,5,${ago(900)} 00:00:00\n`;
+    p = testProject({
+      'seeds/products.csv': products(800),
+      'snapshots/price_history.sql': '{{config unique_key="product_id" strategy="timestamp" updated_at="updated_at"}}\nselect * from {{ref "products"}}',
+      'snapshots/snapshots.yml': 'models:\n  - name: price_history\n    config:\n      retention: {keep: {count: 1, period: year}}\n',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    // Product 1 changes 500 days ago: its first version closes then, already past the period.
+    p.write('seeds/products.csv', products(500));
+    const second = await p.run('build');
+    expect(second.stdout).toMatch(/price_history .*1 expired/);
+    // … and 10 days ago: the version of 500 days ago closes now-ish (valid_to 10 days ago), so it stays.
+    p.write('seeds/products.csv', products(10));
+    const third = await p.run('build');
+    expect(third.stdout).toMatch(/price_history .*0 expired/);
+    const rows = await p.query('select product_id::int as id, price::int as price, is_current from main.price_history order by id, is_current desc');
+    expect(rows).toEqual([
+      { id: 1, price: 10, is_current: true },
+      { id: 1, price: 500, is_current: false },
+      { id: 2, price: 5, is_current: true }, // unchanged for 900 days, but current
+    ]);
+  });
+
+  it('mistakes are reported at their line, with exit 2', async () => {
+    p = testProject({
+      'models/v.sql': 'select 1 as id, current_date as created_at',
+      'models/v.yml': 'models:\n  - name: v\n    config:\n      retention: {field: created_at, keep: {count: 2, period: year}}\n',
+    });
+    let r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\/v\.yml:4: model "v": retention: a view has no rows of its own to delete/);
+
+    p.write('models/v.sql', '{{config materialized="ephemeral"}}\nselect 1 as id');
+    p.write('models/v.yml', 'models: []\n');
+    p.write('models/w.sql', '{{config materialized="table" retention="created_at 2 fortnights"}}\nselect 1 as id');
+    r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\/w\.sql:1: retention must be \{field: <column>, keep:/);
+    p.write('project.yml', 'name: t\nmodels:\n  +retentoin: {field: created_at}\nseeds:\n  retention: {field: created_at, keep: {count: 0, period: day}}\n');
+    r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/project\.yml:3: unknown config key "retentoin" \(did you mean "retention"\?\)/);
+    expect(r.stderr).toMatch(/project\.yml:5: retention\.keep needs a positive whole count/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    p.write('project.yml', 'name: t\n');
+    p.write('models/w.sql', '{{config materialized="table"}}\nselect 1 as id');
+    p.write('models/v.sql', '{{config materialized="ephemeral" retention="created_at 1 day"}}\nselect 1 as id');
+    p.write('models/t.sql', '{{config materialized="table" retention="1 day"}}\nselect 1 as id');
+    r = await p.run('build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/models\/v\.sql:1: model "v": retention: an ephemeral model has no rows of its own to delete/);
+    expect(r.stderr).toMatch(/models\/t\.sql:1: model "t": retention needs field/);
+
+    // A field the table lacks fails the node (exit 1), saying it is the retention.
+    p.write('models/v.sql', 'select 1 as id');
+    p.write('models/t.sql', '{{config materialized="table" retention="created 1 day"}}\nselect 1 as id, current_date as created_at');
+    r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/t\.sql: retention: Binder Error: Referenced column "created" not found/);
+  });
+});
