@@ -3,6 +3,7 @@ import { didYouMean, type Diagnostic } from '../errors.js';
 import type { TargetDef } from '../types.js';
 import { CONFIG_KEYS, checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { ProjectFiles, ProjectPaths, SourceFile } from './load.js';
+import { parseDocBlocks, type DocBlock } from './doc-blocks.js';
 import { parseProfiles } from './profiles.js';
 import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
 import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
@@ -45,6 +46,8 @@ export interface ProjectDef {
   readonly onRunEnd: readonly ProjectHook[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
+  /** Doc blocks (`{% docs name %}` in .md files): `{{doc "name"}}` in descriptions, and the site's `overview`. */
+  readonly docs: readonly DocBlock[];
 }
 
 export interface ParseOptions {
@@ -67,12 +70,13 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     if (!top.has('name')) y.error(y.root, 'project.yml needs a name');
     return undefined;
   }
-  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target']);
+  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target', 'docs']);
+  const docs = parseDocBlocks(files.docs, diagnostics);
   const env = opts.env ?? process.env;
   const profile = y.string(top.get('profile'), 'profile') ?? name;
   const target = parseProfiles(files.root, files.profiles, { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) }, env, diagnostics);
   // Templates in YAML values: vars first (they may read env and target), then what reads them.
-  const templates = target && { vars: opts.vars ?? {}, env, target };
+  const templates = target && { vars: opts.vars ?? {}, env, target, docs };
   if (templates) top.set('vars', renderYamlTemplates(y, top.get('vars'), templates)!);
   const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
   const yamlTemplates = templates && { ...templates, vars };
@@ -130,6 +134,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,
+    docs,
   };
 }
 
