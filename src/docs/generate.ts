@@ -158,7 +158,7 @@ function docsNode(n: ManifestNodeJson, manifest: Manifest, modelsPath: string, c
     original_file_path: n.original_file_path,
     description: n.description,
     tags: n.tags,
-    config: n.config,
+    config: setConfig(n.config),
     raw_code: n.raw_code,
     compiled_code: n.compiled_code ?? null,
     depends_on: n.depends_on.nodes,
@@ -170,6 +170,12 @@ function docsNode(n: ManifestNodeJson, manifest: Manifest, modelsPath: string, c
     ...(freshness ? { freshness: { warn_after: period(freshness.warnAfter), error_after: period(freshness.errorAfter), last: history.freshness.get(n.unique_id) ?? null } } : {}),
     runs: history.runs.get(n.unique_id) ?? [],
   };
+}
+
+/** The config keys that are set: no nulls, empty lists or empty maps (a lean data.js; manifest.json has them all). */
+function setConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const empty = (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => !empty(v)));
 }
 
 function period(p: Period | undefined): string | null {
