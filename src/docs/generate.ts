@@ -77,6 +77,7 @@ export async function generateDocs(ctx: ProjectContext, selected: ReadonlySet<st
   const catalog = kind !== 'memory' && fileExists && existsSync(catalogPath) ? readCatalog(catalogPath) : [];
   const history = kind !== 'memory' && fileExists ? await readHistory(manifest, (w) => reporter.warning(w)) : NO_HISTORY;
 
+  const owned = new Map(catalog.filter((r) => r.unique_id).map((r) => [r.unique_id!, r]));
   const relations = new Map(catalog.filter((r) => r.unique_id).map((r) => [`${r.schema}.${r.name}`.toLowerCase(), { unique_id: r.unique_id!, columns: r.columns.map((c) => c.name) }]));
   const models = Object.values(manifest.nodes).flatMap((n) => (n.kind === 'model' && !n.js && selected.has(n.id) ? [{ unique_id: n.id, compiled_code: n.sql }] : []));
   const columnLineage = await columnLineageFor(models, relations);
@@ -88,7 +89,7 @@ export async function generateDocs(ctx: ProjectContext, selected: ReadonlySet<st
     generated_at: new Date().toISOString(),
     project: { name: manifest.projectName, target: target.name, overview: ctx.def.docs.find((b) => b.name === 'overview')?.text ?? null },
     notes,
-    nodes: Object.values(json.nodes).filter((n) => selected.has(n.unique_id)).map((n) => docsNode(n, manifest, ctx.def.paths.models, catalog, history)),
+    nodes: Object.values(json.nodes).filter((n) => selected.has(n.unique_id)).map((n) => docsNode(n, manifest, ctx.def.paths.models, owned.get(n.unique_id), history)),
     releases: history.releases,
     column_lineage: columnLineage,
     graph: graphFor(json),
@@ -137,10 +138,9 @@ function readCatalog(path: string): CatalogRelationJson[] {
   }
 }
 
-function docsNode(n: ManifestNodeJson, manifest: Manifest, modelsPath: string, catalog: readonly CatalogRelationJson[], history: History): DocsNode {
+function docsNode(n: ManifestNodeJson, manifest: Manifest, modelsPath: string, rel: CatalogRelationJson | undefined, history: History): DocsNode {
   const node = manifest.nodes[n.unique_id];
   const type: DocsResourceType = n.resource_type === 'model' && n.materialized === 'snapshot' ? 'snapshot' : (n.resource_type as DocsResourceType);
-  const rel = catalog.find((r) => r.unique_id === n.unique_id);
   const declared = n.columns ?? [];
   const described = new Map(declared.map((c) => [c.name.toLowerCase(), c]));
   const columns: DocsColumn[] = rel

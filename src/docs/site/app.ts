@@ -18,6 +18,8 @@ const data = window.EIDER_DOCS;
 const byId = new Map<string, DocsNode>();
 const usedBy = new Map<string, string[]>();
 const testsOf = new Map<string, DocsNode[]>();
+/** Each folder's fill (its children are made when it first opens), by `kind/folder/…`. */
+const folderFills = new Map<string, () => void>();
 
 const KIND_LABEL: Readonly<Record<string, string>> = { model: 'Models', seed: 'Seeds', source: 'Sources', snapshot: 'Snapshots', test: 'Tests', unit_test: 'Unit tests' };
 
@@ -44,7 +46,7 @@ function start(d: DocsData): void {
     const node = id ? byId.get(id) : undefined;
     main.replaceChildren(node ? nodePage(d, node) : overviewPage(d));
     for (const a of Array.from(nav.querySelectorAll('a.current'))) a.classList.remove('current');
-    if (node) nav.querySelector(`a[data-id="${CSS.escape(node.unique_id)}"]`)?.classList.add('current');
+    if (node) revealInSidebar(nav, node);
     if (column) {
       const row = main.querySelector<HTMLElement>(`tr[data-column="${CSS.escape(column.toLowerCase())}"]`);
       row?.classList.add('marked');
@@ -76,6 +78,16 @@ function nodeLink(id: string, column?: string): Node {
   return h('a', { href: nodeHref(n, column) }, h('span', { class: `badge ${n.resource_type}` }, n.resource_type), ' ', n.name, column ? h('span', { class: 'col' }, `.${column}`) : null);
 }
 
+/** Opens the sidebar's folders down to the node and marks its link. */
+function revealInSidebar(nav: HTMLElement, n: DocsNode): void {
+  let path: string = n.resource_type;
+  folderFills.get(path)?.();
+  for (const part of folderPath(n)) folderFills.get((path = `${path}/${part}`))?.();
+  const link = nav.querySelector(`a[data-id="${CSS.escape(n.unique_id)}"]`);
+  link?.classList.add('current');
+  link?.scrollIntoView({ block: 'nearest' });
+}
+
 // ---- sidebar: resource types, then folders (models, seeds, snapshots) or source names; folders fill in when opened.
 
 interface Folder {
@@ -90,7 +102,7 @@ function sidebar(nodes: readonly DocsNode[]): Node {
     if (!list.length) continue;
     const root: Folder = { folders: new Map(), nodes: [] };
     for (const n of list) {
-      const path = kind === 'source' ? [n.name.split('.')[0]] : kind === 'test' || kind === 'unit_test' ? [] : n.original_file_path.split('/').slice(1, -1);
+      const path = folderPath(n);
       let f = root;
       for (const part of path) {
         if (!f.folders.has(part)) f.folders.set(part, { folders: new Map(), nodes: [] });
@@ -98,23 +110,33 @@ function sidebar(nodes: readonly DocsNode[]): Node {
       }
       f.nodes.push(n);
     }
-    out.append(folderDetails(`${KIND_LABEL[kind]} (${list.length})`, root, kind === 'model'));
+    out.append(folderDetails(`${KIND_LABEL[kind]} (${list.length})`, root, kind === 'model', kind));
   }
   return out;
 }
 
-function folderDetails(label: string, f: Folder, open: boolean): HTMLElement {
-  const details = h('details', { class: 'folder' }, h('summary', {}, label));
+/** A node's folders in the sidebar, under its resource type: source name, or folders below models/ (seeds/, snapshots/). */
+function folderPath(n: DocsNode): string[] {
+  if (n.resource_type === 'source') return [n.name.split('.')[0]];
+  return n.resource_type === 'test' || n.resource_type === 'unit_test' ? [] : n.original_file_path.split('/').slice(1, -1);
+}
+
+function folderDetails(label: string, f: Folder, open: boolean, path: string): HTMLElement {
+  const details = h('details', { class: 'folder', 'data-path': path }, h('summary', {}, label));
   let filled = false;
   const fill = () => {
     if (filled) return;
     filled = true;
     const ul = h('ul');
-    for (const [name, sub] of [...f.folders].sort(([a], [b]) => a.localeCompare(b))) ul.append(h('li', {}, folderDetails(name, sub, false)));
+    for (const [name, sub] of [...f.folders].sort(([a], [b]) => a.localeCompare(b))) ul.append(h('li', {}, folderDetails(name, sub, false, `${path}/${name}`)));
     for (const n of f.nodes) ul.append(h('li', {}, h('a', { href: nodeHref(n), 'data-id': n.unique_id, title: n.original_file_path }, n.resource_type === 'source' ? n.name.split('.').slice(1).join('.') : n.name)));
     details.append(ul);
   };
   details.addEventListener('toggle', fill);
+  folderFills.set(path, () => {
+    fill();
+    details.open = true;
+  });
   if (open) {
     details.open = true;
     fill();

@@ -30,7 +30,7 @@ export function buildChart(runs: readonly DocsRun[]): SVGElement {
   svg.appendChild(s('line', { x1: PAD.left, y1: PAD.top + plotH, x2: PAD.left + plotW, y2: PAD.top + plotH, class: 'axis' }));
   svg.appendChild(s('text', { x: PAD.left - 6, y: PAD.top + 4, 'text-anchor': 'end', class: 'label duration' }, formatMs(maxMs)));
   svg.appendChild(s('text', { x: PAD.left - 6, y: PAD.top + plotH, 'text-anchor': 'end', class: 'label duration' }, '0'));
-  if (withRows.length) svg.appendChild(s('text', { x: PAD.left + plotW + 6, y: PAD.top + 4, class: 'label rows' }, `${formatCount(maxRows)} rows`));
+  if (withRows.length) svg.appendChild(s('text', { x: W - 2, y: PAD.top + 4, 'text-anchor': 'end', class: 'label rows' }, `${formatCount(maxRows)} rows`));
   runs.forEach((r, i) => {
     const ms = r.duration_ms ?? 0;
     const bar = s('rect', { x: x(i) - Math.min(18, step * 0.35), y: yMs(ms), width: Math.min(36, step * 0.7), height: PAD.top + plotH - yMs(ms), class: `bar status-${r.status.replace(/[^a-z_]/g, '')}` });
