@@ -110,7 +110,10 @@ export class Artifacts {
     const dir = join(this.dir, 'docs');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    for (const [name, body] of files) writeFileSync(join(dir, name), typeof body === 'string' ? redact(body) : body);
+    for (const [name, body] of files) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), typeof body === 'string' ? redact(body) : body);
+    }
     return dir;
   }
 

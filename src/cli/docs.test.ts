@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import type { DocsData } from '../docs/site/types.js';
+import type { DocsCode, DocsData } from '../docs/site/types.js';
 import { BIN, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
@@ -42,6 +42,13 @@ function siteData(t: TestProject): DocsData {
   return window.EIDER_DOCS!;
 }
 
+/** code/<n>.js as the browser reads it: `window.EIDER_CODE(n, {…});`. */
+function siteCode(t: TestProject, chunk: number): Record<string, DocsCode> {
+  let code: Record<string, DocsCode> = {};
+  runInNewContext(readFileSync(join(t.dir, `target/docs/code/${chunk}.js`), 'utf8'), { window: { EIDER_CODE: (k: number, c: Record<string, DocsCode>) => k === chunk && (code = c) } });
+  return code;
+}
+
 describe('eider docs generate', () => {
   it('writes index.html, the browser code and data.js with every node, its columns, DuckDB types, tests and builds', async () => {
     p = testProject(PROJECT);
@@ -69,11 +76,12 @@ describe('eider docs generate', () => {
     const test = data.nodes.find((n) => n.unique_id === 'test.unique_stg_orders_order_id')!;
     expect(test.test).toMatchObject({ attached_node: 'model.stg_orders', column_name: 'order_id', test_name: 'unique' });
     expect(test.last_result).toMatchObject({ status: 'pass', failures: 0 });
-    expect(data.nodes.find((n) => n.unique_id === 'model.fct_orders')).toMatchObject({ layer: 'marts', depends_on: ['model.stg_orders'], compiled_code: expect.stringContaining('"main"."stg_orders"') });
+    const fct = data.nodes.find((n) => n.unique_id === 'model.fct_orders')!;
+    expect(fct).toMatchObject({ layer: 'marts', depends_on: ['model.stg_orders'], code_chunk: 0 });
+    expect(siteCode(p, 0)['model.fct_orders']).toEqual({ raw_code: expect.stringContaining('{{ref "stg_orders"}}'), compiled_code: expect.stringContaining('"main"."stg_orders"') });
     expect(data.nodes.find((n) => n.unique_id === 'seed.raw_orders')).toMatchObject({ layer: 'seeds' });
     // Text that would end the <script> is escaped in data.js.
-    const js = readFileSync(join(p.dir, 'target/docs/data.js'), 'utf8');
-    expect(js).not.toMatch(/<\/script|<script/i);
+    for (const f of ['data.js', 'code/0.js']) expect(readFileSync(join(p.dir, 'target/docs', f), 'utf8')).not.toMatch(/<\/script|<script/i);
     // manifest.json holds the resolved Markdown, still one node per line.
     const manifestText = readFileSync(join(p.dir, 'target/manifest.json'), 'utf8');
     const manifest = JSON.parse(manifestText);

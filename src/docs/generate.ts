@@ -10,7 +10,7 @@ import { openInPlace } from '../publish/in-place.js';
 import { redactDeep } from '../secrets.js';
 import type { Manifest, Period } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import type { ColumnLineage, DocsColumn, DocsData, DocsNode, DocsRelease, DocsResourceType, DocsRun } from './site/types.js';
+import type { ColumnLineage, DocsCode, DocsColumn, DocsData, DocsNode, DocsRelease, DocsResourceType, DocsRun } from './site/types.js';
 
 /** Where `npm run build` puts the site's browser code (scripts/build-site.mjs): dist/docs/site beside this module. */
 const SITE_ASSETS = join(dirname(fileURLToPath(import.meta.url)), 'site');
@@ -84,17 +84,31 @@ export async function generateDocs(ctx: ProjectContext, selected: ReadonlySet<st
   artifacts.manifest(manifest, EIDER_VERSION, columnLineage);
   const json = JSON.parse(readFileSync(join(artifacts.dir, 'manifest.json'), 'utf8')) as { nodes: Record<string, ManifestNodeJson> };
 
+  const nodes = Object.values(json.nodes).filter((n) => selected.has(n.unique_id));
   const data: DocsData = {
     schema_version: 1,
     generated_at: new Date().toISOString(),
     project: { name: manifest.projectName, target: target.name, overview: ctx.def.docs.find((b) => b.name === 'overview')?.text ?? null },
     notes,
-    nodes: Object.values(json.nodes).filter((n) => selected.has(n.unique_id)).map((n) => docsNode(n, manifest, ctx.def.paths.models, owned.get(n.unique_id), history)),
+    nodes: nodes.map((n, i) => ({ ...docsNode(n, manifest, ctx.def.paths.models, owned.get(n.unique_id), history), code_chunk: n.raw_code || n.compiled_code ? Math.floor(i / CODE_CHUNK) : null })),
     releases: history.releases,
     column_lineage: columnLineage,
     graph: graphFor(json),
   };
-  return artifacts.docsSite(siteFiles(redactDeep(data)));
+  return artifacts.docsSite([...siteFiles(redactDeep(data)), ...codeFiles(nodes)]);
+}
+
+/** How many nodes' code one `code/<n>.js` holds. */
+export const CODE_CHUNK = 250;
+
+/** `code/<n>.js`: the nodes' template and compiled SQL, loaded by a page when its Code tab opens. */
+function codeFiles(nodes: readonly ManifestNodeJson[]): Array<[string, string]> {
+  const chunks: Array<Record<string, DocsCode>> = [];
+  nodes.forEach((n, i) => {
+    if (!n.raw_code && !n.compiled_code) return;
+    (chunks[Math.floor(i / CODE_CHUNK)] ??= {})[n.unique_id] = { raw_code: n.raw_code, compiled_code: n.compiled_code ?? null };
+  });
+  return chunks.flatMap((chunk, k) => (chunk ? [[`code/${k}.js`, `window.EIDER_CODE(${k}, ${scriptJson(redactDeep(chunk))});\n`] as [string, string]] : []));
 }
 
 /**
@@ -159,8 +173,7 @@ function docsNode(n: ManifestNodeJson, manifest: Manifest, modelsPath: string, r
     description: n.description,
     tags: n.tags,
     config: setConfig(n.config),
-    raw_code: n.raw_code,
-    compiled_code: n.compiled_code ?? null,
+    code_chunk: null,
     depends_on: n.depends_on.nodes,
     relation: n.relation && !(n.resource_type === 'model' && n.materialized === 'ephemeral') ? [n.relation.catalog, n.relation.schema, n.relation.name].filter(Boolean).join('.') : null,
     columns,

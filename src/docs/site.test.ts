@@ -82,6 +82,7 @@ describe('the docs site of the example project', () => {
     expect(await page.textContent('#file-path')).toBe('models/marts/core/fct_orders.sql');
     await page.screenshot({ path: join(artifacts, 'docs-model.png') });
     await page.click('button[data-tab="code"]');
+    await page.waitForSelector('#compiled-sql'); // code/<n>.js is loaded when the tab opens
     expect(await page.$$eval('#compiled-sql .sql-keyword', (k) => k.length)).toBeGreaterThan(5);
     expect(await page.textContent('#raw-code')).toContain('{{');
   });

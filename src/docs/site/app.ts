@@ -6,11 +6,12 @@ import { h } from './dom.js';
 import { markdown } from './markdown.js';
 import { mountSearch } from './search.js';
 import { highlightSql } from './sql.js';
-import type { ColumnLineageEntry, DocsData, DocsNode } from './types.js';
+import type { ColumnLineageEntry, DocsCode, DocsData, DocsNode } from './types.js';
 
 declare global {
   interface Window {
     EIDER_DOCS?: DocsData;
+    EIDER_CODE?: (chunk: number, code: Record<string, DocsCode>) => void;
   }
 }
 
@@ -23,8 +24,6 @@ const folderFills = new Map<string, () => void>();
 
 const KIND_LABEL: Readonly<Record<string, string>> = { model: 'Models', seed: 'Seeds', source: 'Sources', snapshot: 'Snapshots', test: 'Tests', unit_test: 'Unit tests' };
 
-if (!data) document.body.textContent = 'eider docs: no data.js next to this page (run eider docs generate)';
-else start(data);
 
 function start(d: DocsData): void {
   for (const n of d.nodes) byId.set(n.unique_id, n);
@@ -176,7 +175,7 @@ function nodePage(d: DocsData, n: DocsNode): Node {
     h('p', { class: 'path' }, 'File: ', h('code', { id: 'file-path' }, n.original_file_path)),
   );
   const tabs: Array<[string, () => Node]> = [['Details', () => details(d, n)]];
-  if (n.raw_code || n.compiled_code) tabs.push(['Code', () => code(n)]);
+  if (n.code_chunk !== null) tabs.push(['Code', () => code(n)]);
   tabs.push(['Lineage', lineagePanel]);
   page.append(tabbed(tabs));
   return page;
@@ -282,10 +281,34 @@ function historySection(n: DocsNode): Node {
 }
 
 function code(n: DocsNode): Node {
-  const out = h('div');
-  if (n.compiled_code) out.append(h('section', {}, h('h2', {}, 'Compiled SQL'), h('pre', { class: 'sql', id: 'compiled-sql' }, h('code', {}, highlightSql(n.compiled_code)))));
-  if (n.raw_code) out.append(h('section', {}, h('h2', {}, 'Source'), h('pre', { class: 'sql', id: 'raw-code' }, h('code', {}, highlightSql(n.raw_code)))));
+  const out = h('div', { class: 'code' }, h('p', { class: 'muted' }, 'Loading…'));
+  loadCode(n.code_chunk!).then((chunk) => {
+    const c = chunk[n.unique_id];
+    out.replaceChildren();
+    if (c?.compiled_code) out.append(h('section', {}, h('h2', {}, 'Compiled SQL'), h('pre', { class: 'sql', id: 'compiled-sql' }, h('code', {}, highlightSql(c.compiled_code)))));
+    if (c?.raw_code) out.append(h('section', {}, h('h2', {}, 'Source'), h('pre', { class: 'sql', id: 'raw-code' }, h('code', {}, highlightSql(c.raw_code)))));
+  }, () => out.replaceChildren(h('p', { class: 'note' }, `code/${n.code_chunk}.js could not be loaded`)));
   return out;
+}
+
+const codeChunks = new Map<number, Promise<Record<string, DocsCode>>>();
+const codeWaiting = new Map<number, (code: Record<string, DocsCode>) => void>();
+window.EIDER_CODE = (chunk, code) => codeWaiting.get(chunk)?.(code);
+
+/** code/<n>.js, added as a script (pages from file:// cannot fetch): it hands its code to window.EIDER_CODE. */
+function loadCode(k: number): Promise<Record<string, DocsCode>> {
+  if (!codeChunks.has(k)) {
+    codeChunks.set(k, new Promise((resolve, reject) => {
+      codeWaiting.set(k, resolve);
+      const script = h('script', { src: `code/${k}.js` });
+      script.addEventListener('error', () => {
+        codeChunks.delete(k);
+        reject(new Error(`code/${k}.js`));
+      });
+      document.head.append(script);
+    }));
+  }
+  return codeChunks.get(k)!;
 }
 
 /**
@@ -331,3 +354,7 @@ function bytes(n: number): string {
 function ageText(seconds: number): string {
   return seconds < 3600 ? `${Math.round(seconds / 60)} min` : seconds < 172800 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 86400)} days`;
 }
+
+// Last, once every module-level value above is set.
+if (!data) document.body.textContent = 'eider docs: no data.js next to this page (run eider docs generate)';
+else start(data);

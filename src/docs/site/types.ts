@@ -48,8 +48,8 @@ export interface DocsNode {
   readonly description: string;
   readonly tags: readonly string[];
   readonly config: Readonly<Record<string, unknown>>;
-  readonly raw_code: string;
-  readonly compiled_code: string | null;
+  /** The file `code/<n>.js` that holds this node's DocsCode (loaded when its Code tab opens), or null when it has none. */
+  readonly code_chunk: number | null;
   readonly depends_on: readonly string[];
   /** "schema"."name" in the target, or null (ephemeral, tests). */
   readonly relation: string | null;
@@ -64,6 +64,12 @@ export interface DocsNode {
   readonly freshness?: { readonly warn_after: string | null; readonly error_after: string | null; readonly last: { readonly status: string; readonly max_loaded_at: string | null; readonly age_s: number | null; readonly checked_at: string } | null };
   /** Recent builds, oldest first (at most RECENT_RUNS). */
   readonly runs: readonly DocsRun[];
+}
+
+/** A node's template and compiled SQL: kept out of data.js (they are most of its weight) in `code/<n>.js`, one file per CODE_CHUNK nodes, each `window.EIDER_CODE(n, {unique_id: DocsCode, …});`. */
+export interface DocsCode {
+  readonly raw_code: string;
+  readonly compiled_code: string | null;
 }
 
 export interface DocsRelease {
