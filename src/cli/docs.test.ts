@@ -127,6 +127,16 @@ describe('eider docs generate', () => {
     ]);
   });
 
+  it('a changed doc block is read again (the parse cache sees it)', async () => {
+    p = testProject(PROJECT);
+    const description = () => JSON.parse(readFileSync(join(p!.dir, 'target/manifest.json'), 'utf8')).nodes['model.stg_orders'].columns[0].description;
+    expect((await p.run('parse')).code).toBe(0);
+    expect(description()).toMatch(/^The order's id/);
+    p.write('models/docs.md', PROJECT['models/docs.md'].replace("The order's id", 'The id of the order'));
+    expect((await p.run('parse')).code).toBe(0);
+    expect(description()).toMatch(/^The id of the order/);
+  });
+
   it('{{doc}} takes one name', async () => {
     p = testProject({ ...PROJECT, 'models/staging/props.yml': PROJECT['models/staging/props.yml'].replace('{{doc "order_id"}}', '{{doc order_id}}') });
     const r = await p.run('parse');
