@@ -24,12 +24,11 @@ const folderFills = new Map<string, () => void>();
 
 const KIND_LABEL: Readonly<Record<string, string>> = { model: 'Models', seed: 'Seeds', source: 'Sources', snapshot: 'Snapshots', test: 'Tests', unit_test: 'Unit tests' };
 
-
 function start(d: DocsData): void {
   for (const n of d.nodes) byId.set(n.unique_id, n);
   for (const n of d.nodes) {
-    for (const p of n.depends_on) usedBy.set(p, [...(usedBy.get(p) ?? []), n.unique_id]);
-    if (n.test?.attached_node) testsOf.set(n.test.attached_node, [...(testsOf.get(n.test.attached_node) ?? []), n]);
+    for (const p of n.depends_on) listIn(usedBy, p).push(n.unique_id);
+    if (n.test?.attached_node) listIn(testsOf, n.test.attached_node).push(n);
   }
   document.title = `${d.project.name} · eider docs`;
   const header = h('header', {}, h('a', { href: '#!/overview', class: 'brand' }, d.project.name), h('span', { class: 'muted' }, ` · eider docs · target ${d.project.target}`));
@@ -56,7 +55,12 @@ function start(d: DocsData): void {
   route();
 }
 
-export function nodeHref(n: Pick<DocsNode, 'resource_type' | 'unique_id'>, column?: string): string {
+function listIn<T>(map: Map<string, T[]>, key: string): T[] {
+  if (!map.has(key)) map.set(key, []);
+  return map.get(key)!;
+}
+
+function nodeHref(n: Pick<DocsNode, 'resource_type' | 'unique_id'>, column?: string): string {
   return `#!/${n.resource_type}/${encodeURIComponent(n.unique_id)}${column ? `?column=${encodeURIComponent(column)}` : ''}`;
 }
 
