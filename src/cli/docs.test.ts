@@ -207,6 +207,13 @@ describe('eider docs serve', () => {
     expect(r.code).toBe(2);
   });
 
+  it('a port that is not one is exit 2', async () => {
+    p = testProject(PROJECT);
+    const r = await p.run('docs', 'serve', '--port', '70000');
+    expect(r.stderr).toMatch(/option '--port <n>' argument '70000' is invalid\. must be a port number, 0 to 65535/);
+    expect(r.code).toBe(2);
+  });
+
   it('without a generated site it says to run docs generate (exit 2)', async () => {
     p = testProject(PROJECT);
     const r = await p.run('docs', 'serve');

@@ -91,7 +91,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('serve')
     .description('serve target/docs over HTTP (on 127.0.0.1 unless --host says otherwise) until Ctrl-C')
     .option('--project-dir <dir>', 'the project folder (default: the nearest folder with project.yml)')
-    .option('--port <n>', 'the port (default 8080)', nonNegativeInt)
+    .option('--port <n>', 'the port (default 8080; 0: any free one)', port)
     .option('--host <address>', 'the address to listen on (default 127.0.0.1)')
     .exitOverride()
     .action(run(async () => (await import('../commands/docs.js')).docsServeCommand));
@@ -146,6 +146,12 @@ function withModels(options: { select?: string[]; models?: string[] }): object {
 function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+function port(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 65535) throw new InvalidArgumentError('must be a port number, 0 to 65535');
   return n;
 }
 
