@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
+import type { ColumnLineage } from '../docs/site/types.js';
 import type { FreshnessResult } from '../execute/freshness.js';
 import type { ColumnDef, Manifest, Node, RunArgs, RunResult } from '../types.js';
 
@@ -23,9 +24,9 @@ export class Artifacts {
 
   /**
    * manifest.json, written as it is built: one line per node (and per map entry), so a large project's manifest
-   * is never held whole in memory.
+   * is never held whole in memory. `eider docs generate` adds each model's `column_lineage`.
    */
-  manifest(m: Manifest, eiderVersion: string): void {
+  manifest(m: Manifest, eiderVersion: string, columnLineage?: ColumnLineage): void {
     mkdirSync(this.dir, { recursive: true });
     const fd = openSync(join(this.dir, 'manifest.json'), 'w');
     let buffer = '';
@@ -37,7 +38,7 @@ export class Artifacts {
     };
     try {
       let first = true;
-      for (const [key, value] of manifestSections(m, eiderVersion)) {
+      for (const [key, value] of manifestSections(m, eiderVersion, columnLineage)) {
         write(`${first ? '{' : ',\n'}${JSON.stringify(key)}:`);
         first = false;
         if (!(value instanceof Entries)) {
@@ -106,6 +107,18 @@ export class Artifacts {
     return this.writeJson('catalog.json', body);
   }
 
+  /** target/docs/: the documentation site's files (`eider docs generate`), replacing what an earlier one left there. Returns the folder. */
+  docsSite(files: ReadonlyArray<readonly [string, string | Buffer]>): string {
+    const dir = join(this.dir, 'docs');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [name, body] of files) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), typeof body === 'string' ? redact(body) : body);
+    }
+    return dir;
+  }
+
   /**
    * target/compiled/<the node's own path>: the SQL each node runs. An index of content hashes lets a
    * re-compile write only the files that changed (and remove the ones whose node is gone).
@@ -169,7 +182,7 @@ class Entries implements Iterable<[string, unknown]> {
  * manifest.json's sections in order (schema v2, see README "manifest.json"): every node with what it is made from,
  * the macros, and the graph both ways. Written by `Artifacts.manifest`; `manifestJson` is the same as one object.
  */
-function manifestSections(m: Manifest, eiderVersion: string): Array<[string, unknown]> {
+function manifestSections(m: Manifest, eiderVersion: string, columnLineage?: ColumnLineage): Array<[string, unknown]> {
   const nodes = Object.values(m.nodes);
   const children = (): Iterable<[string, unknown]> => {
     const map = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
@@ -180,7 +193,7 @@ function manifestSections(m: Manifest, eiderVersion: string): Array<[string, unk
     ['metadata', { schema_version: MANIFEST_SCHEMA, eider_version: eiderVersion, generated_at: m.generatedAt, invocation_id: m.invocationId, project_name: m.projectName }],
     ['target', { profile: m.target.profile, name: m.target.name, threads: m.target.threads, schema: m.target.schema }],
     ['nodes', new Entries(function* () {
-      for (const n of nodes) yield [n.id, nodeJson(n)];
+      for (const n of nodes) yield [n.id, columnLineage?.[n.id] ? { ...nodeJson(n), column_lineage: columnLineage[n.id] } : nodeJson(n)];
     })],
     ['macros', Object.fromEntries(Object.values(m.macros).map((d) => [d.id, { unique_id: d.id, name: d.name, resource_type: d.kind, original_file_path: d.file, checksum: { name: 'sha256', checksum: d.checksum } }]))],
     ['parent_map', new Entries(() => nodes.map((n) => [n.id, n.dependsOn]))],

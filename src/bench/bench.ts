@@ -14,6 +14,7 @@ import { countQuery, planRun, type Plan } from '../plan/plan.js';
 import { ConsoleReporter } from '../report/console.js';
 import { quoteRelation } from '../types.js';
 import { BENCH_THREADS, generateProject, type BenchMaterialization } from './generate.js';
+import { benchDocs, type DocsBenchResult } from './docs-bench.js';
 import { benchEmpty } from './empty-bench.js';
 import { benchGraph, type GraphResult } from './graph-bench.js';
 import { benchExport, type ExportTiming } from './export-bench.js';
@@ -30,8 +31,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage, graph.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage', 'graph'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage, graph, docs.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage', 'graph', 'docs'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -438,7 +439,19 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  goal: focus and depth changes under 500 ms: ${worst < 500 ? 'MET' : 'MISSED'} (slowest median ${fmt(worst)})`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage, graph }, null, 2));
+  let docs: DocsBenchResult | undefined;
+  if (want('docs')) {
+    const r = (docs = await benchDocs(work, BIN, quick ? 500 : 5000, REPEAT));
+    const range = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+    console.log(`\nDocs site of the ${r.models}-model project (${r.nodes} nodes, built: types and history); median, range of ${REPEAT}`);
+    console.log(`  eider docs generate (whole CLI): catalog.json made first ${range(r.firstMs)}   catalog.json present ${range(r.againMs)}`);
+    console.log(`  page weight: data.js ${kib(r.dataBytes)} + app.js ${kib(r.appBytes)} = ${kib(r.dataBytes + r.appBytes)}`);
+    console.log(`  Chromium: open the site ${range(r.openMs)}   a model page ${range(r.pageMs)}   first search (index built) ${range(r.firstSearchMs)}   a later search ${range(r.searchMs)}`);
+    console.log(`  search index: built from data.js ${range(r.buildIndexMs)}   prebuilt, MiniSearch.loadJSON ${range(r.loadPrebuiltMs)} (and ${kib(r.prebuiltBytes)} more in data.js)`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage, graph, docs }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

@@ -88,6 +88,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
   common(program.command('catalog').description('write target/catalog.json: every relation of the target with its columns, types, comments, row counts and size')).action(
     run(async () => (await import('../commands/catalog.js')).catalogCommand),
   );
+  const docs = program.command('docs').description('the documentation site: generate it into target/docs, or serve it').exitOverride();
+  selecting(docs.command('generate').description('write target/docs: a static site of every model, seed, source, snapshot and test, with columns, types, tests, SQL, lineage and build history'))
+    .action(run(async () => (await import('../commands/docs.js')).docsGenerateCommand));
+  docs
+    .command('serve')
+    .description('serve target/docs over HTTP (on 127.0.0.1 unless --host says otherwise) until Ctrl-C')
+    .option('--project-dir <dir>', 'the project folder (default: the nearest folder with project.yml)')
+    .option('--port <n>', 'the port (default 8080; 0: any free one)', port)
+    .option('--host <address>', 'the address to listen on (default 127.0.0.1)')
+    .exitOverride()
+    .action(run(async () => (await import('../commands/docs.js')).docsServeCommand));
   common(program.command('compact').description('rewrite the target\'s DuckDB file without the space freed by earlier builds')).action(
     run(async () => (await import('../commands/compact.js')).compactCommand),
   );
@@ -148,14 +159,15 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 65535) throw new InvalidArgumentError('must be a port number, 0 to 65535');
+  return n;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number, 1 to 65535');
-  return n;
-}

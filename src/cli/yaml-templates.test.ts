@@ -107,7 +107,7 @@ describe('templates in YAML values', () => {
   });
 
   for (const [what, value, line, message] of [
-    ['ref', "'{{ref \"m\"}}'", 5, /\{\{ref\}\} cannot be used in a YAML value: only \{\{var …\}\}, \{\{env …\}\} and \{\{target\.…\}\}/],
+    ['ref', "'{{ref \"m\"}}'", 5, /\{\{ref\}\} cannot be used in a YAML value: only \{\{var …\}\}, \{\{env …\}\}, \{\{doc …\}\} and \{\{target\.…\}\}/],
     ['an unknown helper', "'{{upper \"x\"}}'", 5, /\{\{upper\}\} cannot be used in a YAML value/],
     ['an unknown target field', "'{{target.bogus}}'", 5, /unknown name "target\.bogus"/],
     ['a var without a default', "'{{var \"missing\"}}'", 5, /var "missing" is not defined/],

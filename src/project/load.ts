@@ -18,6 +18,8 @@ export interface ProjectPaths {
   /** Where external models write their files; nothing is written outside it. */
   readonly output: string;
   readonly target: string;
+  /** `paths: {docs: …}`: a folder of `.md` files with doc blocks, beside those under models/, seeds/ and snapshots/. */
+  readonly docs?: string;
 }
 
 /** Everything on disk that makes a project, read but not yet understood. */
@@ -39,6 +41,8 @@ export interface ProjectFiles {
   /** `tests/**.yml`: unit tests. */
   readonly unitTests: readonly SourceFile[];
   readonly partials: readonly SourceFile[];
+  /** `.md` files under models/, seeds/, snapshots/ (and paths.docs): doc blocks. */
+  readonly docs: readonly SourceFile[];
   /** Project-relative paths of JavaScript/TypeScript helper modules in macros/. */
   readonly helperModules: readonly string[];
   /** Folders under models/ (project-relative), for validating folder-level config. */
@@ -85,6 +89,7 @@ export function loadProject(root: string, profilesDir?: string): ProjectFiles {
     jsModels: modelFiles.filter(isJsModule),
     snapshots: listFiles(root, paths.snapshots).filter((f) => f.endsWith('.sql')).map(read),
     properties: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots)].filter(isYaml).map(read),
+    docs: [...modelFiles, ...seedFiles, ...listFiles(root, paths.snapshots), ...(paths.docs ? listFiles(root, paths.docs) : [])].filter((f) => f.endsWith('.md')).map(read),
     seeds,
     singularTests: testFiles.filter((f) => f.endsWith('.sql')).map(read),
     unitTests: testFiles.filter(isYaml).map(read),
@@ -129,8 +134,9 @@ function readPaths(projectYaml: string): ProjectPaths {
   const paths = (doc as { paths?: unknown } | null)?.paths;
   if (!paths || typeof paths !== 'object') return DEFAULT_PATHS;
   const p = paths as Record<string, unknown>;
-  const pick = (k: keyof ProjectPaths) => (typeof p[k] === 'string' ? (p[k] as string) : DEFAULT_PATHS[k]);
-  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), output: pick('output'), target: pick('target') };
+  const pick = (k: Exclude<keyof ProjectPaths, 'docs'>) => (typeof p[k] === 'string' ? (p[k] as string) : DEFAULT_PATHS[k]);
+  const docs = typeof p.docs === 'string' ? { docs: p.docs } : {};
+  return { models: pick('models'), seeds: pick('seeds'), tests: pick('tests'), macros: pick('macros'), snapshots: pick('snapshots'), output: pick('output'), target: pick('target'), ...docs };
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -3,6 +3,7 @@ import { didYouMean, type Diagnostic } from '../errors.js';
 import type { TargetDef } from '../types.js';
 import { CONFIG_KEYS, checkConfig, type ConfigKind, type ConfigLayer } from './config.js';
 import type { ProjectFiles, ProjectPaths, SourceFile } from './load.js';
+import { parseDocBlocks, type DocBlock } from './doc-blocks.js';
 import { parseProfiles } from './profiles.js';
 import { parseSchedules, type Schedule } from '../operate/schedules.js';
 import { parseProperties, type ResourceProps, type SourceTableDef } from './properties.js';
@@ -48,6 +49,8 @@ export interface ProjectDef {
   readonly helperModules: readonly string[];
   /** `schedules:`: what `eider schedule` runs (read them through `projectSchedules`). */
   readonly schedules: readonly Schedule[];
+  /** Doc blocks (`{% docs name %}` in .md files): `{{doc "name"}}` in descriptions, and the site's `overview`. */
+  readonly docs: readonly DocBlock[];
 }
 
 export interface ParseOptions {
@@ -70,12 +73,13 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     if (!top.has('name')) y.error(y.root, 'project.yml needs a name');
     return undefined;
   }
-  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target']);
+  y.entries(top.get('paths'), 'paths', ['models', 'seeds', 'tests', 'macros', 'snapshots', 'output', 'target', 'docs']);
+  const docs = parseDocBlocks(files.docs, diagnostics);
   const env = opts.env ?? process.env;
   const profile = y.string(top.get('profile'), 'profile') ?? name;
   const target = parseProfiles(files.root, files.profiles, { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) }, env, diagnostics);
   // Templates in YAML values: vars first (they may read env and target), then what reads them.
-  const templates = target && { vars: opts.vars ?? {}, env, target };
+  const templates = target && { vars: opts.vars ?? {}, env, target, docs };
   if (templates) top.set('vars', renderYamlTemplates(y, top.get('vars'), templates)!);
   const vars = { ...((y.value(top.get('vars')) as Record<string, unknown> | null) ?? {}), ...opts.vars };
   const yamlTemplates = templates && { ...templates, vars };
@@ -136,6 +140,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     partials: files.partials,
     helperModules: files.helperModules,
     schedules,
+    docs,
   };
 }
 

@@ -2,6 +2,7 @@ import { evaluate, RenderError, renderTemplate } from '../compile/render.js';
 import { envHelper, parseTemplate, TARGET_FIELDS, targetContext, varHelper } from '../compile/templates.js';
 import { didYouMean, type Diagnostic } from '../errors.js';
 import type { TargetDef } from '../types.js';
+import { docHelper, type DocBlock } from './doc-blocks.js';
 import type { YamlFile, YNode } from './yaml.js';
 
 /** What a template in a YAML value may read. */
@@ -9,12 +10,14 @@ export interface YamlTemplateContext {
   readonly vars: Readonly<Record<string, unknown>>;
   readonly env: NodeJS.ProcessEnv;
   readonly target: TargetDef;
+  /** The project's doc blocks, for `{{doc "name"}}`. */
+  readonly docs?: readonly DocBlock[];
 }
 
 /** Keys whose values are SQL templates, rendered later with the model they belong to (`{{this}}` and all). */
 export const SQL_TEMPLATE_KEYS: ReadonlySet<string> = new Set(['pre_hook', 'post_hook', '+pre_hook', '+post_hook']);
 
-const ALLOWED = 'only {{var …}}, {{env …}} and {{target.…}} can be used in a YAML value';
+const ALLOWED = 'only {{var …}}, {{env …}}, {{doc …}} and {{target.…}} can be used in a YAML value';
 
 /**
  * Renders `{{var}}`, `{{env}}` and `{{target.…}}` in every string value under `node`, in place (values under a
@@ -50,7 +53,7 @@ function renderValue(y: YamlFile, text: string, line: number, ctx: YamlTemplateC
     }
   }
   if (!ok) return text;
-  const env = { helpers: new Map([['var', varHelper(ctx.vars)], ['env', envHelper(ctx.env)]]), partials: new Map() };
+  const env = { helpers: new Map([['var', varHelper(ctx.vars)], ['env', envHelper(ctx.env)], ['doc', docHelper(ctx.docs ?? [])]]), partials: new Map() };
   const context = { target: targetContext(ctx.target) };
   try {
     const [first] = ast.body;
@@ -83,6 +86,9 @@ function yamlProblem(s: hbs.AST.Statement): string | undefined {
   if (name === 'var' || name === 'env') {
     const literals = m.params.every((p) => p.type === 'StringLiteral' || p.type === 'NumberLiteral' || p.type === 'BooleanLiteral');
     return m.params.length >= 1 && m.params.length <= 2 && literals && (m.hash?.pairs.length ?? 0) === 0 ? undefined : `${name} takes a literal name and an optional default: {{${name} "name" "default"}}`;
+  }
+  if (name === 'doc') {
+    return m.params.length === 1 && m.params[0].type === 'StringLiteral' && (m.hash?.pairs.length ?? 0) === 0 ? undefined : 'doc takes the name of a doc block: {{doc "name"}}';
   }
   if (path.type === 'PathExpression' && !path.data && path.parts[0] === 'target' && m.params.length === 0 && !/^this[./]/.test(name)) {
     const field = path.parts.slice(1).join('.');
