@@ -124,6 +124,10 @@ describe('eider status on the example project', () => {
     try {
       expect(json((await status('--format', 'json')).stdout).alerts).toEqual([alert]);
       expect((await status()).stdout).toMatch(/^Open alerts \(1\):\n {2}critical test_failed: test x failed \(open since 2026-11-29 10:00:00Z\)$/m);
+      writeFileSync(join(dir, 'target/alerts/dev.json'), '{"open": [');
+      const broken = await status();
+      expect(broken).toMatchObject({ code: 2, stdout: '' });
+      expect(broken.stderr).toMatch(/^target\/alerts\/dev\.json: not the alert state eider writes \(.*\): delete it and the next alert check writes it again\n$/);
     } finally {
       rmSync(join(dir, 'target/alerts'), { recursive: true });
     }
@@ -203,6 +207,7 @@ describe('the eider schema health views', () => {
 });
 
 describe('eider status: other targets and mistakes', () => {
+
   it('waits for an in-place build holding the file, then reports what it published', async () => {
     p = testProject({ ...SMALL, 'models/slow.js': "export const refs = ['a'];\nexport default async () => { await new Promise((r) => setTimeout(r, 5000)); return [{ x: 1 }]; };\n" });
     expect((await p.run('build')).code).toBe(0);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { databaseKind } from '../adapter/databases.js';
 import { usageError } from '../errors.js';
 import { formatStatus, neverBuilt, readOpenAlerts, readStatus, type ScheduleLike } from '../operate/status.js';
@@ -24,8 +25,9 @@ export async function statusCommand(opts: StatusOptions): Promise<number> {
   if (databaseKind(target.path) !== 'file') throw usageError(`target "${target.name}" is not a DuckDB file (${target.path === ':memory:' ? ':memory:' : 'an attached database'}): eider status reads a target's file`, target.lines?.file ?? 'profiles/profiles.yml', target.lines?.path);
   const now = new Date();
   const shown = shownPath(target.path, target);
-  const alerts = readOpenAlerts(artifacts.dir, target.name);
+  const alerts = readOpenAlerts(artifacts.dir, target.name, relative(process.cwd(), join(artifacts.dir, 'alerts', `${target.name}.json`)));
   // wired at merge: projectSchedules from ../operate/schedules.js
+  // e.g. projectSchedules(def).map((s) => ({ ...s, previousFire: (before: Date) => previousFire(s, before) }))
   const schedules: ScheduleLike[] = [];
   let doc: Record<string, unknown>;
   if (!existsSync(target.path)) doc = neverBuilt(target.name, shown, now, EIDER_VERSION, alerts);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { relationKey, type Session } from '../adapter/adapter.js';
 import type { CatalogRelation } from '../artifacts/catalog.js';
+import { usageError } from '../errors.js';
 import { select, type SelectMethods } from '../graph/select.js';
 import type { Dag } from '../graph/dag.js';
 import { formatBytes } from '../publish/compact.js';
@@ -95,12 +96,18 @@ function builds(manifest: Manifest, id: NodeId): boolean {
   return n.kind === 'seed' || (n.kind === 'model' && n.materialized !== 'ephemeral');
 }
 
-/** The open alerts of `target/alerts/<target>.json`; none when the file is absent. An unreadable file is an error. */
-export function readOpenAlerts(targetDir: string, target: string): OpenAlert[] {
+/** The open alerts of `target/alerts/<target>.json` (`shown`: its path for messages); none when the file is absent. */
+export function readOpenAlerts(targetDir: string, target: string, shown: string): OpenAlert[] {
   const path = join(targetDir, 'alerts', `${target}.json`);
   if (!existsSync(path)) return [];
-  const body = JSON.parse(readFileSync(path, 'utf8')) as { open?: OpenAlert[] };
-  return Array.isArray(body.open) ? body.open : [];
+  let body: { open?: unknown };
+  try {
+    body = JSON.parse(readFileSync(path, 'utf8')) as { open?: unknown };
+  } catch (e) {
+    throw usageError(`not the alert state eider writes (${(e as Error).message}): delete it and the next alert check writes it again`, shown);
+  }
+  if (!Array.isArray(body?.open)) throw usageError('not the alert state eider writes (no "open" list): delete it and the next alert check writes it again', shown);
+  return body.open as OpenAlert[];
 }
 
 /** JSON-safe values from DuckDB: bigints as numbers, timestamps as ISO strings. */
