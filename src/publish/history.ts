@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { relationKey, type Session } from '../adapter/adapter.js';
-import { healthViews } from '../operate/health.js';
+import { healthViews, MEDIAN_RUNS } from '../operate/health.js';
 import { quoteLiteral, type Manifest, type NodeId, type NodeResult, type RunResult } from '../types.js';
 
 /** The run history every target file carries, in a schema BI tools can query. */
@@ -102,9 +102,6 @@ function relationOf(m: Manifest, id: NodeId): string | null {
   return relationKey(n.relation);
 }
 
-/** How many of a node's last successful runs its expected duration is the median of. */
-const RECENT_RUNS = 10;
-
 /**
  * Each node's median duration (ms) over its last successful runs in the target's history, for a progress display's
  * ETA. One small query; a target without history (or any failure to read it) gives an empty map, never an error.
@@ -112,7 +109,7 @@ const RECENT_RUNS = 10;
 export async function nodeDurations(session: Session): Promise<Map<NodeId, number>> {
   try {
     const rows = await session.query(
-      `select node_id, median(duration_ms) as ms from (select node_id, duration_ms, row_number() over (partition by node_id order by started_at desc) as n from ${HISTORY_SCHEMA}.node_runs where status = 'success') where n <= ${RECENT_RUNS} group by node_id`,
+      `select node_id, median(duration_ms) as ms from (select node_id, duration_ms, row_number() over (partition by node_id order by started_at desc) as n from ${HISTORY_SCHEMA}.node_runs where status = 'success') where n <= ${MEDIAN_RUNS} group by node_id`,
     );
     return new Map(rows.flatMap((r) => (Number.isFinite(Number(r.ms)) ? [[String(r.node_id), Number(r.ms)] as const] : [])));
   } catch {
