@@ -24,6 +24,7 @@ import { benchLineage, type LineageResult } from './lineage-bench.js';
 import { benchReaderHeld, type ReaderResult } from './reader-bench.js';
 import { benchSize } from './size-bench.js';
 import { benchSlimCi, type SlimCiResult } from './slim-ci-bench.js';
+import { benchStatus, type StatusTiming } from './status-bench.js';
 import { benchWatch, type WatchResult } from './watch-bench.js';
 import { generateTestProject, generateUnitProject } from './tests-bench.js';
 
@@ -31,8 +32,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../bin/eider.js');
 const COMPILE_ONE = join(here, 'compile-one.js');
 const quick = process.argv.includes('--quick');
-// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage, graph, docs.
-const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage', 'graph', 'docs'] as const;
+// `--only build,js` runs just those sections: compile, build, tests, incremental, js, units, readers, size, empty, export, slim-ci, watch, lineage, graph, docs, status.
+const SECTIONS = ['compile', 'build', 'tests', 'incremental', 'js', 'units', 'readers', 'size', 'empty', 'export', 'slim-ci', 'watch', 'lineage', 'graph', 'docs', 'status'] as const;
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : undefined;
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -451,7 +452,16 @@ Slim CI: ${r.models}-model mixed project, prod built and its target/ kept; one m
     console.log(`  search index: built from data.js ${range(r.buildIndexMs)}   prebuilt, MiniSearch.loadJSON ${range(r.loadPrebuiltMs)} (and ${kib(r.prebuiltBytes)} more in data.js)`);
   }
 
-  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage, graph, docs }, null, 2));
+  let status: StatusTiming[] | undefined;
+  if (want('status')) {
+    const models = quick ? 500 : 5000;
+    status = benchStatus(work, BIN, resolve(here, '../..'), models, REPEAT);
+    const range = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+    console.log(`\neider status on a target built once (whole CLI: start, compile, open the file read-only, every relation's rows and bytes, the health views; median, range of ${REPEAT}, interleaved)`);
+    for (const r of status) console.log(`  ${r.project.padEnd(28)} ${String(r.relations).padStart(5)} relations   text ${range(r.ms)}   --format json ${range(r.json)}`);
+  }
+
+  writeFileSync('bench-results.json', JSON.stringify({ date: new Date().toISOString(), quick, compile: compileRows, build: buildRows, tests: testRows, incremental: incRows, prod: prodRow, jsLoad, units, readers, sizes, exports, slimCi, watch, lineage, graph, docs, status }, null, 2));
   console.log('\nwrote bench-results.json');
 }
 

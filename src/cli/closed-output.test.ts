@@ -3,9 +3,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateProject } from '../bench/generate.js';
 import { lockPath } from '../publish/lock.js';
 import { prodProject, prodRelease } from '../test-support/prod.js';
-import type { TestProject } from '../test-support/project.js';
+import { testProject, type TestProject } from '../test-support/project.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/eider.js');
 let p: TestProject | undefined;
@@ -20,6 +21,26 @@ function piped(cwd: string, args: string, reader: string): Promise<{ code: numbe
     child.on('close', () => res({ code: Number(/eider-exit=(\d+)/.exec(stderr)?.[1] ?? -1), stderr: stderr.replace(/eider-exit=\d+\n/, '') }));
   });
 }
+
+describe('a slow reader (eider … | jq)', () => {
+  it('gets the whole output, past what the pipe holds, before eider exits', async () => {
+    p = testProject({});
+    generateProject(p.dir, 1500, 'view');
+    const count = (reader: string) =>
+      new Promise<string>((res) => {
+        const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" ls -o json | ${reader}`], { cwd: p!.dir });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', () => res(out.trim()));
+      });
+    // Written to a file, the output is whole: the size to compare with.
+    const all = await count('cat > ls.json; wc -c < ls.json');
+    expect(Number(all)).toBeGreaterThan(4 * 65_536);
+    expect(await count('wc -c')).toBe(all);
+    // The reader takes nothing for a second: the output past the pipe's 64 KiB waits in eider's stream, not lost at exit.
+    expect(await count('(sleep 1; wc -c)')).toBe(all);
+  }, 60_000);
+});
 
 describe('a closed stdout (eider … | head -1)', () => {
   it('ls, debug and compile exit quietly when the reader goes away', async () => {

@@ -20,3 +20,18 @@ export function guardProcess(): void {
     });
   }
 }
+
+/**
+ * Exits with the command's code once stdout and stderr hold nothing unwritten. Output a pipe's reader has not taken
+ * yet (past the pipe's 64 KiB: `eider status --format json | jq`, `eider ls -o json > …` through a slow consumer) waits
+ * in the stream, and exiting at once would cut it. A signal meanwhile ends the process with the same code: the
+ * command has finished, only its output is still on its way.
+ */
+export async function exitWhenWritten(code: number): Promise<never> {
+  const exit = () => process.exit(code);
+  process.on('SIGINT', exit);
+  process.on('SIGTERM', exit);
+  // A write's callback runs once it and everything before it is written (or the reader is gone).
+  await Promise.all([process.stdout, process.stderr].map((s) => (s.destroyed || s.writableLength === 0 ? undefined : new Promise<void>((res) => s.write('', () => res())))));
+  return process.exit(code);
+}

@@ -142,6 +142,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--once <name>', 'run this schedule now (as the scheduler would), and exit with how it ended')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics (off by default)', port)
     .action(run(async () => (await import('../commands/schedule.js')).scheduleCommand));
+  // status: the target's health (size, relations, model runs, tests, schedules, open alerts), read-only.
+  common(program.command('status').description('the target\'s health: file size and growth, relations with rows and bytes, model run times, % on schedule, test failure rate, open alerts'))
+    .addOption(new Option('--format <format>', 'text for people, or json').choices(['text', 'json']).default('text'))
+    .option('--days <n>', 'the window for growth and the test failure rate (default 7)', positiveInt)
+    .action(run(async () => (await import('../commands/status.js')).statusCommand));
   common(program.command('debug').description('check the project, the profile, the target file and DuckDB')).action(run(async () => (await import('../commands/debug.js')).debugCommand));
   return program;
 }

@@ -12,7 +12,7 @@ import { UnitTestRunner } from '../execute/unit-tests.js';
 import { select } from '../graph/select.js';
 import { actsOn, planRun, type PlanMode } from '../plan/plan.js';
 import type { FileOp } from '../plan/materializations/index.js';
-import { gitCommit, HISTORY_DDL, historyInserts, nodeDurations, releaseId, SCHEDULE_ENV } from '../publish/history.js';
+import { gitCommit, HISTORY_DDL, historyInserts, HISTORY_VIEWS, nodeDurations, releaseId, SCHEDULE_ENV } from '../publish/history.js';
 import { checkTargetFolder, openForBuild, openInPlace, settingsError } from '../publish/in-place.js';
 import { compactAfterBuild, describeCompaction } from '../publish/compact.js';
 import { acquireLock } from '../publish/lock.js';
@@ -203,8 +203,12 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
       const status = swap ? (publishes ? 'published' : 'failed') : 'in_place';
       const schedule = process.env[SCHEDULE_ENV] || undefined;
       const record = { releaseId: id, status, publishedAt: status === 'published' || status === 'in_place' ? new Date().toISOString() : undefined, schedule } as const;
-      // One call and one commit: the run's history is written whole or not at all.
-      if (!swap || publishes) await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), 'commit'].join(';\n'));
+      if (!swap || publishes) {
+        // The file's size is recorded with its release: checkpointed first, so what the build wrote counts.
+        if (databaseKind(target.path) === 'file') await adapter.sessions[0].exec('checkpoint');
+        // One call and one commit: the run's history (and the health views over it) is written whole or not at all.
+        await adapter.sessions[0].exec(['begin transaction', ...HISTORY_DDL, ...historyInserts(manifest, run, record, EIDER_VERSION, gitCommit(manifest.root)), ...HISTORY_VIEWS, 'commit'].join(';\n'));
+      }
       // External models' files, staged beside their final paths until the release is published.
       const files = plan.steps.flatMap((st) => (st.action.kind === 'run' ? st.action.statements.filter((x): x is FileOp => typeof x !== 'string' && x.kind === 'file' && x.op === 'publish') : []));
       if (release && publishes) {

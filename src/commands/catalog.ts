@@ -43,7 +43,7 @@ export function checkCatalogTarget(target: TargetDef): void {
 }
 
 /** The project's tables and views in the target (not eider's own `eider` schema), as DuckDB describes them. */
-async function readRelations(s: Session): Promise<CatalogRelation[]> {
+export async function readRelations(s: Session): Promise<CatalogRelation[]> {
   const here = `database_name = current_database() and schema_name <> ${quoteLiteral(HISTORY_SCHEMA)} and not internal`;
   const relations = await s.query(
     `select schema_name as s, table_name as n, 'table' as type, comment from duckdb_tables() where ${here} union all select schema_name, view_name, 'view', comment from duckdb_views() where ${here} order by s, n`,
