@@ -25,6 +25,7 @@ import { checkCatalogTarget, writeCatalog } from './catalog.js';
 import { compileContext, nothingSelected, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { sourceFreshness } from './freshness.js';
+import { runAlerts } from '../operate/alerts.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions {
   /** Rebuild incremental models from scratch. */
@@ -41,6 +42,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
   readonly catalog?: boolean;
   /** `eider retry`: exactly these nodes (of the last run), instead of a selection. */
   readonly nodes?: readonly NodeId[];
+  /** `--no-alerts` (false): send no alerts for this run. */
+  readonly alerts?: boolean;
   /** `eider watch`: the project as it has just compiled it, built instead of compiling again. */
   readonly compiled?: ProjectContext;
 }
@@ -90,6 +93,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     };
     const ctx = opts.compiled ? (takeLock(opts.compiled.def.target), opts.compiled) : await compileContext(opts, reporter, takeLock);
     const { dag, artifacts } = ctx;
+    const alerts = runAlerts(ctx, opts.alerts !== false);
     let manifest = ctx.manifest;
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
@@ -120,7 +124,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const broken = new Map(checked.syntax.flatMap((d) => (d.nodeId ? [[d.nodeId, redact(formatDiagnostic(d))] as const] : [])));
     // The gate checks every source the selection reads from, selected or not.
     const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
-    if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
+    if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream(), false, alerts))) {
       reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
       return 1;
     }
@@ -233,6 +237,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     }
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
+    await alerts?.run(run);
     if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && publishes ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;
   } catch (e) {

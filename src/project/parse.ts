@@ -8,6 +8,7 @@ import { parseProperties, type ResourceProps, type SourceTableDef } from './prop
 import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
 import { YamlFile, type YNode } from './yaml.js';
 import { renderYamlTemplates, SQL_TEMPLATE_KEYS } from './yaml-templates.js';
+import { parseAlerts, type AlertsConfig } from '../operate/alerts/config.js';
 
 /** A model file with the configuration that applies to it before its own `{{config}}`. */
 export interface ModelDef {
@@ -45,6 +46,8 @@ export interface ProjectDef {
   readonly onRunEnd: readonly ProjectHook[];
   readonly partials: readonly SourceFile[];
   readonly helperModules: readonly string[];
+  /** `alerts:` channels and rules (src/operate/alerts.ts). */
+  readonly alerts: AlertsConfig;
 }
 
 export interface ParseOptions {
@@ -54,8 +57,8 @@ export interface ParseOptions {
 }
 
 /** project.yml keys whose string values may hold {{var}}, {{env}} and {{target.…}}. */
-const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end'];
-const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end'];
+const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end', 'alerts'];
+const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end', 'alerts'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
   diagnostics.push(...files.diagnostics);
@@ -130,6 +133,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     testDefaults: testDefaults.map((f) => f.layer),
     partials: files.partials,
     helperModules: files.helperModules,
+    alerts: parseAlerts(y, top.get('alerts')),
   };
 }
 
