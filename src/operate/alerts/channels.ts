@@ -44,7 +44,7 @@ function reason(e: unknown): string {
   if (err.name === 'TimeoutError' || err.code === 'ETIMEDOUT') return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
   if (err.responseCode) return `SMTP ${err.responseCode}`;
   const code = err.cause?.code ?? err.code;
-  if (code === 'ECONNREFUSED' || code === 'ECONNECTION') return 'connection refused';
+  if (code === 'ECONNREFUSED' || code === 'ECONNECTION' || /ECONNREFUSED/.test(String((e as Error).message))) return 'connection refused';
   return code ? String(code) : 'delivery failed';
 }
 
