@@ -44,7 +44,7 @@ export async function smtpReceiver(): Promise<SmtpReceiver> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onAuth(auth, session, cb) {
-      logins.set(session.id, { user: auth.username ?? '', password: auth.password });
+      logins.set(session.id, { user: auth.username ?? '', password: auth.password ?? undefined });
       cb(null, { user: auth.username });
     },
     onData(stream, session, cb) {
