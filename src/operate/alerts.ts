@@ -224,7 +224,13 @@ async function raiseAndResolve(targetDir: string, project: AlertProject, target:
       if (alert && msg.status === 'firing' && sent.some(Boolean)) open.set(key, { ...alert, last_sent_at: new Date().toISOString() });
     }),
   );
-  if (changed) writeAlertState(targetDir, target, { schema_version: 1, open: [...open.values()] });
+  if (changed) {
+    try {
+      writeAlertState(targetDir, target, { schema_version: 1, open: [...open.values()] });
+    } catch (e) {
+      failures.push(`the alert state (${(e as NodeJS.ErrnoException).code ?? 'not written'})`);
+    }
+  }
   if (failures.length > 0 && !warned) {
     warned = true;
     warn(redact(`could not deliver ${failures.length} alert${failures.length === 1 ? '' : 's'}: ${[...new Set(failures)].join(', ')}`));
