@@ -132,6 +132,17 @@ describe('alerts', () => {
     expectNoSecrets(p, outputs);
   });
 
+  it('run_failed of a whole run: an on_run_end hook that fails fires once, and resolves once the run passes', async () => {
+    const env = await receivers();
+    const yml = (hook: string) => `name: t\non_run_end: "${hook}"\n${channels}\n  rules:\n    - {on: run_failed, severity: error}\n    - {name: bad_only, on: run_failed, severity: error, select: [good]}\n`;
+    p = testProject({ 'project.yml': yml('select * from no_such_table'), 'models/good.sql': 'select 1 as id' });
+    for (let i = 0; i < 2; i++) expect((await p.runWith(env, 'build')).code).toBe(1);
+    expect(hooks().map((h) => `${h.status} ${h.rule} ${h.node}: ${h.message}`)).toEqual(['firing run_failed run:build: eider build failed: on_run_end failed (project.yml:2): nothing was published']);
+    p.write('project.yml', yml('select 1'));
+    for (let i = 0; i < 2; i++) expect((await p.runWith(env, 'build')).code).toBe(0);
+    expect(summary(hooks())).toEqual(['firing run_failed run:build', 'resolved run_failed run:build']);
+  });
+
   it('freshness: a stale file source and a model SLA fire once and resolve once when fresh', async () => {
     const env = await receivers();
     p = testProject({

@@ -33,8 +33,13 @@ interface Observation {
 
 /** A compiled project's alerting for one run: built before the run (a bad rule selector is exit 2 then). */
 export interface RunAlerts {
-  /** build/run/test/seed/snapshot: alerts from the run's node results. */
-  run(run: RunResult): Promise<void>;
+  /**
+   * build/run/test/seed/snapshot: alerts from the run's node results. `failure` is what failed the run beyond its
+   * nodes (an on_run_end hook); a run without one clears the run-level run_failed of its command.
+   */
+  run(run: RunResult, failure?: string): Promise<void>;
+  /** A run that stopped before it had results (on_run_start failed, an unexpected error): run_failed for the run. */
+  runFailed(command: string, message: string): Promise<void>;
   /** freshness (and build's --fail-on-stale-sources): alerts from the freshness results. */
   freshness(results: readonly FreshnessResult[]): Promise<void>;
 }
@@ -62,11 +67,13 @@ export function runAlerts(ctx: AlertContext, enabled: boolean): RunAlerts | unde
     }
   }
   const rules = (on: AlertRule['on']) => def.alerts.rules.filter((r) => r.on === on);
+  // A whole run's failure concerns every node: it goes to the run_failed rules that select none.
+  const runRules = () => rules('run_failed').filter((r) => !r.select);
   const inScope = (rule: AlertRule, id: NodeId) => scopes.get(rule)?.has(id) ?? true;
   const send = (observations: readonly Observation[]) => raiseAndResolve(join(def.root, def.paths.target), def, manifest.target.name, observations, (m) => ctx.reporter.warning(m));
   return {
-    run: async (run) => {
-      const observations: Observation[] = [];
+    run: async (run, failure) => {
+      const observations: Observation[] = runRules().map((rule) => runObservation(rule, run.command, failure));
       for (const rule of def.alerts.rules) {
         for (const r of run.results) {
           if (!manifest.nodes[r.nodeId] || !inScope(rule, r.nodeId)) continue;
@@ -85,6 +92,7 @@ export function runAlerts(ctx: AlertContext, enabled: boolean): RunAlerts | unde
       }
       await send(observations);
     },
+    runFailed: (command, message) => send(runRules().map((rule) => runObservation(rule, command, message))),
     freshness: async (results) => {
       const observations = rules('freshness').flatMap((rule) => results.filter((r) => inScope(rule, r.nodeId)).flatMap((r) => freshnessObservation(rule, r) ?? []));
       await send(observations);
@@ -96,15 +104,15 @@ export function runAlerts(ctx: AlertContext, enabled: boolean): RunAlerts | unde
  * `eider schedule`: a due run of `schedule` was skipped because another run held `target`. Fires each
  * `on: run_skipped` rule once per schedule and target until `resolveRunSkipped` (the schedule's next run).
  */
-export async function alertRunSkipped(projectDir: string, project: AlertProject, target: string, schedule: string, reason: string): Promise<void> {
+export async function alertRunSkipped(projectDir: string, project: AlertProject, target: string, schedule: string, reason: string, warn: (message: string) => void = warnOnStderr): Promise<void> {
   const observations = project.alerts.rules.filter((r) => r.on === 'run_skipped').map((rule) => ({ rule, node: `schedule:${schedule}`, firing: true, message: `scheduled run "${schedule}" on ${target} was skipped: ${reason}` }));
-  await raiseAndResolve(join(projectDir, project.paths.target), project, target, observations, warnOnStderr);
+  await raiseAndResolve(join(projectDir, project.paths.target), project, target, observations, warn);
 }
 
 /** `eider schedule`: a run of `schedule` on `target` started; an open run_skipped alert of it resolves. */
-export async function resolveRunSkipped(projectDir: string, project: AlertProject, target: string, schedule: string): Promise<void> {
+export async function resolveRunSkipped(projectDir: string, project: AlertProject, target: string, schedule: string, warn: (message: string) => void = warnOnStderr): Promise<void> {
   const observations = project.alerts.rules.filter((r) => r.on === 'run_skipped').map((rule) => ({ rule, node: `schedule:${schedule}`, firing: false, message: `scheduled run "${schedule}" on ${target} ran` }));
-  await raiseAndResolve(join(projectDir, project.paths.target), project, target, observations, warnOnStderr);
+  await raiseAndResolve(join(projectDir, project.paths.target), project, target, observations, warn);
 }
 
 function warnOnStderr(message: string): void {
@@ -112,6 +120,11 @@ function warnOnStderr(message: string): void {
 }
 
 const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0];
+
+/** run_failed of a whole run (node `run:<command>`): what failed it beyond its nodes, or nothing (it clears). */
+function runObservation(rule: AlertRule, command: string, failure: string | undefined): Observation {
+  return { rule, node: `run:${command}`, firing: failure !== undefined, message: failure !== undefined ? `eider ${command} failed: ${failure}` : `eider ${command} finished` };
+}
 
 /** run_failed, test_failed, test_warn: a node's result fires the rule, or shows the condition cleared. */
 function resultObservation(rule: AlertRule, m: Manifest, r: NodeResult): Observation | undefined {
