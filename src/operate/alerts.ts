@@ -70,7 +70,13 @@ export function runAlerts(ctx: AlertContext, enabled: boolean): RunAlerts | unde
   // A whole run's failure concerns every node: it goes to the run_failed rules that select none.
   const runRules = () => rules('run_failed').filter((r) => !r.select);
   const inScope = (rule: AlertRule, id: NodeId) => scopes.get(rule)?.has(id) ?? true;
-  const send = (observations: readonly Observation[]) => raiseAndResolve(join(def.root, def.paths.target), def, manifest.target.name, observations, (m) => ctx.reporter.warning(m));
+  // One warning for the whole run, however many of its deliveries fail.
+  let warned = false;
+  const warnOnce = (m: string) => {
+    if (!warned) ctx.reporter.warning(m);
+    warned = true;
+  };
+  const send = (observations: readonly Observation[]) => raiseAndResolve(join(def.root, def.paths.target), def, manifest.target.name, observations, warnOnce);
   return {
     run: async (run, failure) => {
       const observations: Observation[] = runRules().map((rule) => runObservation(rule, run.command, failure));
@@ -192,13 +198,10 @@ async function medianDurations(target: TargetDef, invocationId: string, runs: nu
 
 const keyOf = (rule: string, target: string, node: string | undefined) => `${rule}|${target}|${node ?? ''}`;
 
-/** Only one delivery warning per process, however many runs or channels fail. */
-let warned = false;
-
 /**
  * Dedupe and resolve: a firing condition with no open alert opens one and is sent; an open alert whose condition
  * is seen cleared is sent as resolved and closed. An alert every channel failed to take is sent again next time.
- * Delivery failures are one warning line; they never throw.
+ * Delivery failures are one call of `warn`; they never throw.
  */
 async function raiseAndResolve(targetDir: string, project: AlertProject, target: string, observations: readonly Observation[], warn: (m: string) => void): Promise<void> {
   if (observations.length === 0) return;
@@ -244,8 +247,7 @@ async function raiseAndResolve(targetDir: string, project: AlertProject, target:
       failures.push(`the alert state (${(e as NodeJS.ErrnoException).code ?? 'not written'})`);
     }
   }
-  if (failures.length > 0 && !warned) {
-    warned = true;
+  if (failures.length > 0) {
     warn(redact(`could not deliver ${failures.length} alert${failures.length === 1 ? '' : 's'}: ${[...new Set(failures)].join(', ')}`));
   }
 }
