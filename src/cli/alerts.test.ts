@@ -288,7 +288,7 @@ describe('alerts', () => {
     }
   });
 
-  it('a channel whose environment variable is unset is off: a fresh clone builds clean', async () => {
+  it('a channel whose environment variable is unset is off: a fresh clone builds clean, and eider debug says so', async () => {
     p = testProject({
       'project.yml': 'name: t\nalerts:\n  channels:\n    - {name: slack, type: slack, url: \'{{env "EIDER_TEST_UNSET_URL" ""}}\'}\n    - {name: mail, type: email, to: \'{{env "EIDER_TEST_UNSET_TO" ""}}\', smtp: {host: \'{{env "EIDER_TEST_UNSET_HOST" ""}}\', port: 25}}\n  rules:\n    - {on: test_warn, severity: warn}\n',
       'models/good.sql': 'select 1 as id',
@@ -297,6 +297,9 @@ describe('alerts', () => {
     const r = await p.run('build');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
+    // eider debug says which channels would send.
+    const d = await p.runWith({ EIDER_TEST_UNSET_URL: 'http://127.0.0.1:9/x' }, 'debug');
+    expect(d.stdout).toMatch(/^alerts: +1 rule; channels: slack \(slack, on\), mail \(email, off: smtp\.host or to is empty\)$/m);
   });
 
   it('bad alerts config: file:line, exit 2, nothing built', async () => {
