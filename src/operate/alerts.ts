@@ -7,6 +7,7 @@ import { formatAge, type FreshnessResult } from '../execute/freshness.js';
 import type { Dag } from '../graph/dag.js';
 import { select, type SelectMethods } from '../graph/select.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
+import { makeReporter } from '../report/reporter.js';
 import { redact } from '../secrets.js';
 import { quoteLiteral, type Manifest, type NodeId, type NodeResult, type Period, type RunResult, type TargetDef } from '../types.js';
 import { deliver, type AlertMessage } from './alerts/channels.js';
@@ -122,7 +123,7 @@ export async function resolveRunSkipped(projectDir: string, project: AlertProjec
 }
 
 function warnOnStderr(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+  makeReporter().warning(message);
 }
 
 const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0];
