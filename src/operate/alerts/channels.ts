@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { redact } from '../../secrets.js';
 import type { AlertChannel, Severity } from './config.js';
 
@@ -63,6 +62,8 @@ function slackBody(msg: AlertMessage): { text: string } {
 
 async function sendEmail(channel: AlertChannel, msg: AlertMessage): Promise<void> {
   const smtp = channel.smtp!;
+  // Loaded only when a mail is sent: nodemailer takes a few hundred ms to import, which no other run should pay.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
