@@ -29,6 +29,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     cmd
       .option('--defer', 'refs to models this run neither selects nor finds in its target read them from --defer-target, attached read-only')
       .option('--defer-target <name>', 'the target --defer reads (default: the target named in --state\'s manifest.json)');
+  const alerting = (cmd: Command) => cmd.option('--no-alerts', 'send no alerts for this run (project.yml alerts:), e.g. in CI');
   const threads = (cmd: Command) => cmd.option('--threads <n>', 'connections to run on in parallel (overrides the target)', positiveInt);
   // Options arrive from commander untyped; each command declares the shape it reads.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +45,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   ] as const) {
     const cmd = reporting(threads(selecting(program.command(name).description(what)))).option('--junit <file>', 'also write the run as a JUnit XML report to this file');
     if (mode !== 'seed') deferring(cmd);
+    alerting(cmd);
     if (mode === 'build') cmd.option('--fail-on-stale-sources', 'check source freshness first; build nothing if a source is stale at error level');
     if (mode === 'build') cmd.option('--catalog', 'then write target/catalog.json from the target (as eider catalog does)');
     if (mode === 'build' || mode === 'run') {
@@ -59,9 +61,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }),
     );
   }
-  reporting(threads(common(program.command('retry').description('run again what errored, failed or was skipped in the last run, with its command and target')))
+  alerting(reporting(threads(common(program.command('retry').description('run again what errored, failed or was skipped in the last run, with its command and target')))
     .option('--state <dir>', 'the folder with the last run_results.json (default: this project\'s target/)'))
-    .option('--junit <file>', 'also write the run as a JUnit XML report to this file')
+    .option('--junit <file>', 'also write the run as a JUnit XML report to this file'))
     .action(run(async () => (await import('../commands/retry.js')).retryCommand));
   deferring(selecting(program.command('compile').description('render every node to target/compiled and check its SQL with DuckDB\'s parser')))
     .option('--empty', 'render every ref and source as zero rows, as build --empty runs them')
@@ -71,7 +73,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'name, path or json').choices(['name', 'path', 'json']).default('name'))
     .addOption(new Option('--resource-type <kind>', 'only nodes of this kind').choices(['model', 'seed', 'source', 'test']))
     .action(run(async () => (await import('../commands/ls.js')).lsCommand));
-  reporting(selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level'))).action(
+  alerting(reporting(selecting(program.command('freshness').description('how fresh the selected sources are; exit 1 when one is stale at error level')))).action(
     run(async () => (await import('../commands/freshness.js')).freshnessCommand),
   );
   common(program.command('rollback').description('put back the previous release of a swap-published target (or --release ID)'))

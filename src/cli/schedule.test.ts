@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { lockPath } from '../publish/lock.js';
+import { httpReceiver } from '../test-support/receivers.js';
 import { BIN, queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
 
 let p: TestProject | undefined;
@@ -183,6 +184,47 @@ describe('eider schedule', () => {
     } finally {
       build.kill('SIGTERM');
       await new Promise((r) => build.on('close', r));
+    }
+  }, 120_000);
+
+  it('a run skipped because another process held the target sends one run_skipped alert, resolved when the schedule runs again', async () => {
+    const http = await httpReceiver();
+    try {
+      p = testProject({
+        'project.yml': [
+          'name: t',
+          'schedules:',
+          '  - {name: quick, cron: "0 1 * * *", select: a, target: prod, on_overlap: skip}',
+          'alerts:',
+          '  channels:',
+          '    - {name: hook, type: webhook, url: \'{{env "T_HOOK_URL"}}\'}',
+          '  rules:',
+          '    - {on: run_skipped, severity: warn}',
+          '',
+        ].join('\n'),
+        'profiles/profiles.yml': PROFILES(''),
+        'models/a.sql': '{{config materialized="table"}}\nselect 1 as x',
+        'models/slow.sql': SLOW,
+      });
+      const env = { T_HOOK_URL: `${http.url}/hook/secret-token` };
+      const hooks = () => http.posts.map((x) => x.body as { rule: string; status: string; node: string });
+      const build = spawn(process.execPath, [BIN, 'build', '--target', 'prod', '-s', 'slow', '--no-alerts', '--vars', '{n: 100000000000}'], { cwd: p.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+      try {
+        const lock = lockPath(prodFile(p));
+        for (let i = 0; i < 600 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+        expect((await p.runWith(env, 'schedule', '--once', 'quick')).code).toBe(1);
+        expect((await p.runWith(env, 'schedule', '--once', 'quick')).code).toBe(1);
+      } finally {
+        build.kill('SIGTERM');
+        await new Promise((r) => build.on('close', r));
+      }
+      expect(hooks().map((h) => `${h.status} ${h.rule} ${h.node}`)).toEqual(['firing run_skipped schedule:quick']);
+      const ran = await p.runWith(env, 'schedule', '--once', 'quick');
+      expect(ran.code).toBe(0);
+      expect(hooks().map((h) => `${h.status} ${h.rule} ${h.node}`)).toEqual(['firing run_skipped schedule:quick', 'resolved run_skipped schedule:quick']);
+      expect(ran.stdout + ran.stderr).not.toContain('secret-token');
+    } finally {
+      await http.close();
     }
   }, 120_000);
 

@@ -25,6 +25,7 @@ import { checkCatalogTarget, writeCatalog } from './catalog.js';
 import { compileContext, nothingSelected, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 import { deferredRelations, presentIn, resolveDeferral, withDeferredAttach, type DeferOptions } from '../state/defer.js';
 import { sourceFreshness } from './freshness.js';
+import { runAlerts, type RunAlerts } from '../operate/alerts.js';
 
 export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions {
   /** Rebuild incremental models from scratch. */
@@ -41,6 +42,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
   readonly catalog?: boolean;
   /** `eider retry`: exactly these nodes (of the last run), instead of a selection. */
   readonly nodes?: readonly NodeId[];
+  /** `--no-alerts` (false): send no alerts for this run. */
+  readonly alerts?: boolean;
   /** `eider watch`: the project as it has just compiled it, built instead of compiling again. */
   readonly compiled?: ProjectContext;
 }
@@ -72,6 +75,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
   let release: SwapRelease | undefined;
   let adapter: Adapter | undefined;
   let runner: UnitTestRunner | undefined;
+  let alerts: RunAlerts | undefined;
   // SIGINT/SIGTERM: start no new node, stop the running queries, publish nothing, release the lock.
   const interrupt = onInterrupt(() => adapter?.interrupt());
   let swap = false;
@@ -90,6 +94,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     };
     const ctx = opts.compiled ? (takeLock(opts.compiled.def.target), opts.compiled) : await compileContext(opts, reporter, takeLock);
     const { dag, artifacts } = ctx;
+    alerts = runAlerts(ctx, opts.alerts !== false);
     let manifest = ctx.manifest;
     const target = manifest.target;
     if (opts.catalog) checkCatalogTarget(target);
@@ -120,7 +125,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const broken = new Map(checked.syntax.flatMap((d) => (d.nodeId ? [[d.nodeId, redact(formatDiagnostic(d))] as const] : [])));
     // The gate checks every source the selection reads from, selected or not.
     const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
-    if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream()))) {
+    if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream(), false, alerts))) {
       reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
       return 1;
     }
@@ -157,11 +162,13 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const history = reporter.live ? await nodeDurations(adapter.sessions[0]) : undefined;
     reporter.runStarted({ command: mode, project: manifest.projectName, target: target.name, invocationId: manifest.invocationId, threads: adapter.sessions.length, swap, nodes: shown.map((s) => manifest.nodes[s.nodeId]), history });
     // A project hook that fails is reported at its line in project.yml; nothing after it runs.
+    let failedHook: ProjectHook | undefined;
     const runHooks = async (hooks: readonly ProjectHook[]): Promise<boolean> => {
       for (const h of hooks) {
         try {
           await adapter!.sessions[0].exec(h.sql);
         } catch (e) {
+          failedHook = h;
           if (!interrupt.signal.aborted) reporter.errorLine(redact(formatDiagnostic({ severity: 'error', file: h.file, line: h.line, message: `${h.key}: ${sqlErrorMessage(String((e as Error).message ?? e))}` })));
           return false;
         }
@@ -170,7 +177,12 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     };
     // --empty only checks: on-run-start/end hooks (exports, grants) are side effects it must not have.
     const projectHooks = writes && !opts.empty;
-    if (projectHooks && !(await runHooks(ctx.def.onRunStart))) return interrupt.signal.aborted ? interrupted(target.name) : 1;
+    const hookFailure = () => failedHook && `${failedHook.key} failed (${failedHook.file}:${failedHook.line}): nothing ${failedHook.key === 'on_run_start' ? 'ran' : 'was published'}`;
+    if (projectHooks && !(await runHooks(ctx.def.onRunStart))) {
+      if (interrupt.signal.aborted) return interrupted(target.name);
+      await alerts?.runFailed(mode, hookFailure()!);
+      return 1;
+    }
     let done = 0;
     const results = await execute(
       plan,
@@ -238,11 +250,14 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     }
     reporter.summary(results, run.elapsedMs);
     if (interrupt.signal.aborted) return interrupted(target.name);
+    await alerts?.run(run, hookFailure());
     if (interrupt.late) reporter.errorLine(`${interrupt.late} arrived after the last node had finished: the run was completed${release && publishes ? ' and its release published' : ''} first.`);
     return ok ? 0 : 1;
   } catch (e) {
     // A signal stops the queries; what they throw then is the interruption, not an error of its own.
     if (interrupt.signal.aborted && !(e instanceof UsageError)) return interrupted(opts.target ?? 'the target');
+    // A run that stops on an unexpected error (a full disk, a held file) is a failed run too.
+    if (!(e instanceof UsageError)) await alerts?.runFailed(mode, String((e as Error).message ?? e).split('\n')[0]);
     throw e;
   } finally {
     if (release) await release.discard().catch(() => undefined);

@@ -8,6 +8,7 @@ import { holdsSecret } from '../secrets.js';
 import { databaseKind } from '../adapter/databases.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
+import type { AlertsConfig } from '../operate/alerts.js';
 
 /** `debug`: the project compiles, the profile resolves, and the target file opens. */
 export async function debugCommand(opts: GlobalOptions): Promise<number> {
@@ -26,6 +27,7 @@ export async function debugCommand(opts: GlobalOptions): Promise<number> {
   for (const a of t.attach ?? []) reporter.line(`attached:       ${a.alias} = ${show(a.path)}${a.readOnly ? ' (read-only)' : ''}`);
   reporter.line(`threads:        ${t.threads}`);
   reporter.line(`nodes:          ${nodeCount(Object.values(manifest.nodes))}`);
+  if (def.alerts.rules.length + def.alerts.channels.length > 0) reporter.line(`alerts:         ${describeAlerts(def.alerts)}`);
   // eider attaches the file under its own catalog name; a reader opening it directly gets one named after its stem.
   const stem = basename(t.path).replace(/\.[^.]*$/, '').toLowerCase();
   const clash = Object.values(manifest.nodes).some((n) => 'relation' in n && n.relation?.schema.toLowerCase() === stem);
@@ -57,4 +59,11 @@ function nodeCount(nodes: readonly Node[]): string {
   const ephemeral = nodes.filter(passesThrough).length - sources;
   const rest = [sources > 0 ? plural(sources, 'source') : '', ephemeral > 0 ? plural(ephemeral, 'ephemeral model') : ''].filter(Boolean);
   return `${nodes.length - sources - ephemeral}${rest.length > 0 ? ` (and ${rest.join(', ')}, which never run)` : ''}`;
+}
+
+/** `2 rules; channels: team-slack (slack, on), mail (email, off: smtp.host or to is empty)`: which channels would send. */
+function describeAlerts(a: AlertsConfig): string {
+  const off = (c: AlertsConfig['channels'][number]) => (c.type === 'email' ? 'smtp.host or to is empty' : 'its url is empty');
+  const channels = a.channels.map((c) => `${c.name} (${c.type}, ${c.enabled ? 'on' : `off: ${off(c)}`})`);
+  return `${a.rules.length} rule${a.rules.length === 1 ? '' : 's'}; ${channels.length > 0 ? `channels: ${channels.join(', ')}` : 'no channels'}`;
 }

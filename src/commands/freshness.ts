@@ -6,19 +6,20 @@ import { select } from '../graph/select.js';
 import { makeReporter, type LogFormat } from '../report/reporter.js';
 import { quoteLiteral, type Manifest, type ModelNode, type SourceNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
+import { runAlerts, type RunAlerts } from '../operate/alerts.js';
 import { compileContext, resultsFolder, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
 
 /** `freshness`: compile → select sources and models → measure their newest loads and builds → table + target/sources.json. Exit 1 on an error-level breach. */
-export async function freshnessCommand(opts: GlobalOptions & SelectOptions & { readonly logFormat?: LogFormat }): Promise<number> {
+export async function freshnessCommand(opts: GlobalOptions & SelectOptions & { readonly logFormat?: LogFormat; readonly alerts?: boolean }): Promise<number> {
   const ctx = await compileContext(opts, makeReporter(opts.logFormat));
   const selected = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
-  const code = (await sourceFreshness(ctx, selected, true)) ? 0 : 1;
+  const code = (await sourceFreshness(ctx, selected, true, runAlerts(ctx, opts.alerts !== false))) ? 0 : 1;
   ctx.reporter.exit(code);
   return code;
 }
 
-/** Checks the selected sources that declare freshness; prints the table and writes sources.json. True when none is stale at error level. */
-export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet<string>, withModels = false): Promise<boolean> {
+/** Checks the selected sources that declare freshness; prints the table, writes sources.json and sends alerts. True when none is stale at error level. */
+export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet<string>, withModels = false, alerts?: RunAlerts): Promise<boolean> {
   const { manifest, dag, artifacts, reporter } = ctx;
   const picked = dag.order.map((id) => manifest.nodes[id]).filter((n) => selected.has(n.id));
   const sources = picked.filter((n): n is SourceNode => n.kind === 'source' && hasFreshness(n));
@@ -31,6 +32,7 @@ export async function sourceFreshness(ctx: ProjectContext, selected: ReadonlySet
   reporter.freshness(results);
   artifacts.sources(results, manifest, EIDER_VERSION);
   await recordFreshness(manifest, results, (m) => reporter.diagnostics([{ severity: 'warning', message: m }]));
+  await alerts?.freshness(results);
   return !results.some((r) => r.status === 'error' || r.status === 'runtime error');
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { databaseKind } from '../adapter/databases.js';
 import { didYouMean, UsageError, usageError, type Diagnostic } from '../errors.js';
 import { select } from '../graph/select.js';
+import { alertRunSkipped, resolveRunSkipped } from '../operate/alerts.js';
 import { ScheduleMetrics } from '../operate/metrics.js';
 import { clockFromEnv, CLOCK_ENV, Scheduler, type Launched, type RunStatus } from '../operate/schedule.js';
 import { nextFires, projectSchedules, type Schedule } from '../operate/schedules.js';
@@ -58,6 +59,9 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
     metrics?.setFreshness(name, facts.freshness);
     for (const s of schedules) if (targetOf(s) === name && facts.lastRuns.has(s.name)) lastRuns.set(s.name, facts.lastRuns.get(s.name)!);
   }
+  // run_skipped alerts (and their resolution when the schedule runs again), one after another: they share a state file.
+  let alerting: Promise<void> = Promise.resolve();
+  const alertFailed = (e: unknown) => makeReporter().warning(`run_skipped alert: ${e instanceof Error ? e.message : String(e)}`);
   const scheduler = new Scheduler({
     clock,
     schedules: once ? [] : schedules,
@@ -66,13 +70,13 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
     launch: (s, t) => {
       launchedAt.set(t, new Date());
       metrics?.runStarted(t);
+      alerting = alerting.then(() => resolveRunSkipped(ctx.def.root, ctx.def, t, s.name)).catch(alertFailed);
       return launchBuild(s, t, opts, ctx.def.root, log);
     },
     log: (e) => log.event(e),
     onRunSkipped: (s, t, reason) => {
       metrics?.runSkipped(s.name, t);
-      // wired at merge: alertRunSkipped from ../operate/alerts.js
-      void reason;
+      alerting = alerting.then(() => alertRunSkipped(ctx.def.root, ctx.def, t, s.name, reason)).catch(alertFailed);
     },
     heldElsewhere: (t) => heldBy(targets.get(t)!),
     lastRuns,
@@ -96,10 +100,12 @@ export async function scheduleCommand(opts: ScheduleOptions): Promise<number> {
     if (once) {
       const status = await scheduler.runNow(once);
       if (stoppedBy) await scheduler.stopped;
+      await alerting;
       return onceCode(status, stoppedBy);
     }
     scheduler.start();
     await scheduler.stopped;
+    await alerting;
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

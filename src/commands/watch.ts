@@ -105,7 +105,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
     try {
       // The build runs this compile of the project. What it ran is the new baseline; a build that could not start
       // (another build holds the lock, a statement check failed) leaves it, so its changes are built with the next save.
-      await buildCommand('build', { ...opts, compiled: ctx, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
+      await buildCommand('build', { ...opts, alerts: false, compiled: ctx, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
       previous = current;
       previousTarget = canonicalJson(ctx.manifest.target);
     } catch (e) {

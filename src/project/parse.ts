@@ -10,6 +10,7 @@ import { parseProperties, type ResourceProps, type SourceTableDef } from './prop
 import { parseUnitTests, type UnitTestDef } from './unit-tests.js';
 import { YamlFile, type YNode } from './yaml.js';
 import { renderYamlTemplates, SQL_TEMPLATE_KEYS } from './yaml-templates.js';
+import { parseAlerts, type AlertsConfig } from '../operate/alerts/config.js';
 
 /** A model file with the configuration that applies to it before its own `{{config}}`. */
 export interface ModelDef {
@@ -51,6 +52,8 @@ export interface ProjectDef {
   readonly schedules: readonly Schedule[];
   /** Doc blocks (`{% docs name %}` in .md files): `{{doc "name"}}` in descriptions, and the site's `overview`. */
   readonly docs: readonly DocBlock[];
+  /** `alerts:` channels and rules (src/operate/alerts.ts). */
+  readonly alerts: AlertsConfig;
 }
 
 export interface ParseOptions {
@@ -60,8 +63,8 @@ export interface ParseOptions {
 }
 
 /** project.yml keys whose string values may hold {{var}}, {{env}} and {{target.…}}. */
-const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end'];
-const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end', 'schedules'];
+const RENDERED_KEYS = ['models', 'seeds', 'tests', 'on_run_start', 'on_run_end', 'alerts'];
+const PROJECT_KEYS = ['name', 'version', 'profile', 'paths', 'vars', 'models', 'seeds', 'tests', 'config-version', 'on_run_start', 'on_run_end', 'schedules', 'alerts'];
 
 export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostics: Diagnostic[]): ProjectDef | undefined {
   diagnostics.push(...files.diagnostics);
@@ -141,6 +144,7 @@ export function parseProject(files: ProjectFiles, opts: ParseOptions, diagnostic
     helperModules: files.helperModules,
     schedules,
     docs,
+    alerts: parseAlerts(y, top.get('alerts')),
   };
 }
 
