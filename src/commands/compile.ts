@@ -1,4 +1,3 @@
-import { DuckDbAdapter } from '../adapter/duckdb.js';
 import type { Diagnostic } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { checkStatements } from '../compile/check-statements.js';
@@ -23,7 +22,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
     if (deferred.size > 0) manifest = await ctx.recompile({ deferred });
   }
   // DuckDB parses on its own thread while this one writes the artifacts.
-  const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], () => DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);
+  const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], async () => (await import('../adapter/duckdb.js')).DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);
   let diagnostics: Diagnostic[];
   try {
     artifacts.compiled(manifest);
