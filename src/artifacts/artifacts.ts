@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
@@ -105,12 +105,56 @@ export class Artifacts {
   }
 
   /**
+   * manifest.json again with another generated_at and invocation_id, its nodes untouched: its first line (the metadata)
+   * rewritten in place when the new one has the same length. Returns whether it did.
+   */
+  restampManifest(generatedAt: string, invocationId: string): boolean {
+    const path = join(this.dir, 'manifest.json');
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r+');
+      const head = Buffer.alloc(4096);
+      const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').split('\n')[0];
+      const prefix = '{"metadata":';
+      if (!line.startsWith(prefix) || !line.endsWith(',')) return false;
+      const metadata = JSON.parse(line.slice(prefix.length, -1)) as Record<string, unknown>;
+      const next = `${prefix}${JSON.stringify(redactDeep({ ...metadata, generated_at: generatedAt, invocation_id: invocationId }))},`;
+      if (Buffer.byteLength(next) !== Buffer.byteLength(line)) return false;
+      writeSync(fd, next, 0, 'utf8');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** compiled/'s index of the files it holds. */
+  get compiledIndex(): string {
+    return join(this.dir, 'compiled', '.index.json');
+  }
+
+  /** compiled/ and every folder under it that holds a file its index lists (a file removed from one changes its times). */
+  compiledFolders(): string[] | undefined {
+    try {
+      const root = join(this.dir, 'compiled');
+      const folders = new Set([root]);
+      for (const rel of Object.keys(JSON.parse(readFileSync(this.compiledIndex, 'utf8')) as Record<string, string>)) {
+        for (let d = dirname(join(root, rel)); d.length > root.length && !folders.has(d); d = dirname(d)) folders.add(d);
+      }
+      return [...folders];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * target/compiled/<the node's own path>: the SQL each node runs. An index of content hashes lets a
    * re-compile write only the files that changed (and remove the ones whose node is gone).
    */
   compiled(m: Manifest): void {
     const root = join(this.dir, 'compiled');
-    const indexPath = join(root, '.index.json');
+    const indexPath = this.compiledIndex;
     let previous: Record<string, string> = {};
     try {
       previous = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, string>;

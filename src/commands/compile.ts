@@ -1,4 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Artifacts } from '../artifacts/artifacts.js';
 import type { Diagnostic } from '../errors.js';
+import { findProjectRoot } from '../project/load.js';
+import { makeReporter, type Reporter } from '../report/reporter.js';
+import { forgetSnapshot, rendersStamps, reuseSnapshot, saveSnapshot, scanProject } from '../state/compile-snapshot.js';
 import { UsageError } from '../errors.js';
 import { checkStatements } from '../compile/check-statements.js';
 import { select } from '../graph/select.js';
@@ -10,7 +16,22 @@ import { compileContext, type GlobalOptions, type SelectOptions } from './contex
 /** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
 export async function compileCommand(opts: GlobalOptions & SelectOptions & DeferOptions): Promise<number> {
   const started = performance.now();
-  const ctx = await compileContext(opts);
+  // The whole project, as the last compile left it: nothing to compile when nothing it read has changed.
+  const whole = opts.cache !== false && !opts.select?.length && !opts.exclude?.length && opts.state === undefined && !opts.defer;
+  const root = findProjectRoot(opts.projectDir ?? process.cwd());
+  const scan = whole ? scanProject(root, opts) : undefined;
+  if (scan) {
+    const artifacts = new Artifacts(join(root, scan.paths.target));
+    const reused = reuseSnapshot(root, opts, artifacts, randomUUID());
+    if (reused) {
+      const reporter = makeReporter();
+      reporter.diagnostics(reused.diagnostics);
+      compiled(reporter, reused.count, artifacts, started);
+      return 0;
+    }
+    forgetSnapshot(artifacts.dir); // kept again only if this compile succeeds
+  }
+  const ctx = await compileContext(opts, undefined, undefined, undefined, scan?.onRead);
   const { dag, artifacts, reporter, def } = ctx;
   let manifest = ctx.manifest;
   const deferral = resolveDeferral(opts, manifest.target, ctx.profileTarget);
@@ -35,8 +56,13 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
   // Counted as build counts them: sources and ephemeral models (inlined where they are used) never run.
   const count = nodes.filter((id) => !passesThrough(manifest.nodes[id])).length;
-  reporter.line(`Compiled ${count} node${count === 1 ? '' : 's'} into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+  if (scan && ctx.reusable && !deferral && !rendersStamps(manifest, ctx.stamps)) saveSnapshot(scan, opts, artifacts, count, ctx.warnings);
+  compiled(reporter, count, artifacts, started);
   return 0;
+}
+
+function compiled(reporter: Reporter, count: number, artifacts: Artifacts, started: number): void {
+  reporter.line(`Compiled ${count} node${count === 1 ? '' : 's'} into ${artifacts.dir}/compiled in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 }
 
 /** `parse`: build and write the manifest without rendering checks. */
