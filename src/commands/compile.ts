@@ -6,12 +6,9 @@ import { findProjectRoot } from '../project/load.js';
 import { makeReporter, type Reporter } from '../report/reporter.js';
 import { forgetSnapshot, rendersStamps, reuseSnapshot, saveSnapshot, scanProject } from '../state/compile-snapshot.js';
 import { UsageError } from '../errors.js';
-import { checkStatements } from '../compile/check-statements.js';
-import { select } from '../graph/select.js';
-import { passesThrough } from '../plan/plan.js';
 import { EIDER_VERSION } from '../version.js';
-import { deferredRelations, presentIn, resolveDeferral, type DeferOptions } from '../state/defer.js';
-import { compileContext, type GlobalOptions, type SelectOptions } from './context.js';
+import type { DeferOptions } from '../state/defer.js';
+import type { GlobalOptions, SelectOptions } from './context.js';
 
 /** `compile`: render every node, check each statement with DuckDB's own parser, write target/compiled and the manifest. */
 export async function compileCommand(opts: GlobalOptions & SelectOptions & DeferOptions): Promise<number> {
@@ -31,6 +28,14 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
     }
     forgetSnapshot(artifacts.dir); // kept again only if this compile succeeds
   }
+  // Loaded only now: an unchanged project needs none of the compiler.
+  const [{ compileContext }, { checkStatements }, { select }, { passesThrough }, { deferredRelations, presentIn, resolveDeferral }] = await Promise.all([
+    import('./context.js'),
+    import('../compile/check-statements.js'),
+    import('../graph/select.js'),
+    import('../plan/plan.js'),
+    import('../state/defer.js'),
+  ]);
   const ctx = await compileContext(opts, undefined, undefined, undefined, scan?.onRead);
   const { dag, artifacts, reporter, def } = ctx;
   let manifest = ctx.manifest;
@@ -67,6 +72,7 @@ function compiled(reporter: Reporter, count: number, artifacts: Artifacts, start
 
 /** `parse`: build and write the manifest without rendering checks. */
 export async function parseCommand(opts: GlobalOptions): Promise<number> {
+  const { compileContext } = await import('./context.js');
   const { manifest, artifacts, reporter } = await compileContext(opts);
   artifacts.manifest(manifest, EIDER_VERSION);
   reporter.line(`Parsed ${Object.keys(manifest.nodes).length} nodes; wrote ${artifacts.dir}/manifest.json`);
