@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { FreshnessResult } from '../execute/freshness.js';
@@ -23,9 +23,9 @@ export class Artifacts {
 
   /**
    * manifest.json, written as it is built: one line per node (and per map entry), so a large project's manifest
-   * is never held whole in memory.
+   * is never held whole in memory. Returns the file's stat as this write left it.
    */
-  manifest(m: Manifest, eiderVersion: string): void {
+  manifest(m: Manifest, eiderVersion: string): BigIntStats {
     mkdirSync(this.dir, { recursive: true });
     const fd = openSync(join(this.dir, 'manifest.json'), 'w');
     let buffer = '';
@@ -53,6 +53,7 @@ export class Artifacts {
       }
       write('}\n');
       writeSync(fd, buffer);
+      return fstatSync(fd, { bigint: true });
     } finally {
       closeSync(fd);
     }
@@ -106,9 +107,10 @@ export class Artifacts {
 
   /**
    * manifest.json again with another generated_at and invocation_id, its nodes untouched: its first line (the metadata)
-   * rewritten in place when the new one has the same length. Returns whether it did.
+   * rewritten in place when the new one has the same length. Returns the file's stat as this write left it, or
+   * undefined when it could not.
    */
-  restampManifest(generatedAt: string, invocationId: string): boolean {
+  restampManifest(generatedAt: string, invocationId: string): BigIntStats | undefined {
     const path = join(this.dir, 'manifest.json');
     let fd: number | undefined;
     try {
@@ -116,14 +118,14 @@ export class Artifacts {
       const head = Buffer.alloc(4096);
       const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').split('\n')[0];
       const prefix = '{"metadata":';
-      if (!line.startsWith(prefix) || !line.endsWith(',')) return false;
+      if (!line.startsWith(prefix) || !line.endsWith(',')) return undefined;
       const metadata = JSON.parse(line.slice(prefix.length, -1)) as Record<string, unknown>;
       const next = `${prefix}${JSON.stringify(redactDeep({ ...metadata, generated_at: generatedAt, invocation_id: invocationId }))},`;
-      if (Buffer.byteLength(next) !== Buffer.byteLength(line)) return false;
+      if (Buffer.byteLength(next) !== Buffer.byteLength(line)) return undefined;
       writeSync(fd, next, 0, 'utf8');
-      return true;
+      return fstatSync(fd, { bigint: true });
     } catch {
-      return false;
+      return undefined;
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Artifacts } from '../artifacts/artifacts.js';
 import type { Diagnostic } from '../errors.js';
@@ -50,9 +51,10 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
   // DuckDB parses on its own thread while this one writes the artifacts.
   const parsing = checkStatements(manifest, nodes, [...def.onRunStart, ...def.onRunEnd], async () => (await import('../adapter/duckdb.js')).DuckDbAdapter.open({ path: ':memory:', threads: 1 }), artifacts.dir);
   let diagnostics: Diagnostic[];
+  let wrote: BigIntStats;
   try {
     artifacts.compiled(manifest);
-    artifacts.manifest(manifest, EIDER_VERSION);
+    wrote = artifacts.manifest(manifest, EIDER_VERSION);
     const { statements, syntax } = await parsing;
     diagnostics = [...statements, ...syntax];
   } finally {
@@ -61,7 +63,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
   if (diagnostics.length > 0) throw new UsageError(diagnostics);
   // Counted as build counts them: sources and ephemeral models (inlined where they are used) never run.
   const count = nodes.filter((id) => !passesThrough(manifest.nodes[id])).length;
-  if (scan && ctx.reusable && !deferral && !rendersStamps(manifest, ctx.stamps)) saveSnapshot(scan, opts, artifacts, count, ctx.warnings);
+  if (scan && ctx.reusable && !deferral && !rendersStamps(manifest, ctx.stamps)) saveSnapshot(scan, opts, artifacts, wrote, count, ctx.warnings);
   compiled(reporter, count, artifacts, started);
   return 0;
 }

@@ -141,19 +141,23 @@ function sha256(bytes: Buffer): string {
 }
 
 function written(path: string): Written | undefined {
-  const s = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return stamp(statSync(path, { bigint: true, throwIfNoEntry: false }));
+}
+
+function stamp(s: BigIntStats | undefined): Written | undefined {
   return s && [String(s.size), String(s.mtimeNs), String(s.ctimeNs), String(s.ino)];
 }
 
 const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
- * Keeps what this compile read (`scan`) and wrote (manifest.json, compiled/), best effort, through a temporary file
- * renamed into place. Nothing is kept when a racy file was read around `onRead`, or the diagnostics hold a secret.
+ * Keeps what this compile read (`scan`) and wrote (manifest.json, as `wrote` left it: another compile writing it
+ * after this one makes the snapshot unusable, not wrong; compiled/), best effort, through a temporary file renamed
+ * into place. Nothing is kept when a racy file was read around `onRead`, or the diagnostics hold a secret.
  */
-export function saveSnapshot(scan: Scan, opts: SnapshotOptions, artifacts: Artifacts, count: number, diagnostics: readonly Diagnostic[]): void {
+export function saveSnapshot(scan: Scan, opts: SnapshotOptions, artifacts: Artifacts, wrote: BigIntStats, count: number, diagnostics: readonly Diagnostic[]): void {
   const file = join(artifacts.dir, SNAPSHOT_FILE);
-  const manifest = written(join(artifacts.dir, 'manifest.json'));
+  const manifest = stamp(wrote);
   const index = written(artifacts.compiledIndex);
   const folders = artifacts.compiledFolders()?.map((f) => [f, ...(written(f) ?? [])] as [string, ...Written]);
   if (scan.unread() || !manifest || !index || !folders || holdsSecret(JSON.stringify(diagnostics))) return;
@@ -224,8 +228,7 @@ function reused(root: string, opts: SnapshotOptions, artifacts: Artifacts, invoc
   if (!same(written(manifestPath), s.manifest) || !same(written(artifacts.compiledIndex), s.index)) return undefined;
   if (!s.folders.every(([f, ...stat]) => same(written(f), stat))) return undefined;
   if (!unchanged(root, s.paths, snapshot.files(), opts.profilesDir)) return undefined;
-  if (!artifacts.restampManifest(new Date().toISOString(), invocationId)) return undefined;
-  const manifest = written(manifestPath);
+  const manifest = stamp(artifacts.restampManifest(new Date().toISOString(), invocationId));
   if (!manifest) return undefined;
   writeSnapshot(file, { ...s, manifest, files: [] }, snapshot!.filesJson);
   return { count: s.count, diagnostics: s.diagnostics };
