@@ -220,3 +220,20 @@ describe('compile snapshot (target/.compile-state): an unchanged project is not 
     expect(existsSync(join(p.dir, 'target/.compile-state'))).toBe(false);
   }, 60_000);
 });
+
+describe('what compile loads', () => {
+  it('loads DuckDB only to parse statements no earlier compile has checked', async () => {
+    p = testProject({ ...files, 'models/other.sql': 'select {{> cents column="2"}} as two\n' }); // no SQL of its run's own
+    // A hook in the eider process that says when DuckDB's module is loaded.
+    p.write('hook.cjs', "const M = require('module'); const load = M._load; M._load = function (r, ...a) { if (r === '@duckdb/node-api') process.stderr.write('duckdb loaded\\n'); return load.call(this, r, ...a); };\n");
+    const compile = (...args: string[]) => p!.runWith({ NODE_OPTIONS: `--require ${join(p!.dir, 'hook.cjs')}` }, 'compile', ...args);
+    const first = await compile();
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('duckdb loaded'); // new statements: parsed by DuckDB
+    const again = await compile('--no-cache'); // compiled again, every statement known
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('');
+    p.write('models/added.sql', 'select 42 as answer\n');
+    expect((await compile()).stderr).toContain('duckdb loaded');
+  }, 60_000);
+});
