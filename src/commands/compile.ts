@@ -20,7 +20,7 @@ export async function compileCommand(opts: GlobalOptions & SelectOptions & Defer
   const scan = whole ? scanProject(root, opts) : undefined;
   if (scan) {
     const artifacts = new Artifacts(join(root, scan.paths.target));
-    const reused = reuseSnapshot(root, opts, artifacts, randomUUID());
+    const reused = reuseSnapshot(scan, opts, artifacts, randomUUID());
     if (reused) {
       const reporter = makeReporter();
       reporter.diagnostics(reused.diagnostics);

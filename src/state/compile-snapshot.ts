@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { duckdbPackageVersion } from '../adapter/version.js';
 import type { Artifacts } from '../artifacts/artifacts.js';
@@ -25,7 +25,7 @@ const FORMAT = 1;
 /** Files changed this close (ms) before they were read are compared by content. */
 const RACY_MS = 1000;
 
-/** path, size, mtime ns, ctime ns, inode; a racy file adds its content's sha256. */
+/** path, kind and size, mtime ms, ctime ms, inode; a racy file adds its content's sha256. */
 type Entry = [string, string, string, string, string, string?];
 /** size, mtime ns, ctime ns, inode of a file eider wrote. */
 type Written = [string, string, string, string];
@@ -74,13 +74,14 @@ function optionsKey(root: string, opts: SnapshotOptions): string {
 /** Every file and folder under the project's folders, project.yml and profiles.yml, with its stat. */
 function scanFiles(root: string, paths: ProjectPaths, profilesDir: string | undefined): Entry[] {
   const out: Entry[] = [];
-  const add = (rel: string, s: BigIntStats | undefined, kind: string) => out.push(s ? [rel, `${kind}${s.size}`, String(s.mtimeNs), String(s.ctimeNs), String(s.ino)] : [rel, 'none', '', '', '']);
-  add('project.yml', statSync(join(root, 'project.yml'), { bigint: true }), 'f');
+  // Times in ms with their fraction (a double keeps well under a microsecond): BigInt stats cost more, for nothing here.
+  const add = (rel: string, s: Stats | undefined, kind: string) => out.push(s ? [rel, `${kind}${s.size}`, String(s.mtimeMs), String(s.ctimeMs), String(s.ino)] : [rel, 'none', '', '', '']);
+  add('project.yml', statSync(join(root, 'project.yml')), 'f');
   const profiles = join(profilesDir ?? join(root, 'profiles'), 'profiles.yml');
-  add(toPosix(relative(root, profiles)), statSync(profiles, { bigint: true, throwIfNoEntry: false }), 'f');
+  add(toPosix(relative(root, profiles)), statSync(profiles, { throwIfNoEntry: false }), 'f');
   for (const dir of new Set([paths.models, paths.seeds, paths.tests, paths.macros, paths.snapshots])) {
     const abs = join(root, dir);
-    const top = statSync(abs, { bigint: true, throwIfNoEntry: false });
+    const top = statSync(abs, { throwIfNoEntry: false });
     add(toPosix(dir), top, top?.isDirectory() ? 'd' : 'f');
     if (!top?.isDirectory()) continue;
     // Plain string work: path.relative for each of thousands of files costs more than their stats.
@@ -91,14 +92,14 @@ function scanFiles(root: string, paths: ProjectPaths, profilesDir: string | unde
       const rel = `${prefix}/${under}`;
       // Folders by name only: their times move whenever a file is saved through a temporary one.
       if (e.isDirectory()) out.push([rel, 'd', '', '', '']);
-      else add(rel, statSync(`${e.parentPath}/${e.name}`, { bigint: true, throwIfNoEntry: false }), 'f');
+      else add(rel, statSync(`${e.parentPath}/${e.name}`, { throwIfNoEntry: false }), 'f');
     }
   }
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function isRacy(e: Entry, before: bigint): boolean {
-  return e[2] !== '' && (BigInt(e[2]) >= before || BigInt(e[3]) >= before);
+function isRacy(e: Entry, before: number): boolean {
+  return e[2] !== '' && (Number(e[2]) >= before || Number(e[3]) >= before);
 }
 
 /** Whether a node's SQL holds `stamps` (`{{invocation_id}}`, `{{run_started_at}}`): that compile is its run's own. */
@@ -120,7 +121,7 @@ export function scanProject(root: string, opts: SnapshotOptions): Scan | undefin
 }
 
 function scanned(root: string, opts: SnapshotOptions): Scan {
-  const before = BigInt(Date.now() - RACY_MS) * 1_000_000n;
+  const before = Date.now() - RACY_MS;
   const paths = projectPaths(root);
   const entries = scanFiles(root, paths, opts.profilesDir);
   const racy = new Map(entries.filter((e) => isRacy(e, before)).map((e) => [e[0], e]));
@@ -191,8 +192,7 @@ function readSnapshot(file: string): { head: Omit<Snapshot, 'files'>; filesJson:
 }
 
 /** Whether every file is as the snapshot saw it (racy ones by their contents). */
-function unchanged(root: string, paths: ProjectPaths, files: readonly Entry[], profilesDir: string | undefined): boolean {
-  const now = scanFiles(root, paths, profilesDir);
+function unchanged(root: string, now: readonly Entry[], files: readonly Entry[]): boolean {
   if (now.length !== files.length) return false;
   for (let i = 0; i < now.length; i++) {
     const [path, size, mtime, ctime, ino, hash] = files[i];
@@ -210,15 +210,16 @@ function unchanged(root: string, paths: ProjectPaths, files: readonly Entry[], p
  * with this run's generated_at and invocation_id, compiled/ left as it is. Returns that compile's node count and
  * diagnostics (to print again), or undefined: compile.
  */
-export function reuseSnapshot(root: string, opts: SnapshotOptions, artifacts: Artifacts, invocationId: string): { count: number; diagnostics: readonly Diagnostic[] } | undefined {
+export function reuseSnapshot(scan: Scan, opts: SnapshotOptions, artifacts: Artifacts, invocationId: string): { count: number; diagnostics: readonly Diagnostic[] } | undefined {
   try {
-    return reused(root, opts, artifacts, invocationId);
+    return reused(scan, opts, artifacts, invocationId);
   } catch {
     return undefined; // a snapshot of another shape, a file gone meanwhile: compile
   }
 }
 
-function reused(root: string, opts: SnapshotOptions, artifacts: Artifacts, invocationId: string): { count: number; diagnostics: readonly Diagnostic[] } | undefined {
+function reused(scan: Scan, opts: SnapshotOptions, artifacts: Artifacts, invocationId: string): { count: number; diagnostics: readonly Diagnostic[] } | undefined {
+  const root = scan.root;
   const file = join(artifacts.dir, SNAPSHOT_FILE);
   if (!existsSync(file)) return undefined;
   const snapshot = readSnapshot(file);
@@ -227,7 +228,7 @@ function reused(root: string, opts: SnapshotOptions, artifacts: Artifacts, invoc
   if (!s || s.eider !== EIDER_VERSION || s.duckdb !== duckdbPackageVersion() || s.key !== optionsKey(root, opts)) return undefined;
   if (!same(written(manifestPath), s.manifest) || !same(written(artifacts.compiledIndex), s.index)) return undefined;
   if (!s.folders.every(([f, ...stat]) => same(written(f), stat))) return undefined;
-  if (!unchanged(root, s.paths, snapshot.files(), opts.profilesDir)) return undefined;
+  if (!same(Object.values(s.paths), Object.values(scan.paths)) || !unchanged(root, scan.entries, snapshot!.files())) return undefined;
   const manifest = stamp(artifacts.restampManifest(new Date().toISOString(), invocationId));
   if (!manifest) return undefined;
   writeSnapshot(file, { ...s, manifest, files: [] }, snapshot!.filesJson);
