@@ -80,3 +80,8 @@ export async function withRetries<T>(policy: { attempts: number; backoffMs: numb
     }
   }
 }
+
+/** The target file exists but cannot be opened now (locked, unreadable): exit 1, not a project error. */
+export class OpenError extends Error {
+  override readonly name = 'OpenError';
+}

@@ -1,4 +1,7 @@
 /** Where databases live, told from their paths (no DuckDB needed: the profile parser uses these). */
+import { isAbsolute, relative } from 'node:path';
+import { holdsSecret, REDACTED } from '../secrets.js';
+import type { TargetDef } from '../types.js';
 
 /** The catalog name a target file is attached under (see `DuckDbAdapter.open`). */
 export const TARGET_CATALOG = 'eider_target';
@@ -27,3 +30,12 @@ export function motherDuckDatabase(path: string): string {
   return path.replace(/^(md|motherduck):/i, '').split('?')[0];
 }
 
+/**
+ * A path of the target as the user would write it: relative when it is under the current folder, else whole;
+ * nothing of it when the target's path was read from the environment (a part of a secret is a secret).
+ */
+export function shownPath(path: string, target: TargetDef): string {
+  if (holdsSecret(target.path)) return REDACTED;
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { ColumnLineage } from '../docs/site/types.js';
@@ -24,9 +24,10 @@ export class Artifacts {
 
   /**
    * manifest.json, written as it is built: one line per node (and per map entry), so a large project's manifest
-   * is never held whole in memory. `eider docs generate` adds each model's `column_lineage`.
+   * is never held whole in memory. `eider docs generate` adds each model's `column_lineage`. Returns the file's stat
+   * as this write left it.
    */
-  manifest(m: Manifest, eiderVersion: string, columnLineage?: ColumnLineage): void {
+  manifest(m: Manifest, eiderVersion: string, columnLineage?: ColumnLineage): BigIntStats {
     mkdirSync(this.dir, { recursive: true });
     const fd = openSync(join(this.dir, 'manifest.json'), 'w');
     let buffer = '';
@@ -54,6 +55,7 @@ export class Artifacts {
       }
       write('}\n');
       writeSync(fd, buffer);
+      return fstatSync(fd, { bigint: true });
     } finally {
       closeSync(fd);
     }
@@ -120,12 +122,57 @@ export class Artifacts {
   }
 
   /**
+   * manifest.json again with another generated_at and invocation_id, its nodes untouched: its first line (the metadata)
+   * rewritten in place when the new one has the same length. Returns the file's stat as this write left it, or
+   * undefined when it could not.
+   */
+  restampManifest(generatedAt: string, invocationId: string): BigIntStats | undefined {
+    const path = join(this.dir, 'manifest.json');
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r+');
+      const head = Buffer.alloc(4096);
+      const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8').split('\n')[0];
+      const prefix = '{"metadata":';
+      if (!line.startsWith(prefix) || !line.endsWith(',')) return undefined;
+      const metadata = JSON.parse(line.slice(prefix.length, -1)) as Record<string, unknown>;
+      const next = `${prefix}${JSON.stringify(redactDeep({ ...metadata, generated_at: generatedAt, invocation_id: invocationId }))},`;
+      if (Buffer.byteLength(next) !== Buffer.byteLength(line)) return undefined;
+      writeSync(fd, next, 0, 'utf8');
+      return fstatSync(fd, { bigint: true });
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** compiled/'s index of the files it holds. */
+  get compiledIndex(): string {
+    return join(this.dir, 'compiled', '.index.json');
+  }
+
+  /** compiled/ and every folder under it that holds a file its index lists (a file removed from one changes its times). */
+  compiledFolders(): string[] | undefined {
+    try {
+      const root = join(this.dir, 'compiled');
+      const folders = new Set([root]);
+      for (const rel of Object.keys(JSON.parse(readFileSync(this.compiledIndex, 'utf8')) as Record<string, string>)) {
+        for (let d = dirname(join(root, rel)); d.length > root.length && !folders.has(d); d = dirname(d)) folders.add(d);
+      }
+      return [...folders];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * target/compiled/<the node's own path>: the SQL each node runs. An index of content hashes lets a
    * re-compile write only the files that changed (and remove the ones whose node is gone).
    */
   compiled(m: Manifest): void {
     const root = join(this.dir, 'compiled');
-    const indexPath = join(root, '.index.json');
+    const indexPath = this.compiledIndex;
     let previous: Record<string, string> = {};
     try {
       previous = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, string>;

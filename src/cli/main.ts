@@ -1,6 +1,5 @@
 import { CommanderError } from 'commander';
-import { UsageError } from '../errors.js';
-import { OpenError } from '../publish/in-place.js';
+import { OpenError, UsageError } from '../errors.js';
 import { LockedError } from '../publish/lock.js';
 import { logFormatIn, makeReporter, type Reporter } from '../report/reporter.js';
 import { buildProgram } from './program.js';

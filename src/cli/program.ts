@@ -16,7 +16,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('-t, --target <name>', 'the target in the profile (default: the profile\'s target, usually dev)')
       .option('--vars <yaml>', 'override project vars, e.g. \'{start_date: 2024-06-01}\'')
       .option('--debug', 'print stack traces of unexpected errors')
-      .option('--no-cache', 'compile every file again, without reading or writing the parse cache (target/.partial-parse)')
+      .option('--no-cache', 'compile every file again, without reading or writing the parse cache (target/.partial-parse) or the compile snapshot (target/.compile-state)')
       .exitOverride();
   const selecting = (cmd: Command) =>
     common(cmd)

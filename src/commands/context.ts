@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { Artifacts, manifestJson } from '../artifacts/artifacts.js';
 import { compileProject, type CompileOptions } from '../compile/compile.js';
-import { compileCached } from '../state/parse-cache.js';
+import { compileCached, watchedEnv } from '../state/parse-cache.js';
 import { failOnErrors, usageError, type Diagnostic } from '../errors.js';
 import { Dag } from '../graph/dag.js';
 import type { SelectMethods } from '../graph/select.js';
@@ -55,6 +55,12 @@ export interface ProjectContext {
   readonly profileTarget: (name: string, via: string) => TargetDef;
   /** The project compiled again with the same invocation id and start time, and `extra` options (`--defer`'s relations). */
   readonly recompile: (extra: Pick<CompileOptions, 'deferred'>) => Promise<Manifest>;
+  /** The warnings reported. */
+  readonly warnings: readonly Diagnostic[];
+  /** The result depends on the project's files and the options alone (no environment read, no JS code run): it may be reused. */
+  readonly reusable: boolean;
+  /** This run's invocation id and start time as templates render them: SQL holding either is this run's own. */
+  readonly stamps: readonly string[];
 }
 
 /**
@@ -67,19 +73,21 @@ export async function compileContext(
   reporter: Reporter = makeReporter(),
   beforeCompile?: (target: TargetDef) => void,
   extend?: (def: ProjectDef) => ProjectDef,
+  onRead?: (path: string, bytes: Buffer) => void,
 ): Promise<ProjectContext> {
   if (opts.state !== undefined) checkStateFolder(opts.state);
   const diagnostics: Diagnostic[] = [];
   const root = findProjectRoot(opts.projectDir ?? process.cwd());
-  const files = loadProject(root, opts.profilesDir);
-  const parsed = parseProject(files, { target: opts.target, vars: parseVars(opts.vars) }, diagnostics);
+  const files = loadProject(root, opts.profilesDir, onRead);
+  const env = watchedEnv(process.env);
+  const parsed = parseProject(files, { target: opts.target, vars: parseVars(opts.vars), env: env.env }, diagnostics);
   failOnErrors(diagnostics);
   const def = extend ? extend(parsed!) : parsed!;
   const target = opts.threads ? { ...def!.target, threads: opts.threads } : def!.target;
   beforeCompile?.(target);
   const compileOptions: CompileOptions = { invocationId: randomUUID(), runStartedAt: new Date(), empty: opts.empty };
   const artifacts = new Artifacts(join(root, files.paths.target));
-  const manifest = await compileCached({ ...def!, target }, compileOptions, opts.cache === false || extend ? undefined : artifacts.dir);
+  const { manifest, reusable } = await compileCached({ ...def!, target }, compileOptions, opts.cache === false || extend ? undefined : artifacts.dir);
   diagnostics.push(...manifest.diagnostics);
   failOnErrors(diagnostics);
   const dag = Dag.build(manifest, diagnostics);
@@ -92,7 +100,8 @@ export async function compileContext(
     return t!;
   };
   const recompile = (extra: Pick<CompileOptions, 'deferred'>) => compileProject({ ...def!, target }, { ...compileOptions, ...extra });
-  return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts), profileTarget, recompile };
+  const warnings = diagnostics;
+  return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts), profileTarget, recompile, warnings, reusable: reusable && !env.read(), stamps: [compileOptions.invocationId, compileOptions.runStartedAt.toISOString()] };
 }
 
 /**

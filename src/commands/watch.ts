@@ -25,7 +25,7 @@ export interface WatchOptions extends GlobalOptions {
 }
 
 /** Saves this close together make one build. */
-export const QUIET_MS = 200;
+export const QUIET_MS = 40;
 
 /**
  * `eider watch`: build the selection once, then on every save of a file the project is made of, compile again,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MORE_THAN_ONE_STATEMENT, type Adapter } from '../adapter/adapter.js';
-import { duckdbApi } from '../adapter/load.js';
+import { duckdbPackageVersion } from '../adapter/version.js';
 import { quoteLiteral } from '../types.js';
 import { usageError, type Diagnostic } from '../errors.js';
 import { makeFolder } from '../folders.js';
@@ -30,7 +30,7 @@ const MAX_KNOWN = 20_000;
 class KnownStatements {
   private readonly file?: string;
   private readonly hashes = new Set<string>();
-  private readonly version = duckdbApi.version();
+  private readonly version = duckdbPackageVersion();
 
   constructor(targetDir: string | undefined) {
     if (targetDir === undefined) return;

@@ -73,19 +73,6 @@ export async function checkFreshness(sources: readonly SourceNode[], files: Sess
   return out;
 }
 
-/** "3d 4h", "2h 5m", "40s": an age for people. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${s % 60}s`;
-  return `${s}s`;
-}
-
-
 /** Models with a freshness SLA, judged by their last successful build in the target's run history. */
 export async function checkModelFreshness(models: readonly ModelNode[], warehouse: Session | undefined, now = new Date()): Promise<FreshnessResult[]> {
   const out: FreshnessResult[] = [];

@@ -65,9 +65,10 @@ export function findProjectRoot(start: string): string {
   }
 }
 
-export function loadProject(root: string, profilesDir?: string): ProjectFiles {
+/** `onRead` sees each text file's bytes as they are read (the compile snapshot hashes some). */
+export function loadProject(root: string, profilesDir?: string, onRead?: (path: string, bytes: Buffer) => void): ProjectFiles {
   const diagnostics: Diagnostic[] = [];
-  const read = (path: string) => readSource(root, path, diagnostics);
+  const read = (path: string) => readSource(root, path, diagnostics, onRead);
   const project = read('project.yml');
   const paths = readPaths(project.text);
   const profilesPath = join(profilesDir ?? join(root, 'profiles'), 'profiles.yml');
@@ -121,7 +122,12 @@ function isModelFolderFile(f: string): boolean {
 
 /** The project's target/ folder (project.yml `paths: {target: …}`), found without reading the rest of the project. */
 export function targetFolder(root: string): string {
-  return join(root, readPaths(readFileSync(join(root, 'project.yml'), 'utf8')).target);
+  return join(root, projectPaths(root).target);
+}
+
+/** The project's folders (project.yml `paths:`), found without reading the rest of the project. */
+export function projectPaths(root: string): ProjectPaths {
+  return readPaths(readFileSync(join(root, 'project.yml'), 'utf8'));
 }
 
 function readPaths(projectYaml: string): ProjectPaths {
@@ -142,8 +148,9 @@ function readPaths(projectYaml: string): ProjectPaths {
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads a text file; bytes that are not UTF-8 are an error at their line (the text is still returned, with U+FFFD). */
-function readSource(root: string, path: string, diagnostics: Diagnostic[]): SourceFile {
+function readSource(root: string, path: string, diagnostics: Diagnostic[], onRead?: (path: string, bytes: Buffer) => void): SourceFile {
   const bytes = readFileSync(join(root, path));
+  onRead?.(path, bytes);
   try {
     return { path, text: UTF8.decode(bytes) };
   } catch {
@@ -194,7 +201,7 @@ function listFolders(root: string, dir: string): string[] {
     .sort();
 }
 
-function isHidden(rel: string): boolean {
+export function isHidden(rel: string): boolean {
   return rel.split(sep).some((part) => part.startsWith('.'));
 }
 

@@ -1,14 +1,17 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { dirname } from 'node:path';
 import { DuckDbAdapter, ExtensionMissing, targetOptions } from '../adapter/duckdb.js';
 import type { Adapter } from '../adapter/adapter.js';
 import { didYouMean, usageError, withRetries, type UsageError } from '../errors.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
 import { quoteIdent, quoteLiteral, type TargetDef } from '../types.js';
 import { makeFolder } from '../folders.js';
-import { holdsSecret, REDACTED } from '../secrets.js';
+import { holdsSecret } from '../secrets.js';
 import { SwapRelease } from './swap.js';
-import { databaseKind } from '../adapter/databases.js';
+import { databaseKind, shownPath } from '../adapter/databases.js';
+export { shownPath };
+export { OpenError } from '../errors.js';
+import { OpenError } from '../errors.js';
 
 /**
  * Dev publishing: build straight into the target file; each node swaps itself in atomically. `readOnly` for
@@ -66,11 +69,6 @@ export async function openUnlessRead(target: TargetDef, warn: (message: string) 
   const hold = heldBy ? await DuckDbAdapter.open({ path: target.path, threads: 1, readOnly: true }).catch(() => undefined) : undefined;
   if (!hold) return { adapter: await openInPlace(target, target.threads, warn) };
   return { hold, heldBy: heldBy! };
-}
-
-/** The target file exists but cannot be opened now (locked, unreadable): exit 1, not a project error. */
-export class OpenError extends Error {
-  override readonly name = 'OpenError';
 }
 
 /** A profile mistake at the target's line in the profiles file (the line of `key` among its settings, or its path). */
@@ -150,12 +148,3 @@ function folderProblem(dir: string, e: unknown, target: TargetDef): string {
   return holdsSecret(target.path) ? (code ?? 'an error') : String((e as Error).message);
 }
 
-/**
- * A path of the target as the user would write it: relative when it is under the current folder, else whole;
- * nothing of it when the target's path was read from the environment (a part of a secret is a secret).
- */
-export function shownPath(path: string, target: TargetDef): string {
-  if (holdsSecret(target.path)) return REDACTED;
-  const r = relative(process.cwd(), path);
-  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
-}

@@ -1,6 +1,6 @@
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { redact } from '../secrets.js';
-import { formatAge, type FreshnessResult } from '../execute/freshness.js';
+import type { FreshnessResult } from '../execute/freshness.js';
 import { displayRelation, type Node, type NodeResult, type NodeStatus, type Period } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { ProgressArea, progressWanted } from './progress.js';
@@ -176,4 +176,16 @@ function describe(r: NodeResult, node: Node): string {
     case 'unit_test':
       return `unit test ${node.name}`;
   }
+}
+
+/** "3d 4h", "2h 5m", "40s": an age for people. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
 }

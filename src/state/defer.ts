@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { relationKey, type WarehouseState } from '../adapter/adapter.js';
-import { databaseKind, DEFER_CATALOG } from '../adapter/databases.js';
+import { databaseKind, DEFER_CATALOG, shownPath } from '../adapter/databases.js';
 import { UsageError, usageError, type Diagnostic } from '../errors.js';
-import { openInPlace, shownPath } from '../publish/in-place.js';
 import { relation, type Manifest, type NodeId, type Relation, type TargetDef } from '../types.js';
 import { loadStateManifest, type StateManifest } from './load.js';
 
@@ -80,6 +79,7 @@ export function deferredRelations(manifest: Manifest, reading: Iterable<NodeId>,
 export async function presentIn(target: TargetDef): Promise<WarehouseState> {
   const kind = databaseKind(target.path);
   if (kind === 'memory' || (kind === 'file' && !existsSync(target.path))) return { relations: new Map(), schemas: new Set() };
+  const { openInPlace } = await import('../publish/in-place.js'); // DuckDB loads only when a target is read
   const adapter = await openInPlace(target, 1, undefined, true);
   try {
     return await adapter.state();

@@ -23,23 +23,31 @@ type Cached = Pick<Manifest, 'nodes' | 'macros' | 'diagnostics'>;
  * target), the seed files' contents, `--empty`, the working folder and eider's version. No cache (and nothing
  * kept) with `--defer`, JavaScript models or helper modules (their code can read anything), a compile with errors,
  * one that read the environment (`{{env}}`), or one whose output holds a secret. An unreadable cache is ignored.
+ * `reusable`: the compile was cached or could be (its result depends on nothing but the project's files and options).
  */
-export async function compileCached(def: ProjectDef, opts: CompileOptions, targetDir: string | undefined): Promise<Manifest> {
-  const key = targetDir !== undefined ? cacheKey(def, opts) : undefined;
-  if (key === undefined) return compileProject(def, opts);
-  const file = join(targetDir!, PARSE_CACHE_FILE);
-  const hit = readCache(file, key, opts);
-  if (hit) return { projectName: def.name, root: def.root, target: def.target, ...hit, generatedAt: new Date().toISOString(), invocationId: opts.invocationId };
-  let envRead = false;
-  const env = new Proxy(opts.env ?? process.env, {
+/** `env` as a proxy that notes whether anything read it. */
+export function watchedEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; read: () => boolean } {
+  let read = false;
+  const proxy = new Proxy(env, {
     get: (t, p) => {
-      envRead = true;
+      read = true;
       return Reflect.get(t, p);
     },
   });
-  const manifest = await compileProject(def, { ...opts, env });
-  if (!envRead && !manifest.diagnostics.some((d) => d.severity === 'error')) writeCache(file, key, manifest, opts);
-  return manifest;
+  return { env: proxy, read: () => read };
+}
+
+export async function compileCached(def: ProjectDef, opts: CompileOptions, targetDir: string | undefined): Promise<{ manifest: Manifest; reusable: boolean }> {
+  const key = targetDir !== undefined ? cacheKey(def, opts) : undefined;
+  if (key === undefined) return { manifest: await compileProject(def, opts), reusable: false };
+  const file = join(targetDir!, PARSE_CACHE_FILE);
+  const hit = readCache(file, key, opts);
+  if (hit) return { manifest: { projectName: def.name, root: def.root, target: def.target, ...hit, generatedAt: new Date().toISOString(), invocationId: opts.invocationId }, reusable: true };
+  const env = watchedEnv(opts.env ?? process.env);
+  const manifest = await compileProject(def, { ...opts, env: env.env });
+  const reusable = !env.read() && !manifest.diagnostics.some((d) => d.severity === 'error');
+  if (reusable) writeCache(file, key, manifest, opts);
+  return { manifest, reusable };
 }
 
 /** Undefined when this compile may not be cached: its inputs cannot all be hashed. */
