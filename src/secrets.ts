@@ -16,12 +16,14 @@ export function registerSecret(value: string): void {
   if (value.length < 3 || secrets.has(value)) return; // too short to redact without destroying all text
   for (const form of [value, value.replaceAll("'", "''"), value.replaceAll('"', '""'), JSON.stringify(value).slice(1, -1)]) secrets.add(form);
   const escaped = [...secrets].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  pattern = new RegExp(escaped.join('|'), 'g');
+  // Case-insensitive: DuckDB folds identifiers, so a secret used as a name comes back lower-cased in its messages
+  // (and eider's own lookups lower-case names too).
+  pattern = new RegExp(escaped.join('|'), 'gi');
 }
 
 /** Whether a text holds a secret (a value derived from one is a secret too). */
 export function holdsSecret(text: string): boolean {
-  return pattern !== undefined && new RegExp(pattern.source).test(text);
+  return pattern !== undefined && new RegExp(pattern.source, 'i').test(text);
 }
 
 export function redact(text: string): string {

@@ -50,6 +50,16 @@ function siteCode(t: TestProject, chunk: number): Record<string, DocsCode> {
 }
 
 describe('eider docs generate', () => {
+  it('a secret used as a relation name never reaches data.js or manifest.json, whatever its case (lineage lower-cases names)', async () => {
+    p = testProject({ ...PROJECT, 'models/marts/leaky.sql': 'select t.amount from {{env "RV_SCHEMA"}}.payments t' });
+    const r = await p.runWith({ RV_SCHEMA: 'RawSecretZone' }, 'docs', 'generate');
+    expect(r.code).toBe(0);
+    const site = readFileSync(join(p.dir, 'target/docs/data.js'), 'utf8');
+    const manifest = readFileSync(join(p.dir, 'target/manifest.json'), 'utf8');
+    expect(manifest).toContain('*****.payments');
+    for (const text of [site, manifest, r.stdout, r.stderr]) expect(text.toLowerCase()).not.toContain('rawsecretzone');
+  });
+
   it('writes index.html, the browser code and data.js with every node, its columns, DuckDB types, tests and builds', async () => {
     p = testProject(PROJECT);
     expect((await p.run('build')).code).toBe(0);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Cron } from 'croner';
 import { DuckDbAdapter } from '../adapter/duckdb.js';
 import { compileContext } from '../commands/context.js';
+import { previousFire } from '../operate/schedules.js';
 import { onSchedule, type ScheduleLike } from '../operate/status.js';
 import { BIN, holdFile, queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
 
@@ -25,7 +26,8 @@ beforeAll(async () => {
   expect((await runCli(dir, ['build'])).code).toBe(0);
   expect((await runCli(dir, ['build'])).code).toBe(0);
   writeFileSync(join(dir, 'tests/status_always_fails.sql'), 'select 1 as x');
-  expect((await runCli(dir, ['build'])).code).toBe(1);
+  // --no-alerts: the example's alert rules would open a test_failed alert; the alerts test writes its own state file.
+  expect((await runCli(dir, ['build', '--no-alerts'])).code).toBe(1);
   rmSync(join(dir, 'tests/status_always_fails.sql'));
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,6 +116,15 @@ describe('eider status on the example project', () => {
     expect(onSchedule(ctx.manifest, ctx.dag, [{ name: 'never', select: [], exclude: [], previousFire: () => undefined }], lastSuccess, now).counted).toBe(0);
   });
 
+  it("% on schedule with the scheduler's own fire times: an hourly and a daily schedule on one model, the hourly one decides", async () => {
+    const ctx = await compileContext({ projectDir: dir });
+    const schedule = (name: string, cron: string): ScheduleLike => ({ name, select: ['stg_orders'], exclude: [], previousFire: (before) => previousFire({ cron, timezone: 'UTC' }, before) });
+    // Built at 00:20; at 01:05 the hourly schedule last fired at 00:15 (on time), the daily one at 01:00.
+    const lastSuccess = new Map([['model.stg_orders', '2026-03-02T00:20:00.000Z']]);
+    const r = onSchedule(ctx.manifest, ctx.dag, [schedule('daily', '0 1 * * *'), schedule('hourly', '15 * * * *')], lastSuccess, new Date('2026-03-02T01:05:00Z'));
+    expect(r).toMatchObject({ counted: 1, on_time: 1, late: [] });
+  });
+
   it('works while another process holds the file read-only', async () => {
     const reader = await holdFile(db, 30_000, 'READ_ONLY');
     try {
@@ -136,6 +147,10 @@ describe('eider status on the example project', () => {
       const broken = await status();
       expect(broken).toMatchObject({ code: 2, stdout: '' });
       expect(broken.stderr).toMatch(/^target\/alerts\/dev\.json: not the alert state eider writes \(.*\): delete it and the next alert check writes it again\n$/);
+      writeFileSync(join(dir, 'target/alerts/dev.json'), '{"schema_version": 1, "open": [{"rule": 5}]}');
+      const odd = await status();
+      expect(odd).toMatchObject({ code: 2, stdout: '' });
+      expect(odd.stderr).toMatch(/^target\/alerts\/dev\.json: not the alert state eider writes \(open alert 1 has no rule\): delete it and the next alert check writes it again\n$/);
     } finally {
       rmSync(join(dir, 'target/alerts'), { recursive: true });
     }

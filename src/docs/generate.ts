@@ -12,8 +12,7 @@ import type { Manifest, Period } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { graphData } from './graph-data.js';
 import { projectColumnLineage } from './lineage.js';
-import type { GraphData } from './site/graph-types.js';
-import type { ColumnLineage, DocsCode, DocsColumn, DocsData, DocsNode, DocsRelease, DocsResourceType, DocsRun } from './site/types.js';
+import type { DocsCode, DocsColumn, DocsData, DocsNode, DocsRelease, DocsResourceType, DocsRun } from './site/types.js';
 
 /** Where `npm run build` puts the site's browser code (scripts/build-site.mjs): dist/docs/site beside this module. */
 const SITE_ASSETS = join(dirname(fileURLToPath(import.meta.url)), 'site');
@@ -83,7 +82,7 @@ export async function generateDocs(ctx: ProjectContext, selected: ReadonlySet<st
   const owned = new Map(catalog.filter((r) => r.unique_id).map((r) => [r.unique_id!, r]));
   const relations = new Map(catalog.filter((r) => r.unique_id).map((r) => [`${r.schema}.${r.name}`.toLowerCase(), { unique_id: r.unique_id!, columns: r.columns.map((c) => c.name) }]));
   const models = Object.values(manifest.nodes).flatMap((n) => (n.kind === 'model' && !n.js && selected.has(n.id) ? [{ unique_id: n.id, compiled_code: n.sql }] : []));
-  const columnLineage = await columnLineageFor(models, relations);
+  const columnLineage = await projectColumnLineage(models, relations);
   artifacts.manifest(manifest, EIDER_VERSION, columnLineage);
   const json = JSON.parse(readFileSync(join(artifacts.dir, 'manifest.json'), 'utf8')) as { nodes: Record<string, ManifestNodeJson> };
 
@@ -96,7 +95,7 @@ export async function generateDocs(ctx: ProjectContext, selected: ReadonlySet<st
     nodes: nodes.map((n, i) => ({ ...docsNode(n, manifest, ctx.def.paths.models, owned.get(n.unique_id), history), code_chunk: n.raw_code || n.compiled_code ? Math.floor(i / CODE_CHUNK) : null })),
     releases: history.releases,
     column_lineage: columnLineage,
-    graph: graphFor(json),
+    graph: graphData(json),
   };
   return artifacts.docsSite([...siteFiles(redactDeep(data)), ...codeFiles(nodes)]);
 }
@@ -112,22 +111,6 @@ function codeFiles(nodes: readonly ManifestNodeJson[]): Array<[string, string]> 
     (chunks[Math.floor(i / CODE_CHUNK)] ??= {})[n.unique_id] = { raw_code: n.raw_code, compiled_code: n.compiled_code ?? null };
   });
   return chunks.flatMap((chunk, k) => (chunk ? [[`code/${k}.js`, `window.EIDER_CODE(${k}, ${scriptJson(redactDeep(chunk))});\n`] as [string, string]] : []));
-}
-
-/**
- * Column lineage of the selected models, from DuckDB's parser; `relations` maps a lower-case "schema.name" of the
- * target to the node that owns it and its columns (catalog.json).
- */
-async function columnLineageFor(
-  models: ReadonlyArray<{ unique_id: string; compiled_code: string }>,
-  relations: ReadonlyMap<string, { unique_id: string; columns: string[] }>,
-): Promise<ColumnLineage> {
-  return projectColumnLineage(models, relations);
-}
-
-/** The lineage graph's data from manifest.json's object. */
-function graphFor(manifestJson: { nodes: Record<string, ManifestNodeJson> }): GraphData {
-  return graphData(manifestJson);
 }
 
 /** index.html and the browser code from dist/docs/site, and data.js (`window.EIDER_DOCS = …;`). */

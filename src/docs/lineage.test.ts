@@ -143,12 +143,14 @@ describe('column lineage from DuckDB’s parser', () => {
     ]);
   });
 
-  it('unions the branches of UNION, UNION ALL, INTERSECT, EXCEPT and UNION BY NAME column by column', async () => {
+  it('unions the branches of UNION, UNION ALL, INTERSECT and UNION BY NAME column by column; EXCEPT takes its first branch', async () => {
     expect(await lineage('select order_id as id, amount from raw.orders union all select payment_id, amount from raw.payments union select 1, 2 intersect select customer_id, 0 from raw.customers')).toEqual([
       'id <- seed.orders.order_id, source.raw.payments.payment_id, seed.customers.customer_id',
       'amount <- seed.orders.amount, source.raw.payments.amount',
     ]);
-    expect(await lineage('select order_id from raw.orders except select order_id from raw.payments')).toEqual(['order_id <- seed.orders.order_id, source.raw.payments.order_id']);
+    // EXCEPT's values come from its first branch; the second only removes rows.
+    expect(await lineage('select order_id from raw.orders except select order_id from raw.payments')).toEqual(['order_id <- seed.orders.order_id']);
+    expect(await lineage('select order_id from raw.orders except all select order_id from raw.payments')).toEqual(['order_id <- seed.orders.order_id']);
     expect(await lineage('select amount, order_id from raw.orders union by name select order_id, payment_id from raw.payments')).toEqual([
       'amount <- seed.orders.amount',
       'order_id <- seed.orders.order_id, source.raw.payments.order_id',

@@ -187,7 +187,9 @@ class Tracer {
       case 'SET_OPERATION_NODE':
       case 'RECURSIVE_CTE_NODE': {
         const branches = ((node.children as Ast[] | undefined) ?? [node.left, node.right]).map((b) => this.query(b, scoped, outer));
-        return node.setop_type === 'UNION_BY_NAME' ? byName(branches) : byPosition(branches);
+        if (node.setop_type === 'UNION_BY_NAME') return byName(branches);
+        // EXCEPT's values are the first branch's; the others only remove rows (like WHERE), so they are not sources.
+        return byPosition(node.setop_type === 'EXCEPT' ? branches.slice(0, 1) : branches);
       }
       default:
         return starOf(`unsupported query ${String(node.type)}`);
@@ -413,7 +415,7 @@ function renamed(columns: readonly OutColumn[], aliases: readonly string[]): rea
   return columns.map((c, i) => (i < aliases.length ? { ...c, name: aliases[i] } : c));
 }
 
-/** UNION/INTERSECT/EXCEPT: column i is computed from every branch's column i, named as in the first branch. */
+/** UNION/INTERSECT: column i is computed from every branch's column i, named as in the first branch. */
 function byPosition(branches: ReadonlyArray<readonly OutColumn[]>): readonly OutColumn[] {
   const [first] = branches;
   if (branches.some((b) => b.some((c) => c.star))) return starOf('set operation over a star that could not be expanded');

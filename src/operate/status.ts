@@ -7,6 +7,7 @@ import { select, type SelectMethods } from '../graph/select.js';
 import type { Dag } from '../graph/dag.js';
 import { formatBytes } from '../publish/compact.js';
 import { quoteLiteral, type Manifest, type NodeId } from '../types.js';
+import { alertStatePath } from './alerts/state.js';
 import { HEALTH_VIEW_NAMES } from './health.js';
 
 /** `eider status --format json`: its `schema_version`. */
@@ -60,7 +61,8 @@ export interface OnSchedule {
 function lastFire(s: ScheduleLike, now: Date): { at: Date; every: number } | undefined {
   const at = s.previousFire(now);
   if (!at) return undefined;
-  const before = s.previousFire(at);
+  // previousFire is "at or before": the one before `at` is looked up just before it.
+  const before = s.previousFire(new Date(at.getTime() - 1));
   return { at, every: before ? at.getTime() - before.getTime() : Number.POSITIVE_INFINITY };
 }
 
@@ -97,8 +99,11 @@ function builds(manifest: Manifest, id: NodeId): boolean {
 }
 
 /** The open alerts of `target/alerts/<target>.json` (`shown`: its path for messages); none when the file is absent. */
+/** What `eider status` shows of an open alert: each must be a string. */
+const ALERT_FIELDS = ['rule', 'severity', 'message', 'opened_at'] as const;
+
 export function readOpenAlerts(targetDir: string, target: string, shown: string): OpenAlert[] {
-  const path = join(targetDir, 'alerts', `${target}.json`);
+  const path = alertStatePath(targetDir, target);
   if (!existsSync(path)) return [];
   let body: { open?: unknown };
   try {
@@ -107,6 +112,10 @@ export function readOpenAlerts(targetDir: string, target: string, shown: string)
     throw usageError(`not the alert state eider writes (${(e as Error).message}): delete it and the next alert check writes it again`, shown);
   }
   if (!Array.isArray(body?.open)) throw usageError('not the alert state eider writes (no "open" list): delete it and the next alert check writes it again', shown);
+  body.open.forEach((entry: unknown, i) => {
+    const missing = ALERT_FIELDS.find((k) => typeof (entry as Record<string, unknown> | null)?.[k] !== 'string');
+    if (missing) throw usageError(`not the alert state eider writes (open alert ${i + 1} has no ${missing}): delete it and the next alert check writes it again`, shown);
+  });
   return body.open as OpenAlert[];
 }
 

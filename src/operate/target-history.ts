@@ -32,12 +32,12 @@ export async function readTargetFacts(target: TargetDef, run?: { schedule: strin
     return {
       release: (await rows(s, `select release_id from ${HISTORY_SCHEMA}.releases where status in ('published', 'in_place') order by published_at desc limit 1`))[0]?.release_id as string | undefined,
       lastRuns: new Map(
-        (await rows(s, `select schedule, max(started_at) as at from ${HISTORY_SCHEMA}.releases where schedule is not null group by schedule`)).map((r) => [String(r.schedule), new Date(String(r.at))]),
+        (await rows(s, `select schedule, max(started_at) as at from ${HISTORY_SCHEMA}.releases where schedule is not null group by schedule`)).map((r) => [String(r.schedule), asDate(r.at)]),
       ),
       modelsBuilt: run ? Number((await rows(s, modelsBuiltSql(run.schedule, run.since)))[0]?.n ?? 0) : 0,
       freshness: (
         await rows(s, `select node_id, arg_max(age_s, checked_at) as age_s, max(checked_at) as checked_at from ${HISTORY_SCHEMA}.freshness_results where age_s is not null group by node_id`)
-      ).map((r) => ({ nodeId: String(r.node_id), ageS: Number(r.age_s), checkedAt: new Date(String(r.checked_at)) })),
+      ).map((r) => ({ nodeId: String(r.node_id), ageS: Number(r.age_s), checkedAt: asDate(r.checked_at) })),
     };
   } catch {
     return NONE;
@@ -54,4 +54,9 @@ function modelsBuiltSql(schedule: string, since: Date): string {
 /** A query's rows, or none when the history lacks the table or column. */
 async function rows(s: Session, sql: string): Promise<Record<string, unknown>[]> {
   return s.query(sql).catch(() => []);
+}
+
+/** A timestamp from DuckDB as a Date (the adapter gives Dates, with their milliseconds). */
+function asDate(v: unknown): Date {
+  return v instanceof Date ? v : new Date(String(v));
 }
