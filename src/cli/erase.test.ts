@@ -256,6 +256,27 @@ process.on('message', async () => { process.send({ after: await count() }, () =>
     expect(marks.stderr).toMatch(/model "dim_customers": column email: meta\.erase must be nullify/);
   });
 
+  it('--key is trimmed; an erasure that changes no row warns (naming the key, not the value) and publishes nothing', async () => {
+    p = subjectProject();
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const prod = join(p.dir, 'warehouse/prod.duckdb');
+    const releases = async () => (await queryFile(prod, 'select count(*)::int as n from eider.releases'))[0].n;
+    const before = await releases();
+    const none = await p.run('erase', '--key', 'customer_id=cu_nobody_0000', '--target', 'prod');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/warning: no row of prod carries that customer_id: nothing was erased, recorded or published/);
+    expect(`${none.stdout}${none.stderr}`).not.toContain('cu_nobody_0000');
+    expect(none.stdout).not.toMatch(/Published release/);
+    expect(await releases()).toBe(before);
+    expect(await queryFile(prod, "select count(*)::int as n from information_schema.tables where table_name = 'erasures'")).toEqual([{ n: 0 }]);
+
+    const spaced = await p.run('erase', '--key', ` customer_id = ${SUBJECT} `, '--target', 'prod');
+    expect(spaced.code, spaced.stderr).toBe(0);
+    expect(spaced.stdout).toMatch(/main\.customers\s+1 row deleted/);
+    expectNoValue(spaced);
+    expect(await subjectRows(prod)).toEqual({});
+  });
+
   it('the example project marks its customer tables: after an erasure it still builds, and no marked table holds the customer', async () => {
     const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
     const dir = mkdtempSync(join(tmpdir(), 'eider-example-erase-'));

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { databaseKind } from '../adapter/databases.js';
 import type { Session } from '../adapter/adapter.js';
 import { didYouMean, usageError } from '../errors.js';
-import { countErasure, eraseInFile, type Erasure, type RelationOutcome } from '../operate/erase.js';
+import { countErasure, eraseInFile, erasedRows, type Erasure, type RelationOutcome } from '../operate/erase.js';
 import { relationsCarrying, subjectKeys, type ErasedRelation } from '../operate/subjects.js';
 import { compactAfterBuild } from '../publish/compact.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
@@ -80,19 +80,22 @@ async function erase(m: Manifest, tables: readonly ErasedRelation[], e: Erasure,
   const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
   const done = target.publish === 'swap' ? await eraseRelease(m, tables, e, warn) : await eraseInPlace(m, tables, e, warn);
   report(reporter, `Erased ${e.key} from ${target.name}:`, done);
+  const changed = erasedRows(done) > 0;
+  if (!changed) warn(`no row of ${target.name} carries that ${e.key}: nothing was erased, recorded or published (the value is compared as text, exactly)`);
   const kept = await rewriteKept(target, tables, e, warn);
   const stale = removeStaleWals(target);
-  if (target.publish === 'swap') reporter.line(`Published release ${e.releaseId} to ${target.name}, written fresh.`);
+  if (changed && target.publish === 'swap') reporter.line(`Published release ${e.releaseId} to ${target.name}, written fresh.`);
   if (kept > 0) reporter.line(`Rewrote ${kept} kept release${kept === 1 ? '' : 's'} without the subject's rows (rollback still works).`);
   if (stale > 0) reporter.line(`Removed ${stale} stale WAL file${stale === 1 ? '' : 's'} moved aside by earlier builds.`);
-  reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
+  if (changed || kept > 0) reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
 }
 
-/** `customer_id=42` → the key (lower case) and the value (never echoed: it is personal data). */
+/** `customer_id=42` → the key (lower case) and the value (never echoed: it is personal data), both trimmed. */
 export function parseKey(text: string | undefined): { key: string; value: string } {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.+)$/s.exec(text ?? '');
-  if (!m || m[2].trim() === '') throw usageError(`--key must be <subject key>=<value>, like --key customer_id=42`);
-  return { key: m[1].toLowerCase(), value: m[2] };
+  const value = m?.[2].trim() ?? '';
+  if (!m || value === '') throw usageError(`--key must be <subject key>=<value>, like --key customer_id=42`);
+  return { key: m[1].toLowerCase(), value };
 }
 
 /** Erasure works on a local file that exists. */
@@ -109,6 +112,7 @@ async function eraseRelease(m: Manifest, tables: readonly ErasedRelation[], e: E
   try {
     const s = release.adapter.sessions[0];
     const out = await eraseInFile(s, tables, e, true);
+    if (erasedRows(out) === 0) return out;
     await recordRun(s, m, e, 'published');
     await release.publish([], FRESH);
     return out;
@@ -124,6 +128,7 @@ async function eraseInPlace(m: Manifest, tables: readonly ErasedRelation[], e: E
   try {
     const s = adapter.sessions[0];
     const out = await eraseInFile(s, tables, e, true);
+    if (erasedRows(out) === 0) return out;
     await recordRun(s, m, e, 'in_place');
     closed = true;
     if (copy) await copy.publish([], FRESH);
@@ -145,20 +150,21 @@ async function recordRun(s: Session, m: Manifest, e: Erasure, status: 'published
 /**
  * Every kept release (`.eider-releases/<file>/`) is rewritten the same way — copied, erased, recorded, written fresh
  * and renamed over its own name — so a rollback still finds it, and finds it without the subject. A reader holding
- * one keeps the file it opened. Returns how many.
+ * one keeps the file it opened; one without the subject's rows is left as it is. Returns how many were rewritten.
  */
 async function rewriteKept(target: TargetDef, tables: readonly ErasedRelation[], e: Erasure, warn: (w: string) => void): Promise<number> {
-  const ids = listReleases(target.path);
-  for (const id of ids) {
+  let rewritten = 0;
+  for (const id of listReleases(target.path)) {
     const kept = await SwapRelease.start({ ...target, path: join(releasesDir(target.path), `${id}.duckdb`) }, warn, true);
     try {
-      await eraseInFile(kept.adapter.sessions[0], tables, e, false);
+      if (erasedRows(await eraseInFile(kept.adapter.sessions[0], tables, e, false)) === 0) continue;
       await kept.publish([], FRESH);
+      rewritten++;
     } finally {
       await kept.discard();
     }
   }
-  return ids.length;
+  return rewritten;
 }
 
 /** WAL files an earlier build moved aside (`<file>.wal.stale-…`) hold old writes, the subject's too: removed. */

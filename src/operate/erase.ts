@@ -48,21 +48,27 @@ export async function countErasure(s: Session, tables: readonly ErasedRelation[]
 }
 
 /**
- * Erases the key's rows from every marked relation of the session's file and records it, in one transaction.
+ * Erases the key's rows from every marked relation of the session's file and records it, in one transaction; when
+ * no row carries the key, the transaction is rolled back: nothing is changed or recorded.
  * `strict`: a marked column missing from its relation is a project mistake (the current release); in an older kept
  * release, a relation without it is passed over.
  */
 export async function eraseInFile(s: Session, tables: readonly ErasedRelation[], e: Erasure, strict: boolean): Promise<RelationOutcome[]> {
   const present = await tablesIn(s, tables, strict);
-  for (const ddl of ERASURES_DDL) await s.exec(ddl);
-  const salt = await fileSalt(s);
-  const hash = keyHash(salt, e.value);
   const out: RelationOutcome[] = [];
   await s.exec('begin transaction');
   try {
+    for (const ddl of ERASURES_DDL) await s.exec(ddl);
+    const salt = await fileSalt(s);
+    const hash = keyHash(salt, e.value);
     for (const t of tables) {
       const rows = present.has(t) ? ((await s.exec(eraseSql(t, matchesSql(t.column, quoteLiteral(salt), quoteLiteral(hash))))).rows ?? 0) : 0;
       out.push(outcome(t, rows, !present.has(t)));
+    }
+    if (erasedRows(out) === 0) {
+      // Nothing carries the value: no record of a hash that erases nothing (a mistyped value), no change at all.
+      await s.exec('rollback');
+      return out;
     }
     const values = out.map((o) => `(${[e.erasedAt, e.key, hash, o.relation, o.action].map(quoteLiteral).join(', ')}, ${o.rows}, ${quoteLiteral(e.releaseId)})`);
     await s.exec(`insert into ${ERASURES} values ${values.join(', ')}`);
@@ -72,6 +78,11 @@ export async function eraseInFile(s: Session, tables: readonly ErasedRelation[],
     throw err;
   }
   return out;
+}
+
+/** How many rows the outcomes changed. */
+export function erasedRows(outcomes: readonly RelationOutcome[]): number {
+  return outcomes.reduce((n, o) => n + o.rows, 0);
 }
 
 /** The file's salt for key hashes, made (random) on its first erasure and carried by every release copied from it. */
