@@ -28,8 +28,9 @@ const PROFILES = 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse
  * Every way to mark a subject: a seed's meta (the column has the key's name), a mapping to another column name, a
  * column's meta, columns nulled instead of rows deleted, an incremental model, a snapshot; and a view over them.
  */
-function subjectProject(): TestProject {
+function subjectProject(extra: Record<string, string> = {}): TestProject {
   return testProject({
+    ...extra,
     'profiles/profiles.yml': PROFILES,
     'seeds/customers.csv': customers(),
     'seeds/orders.csv': orders(),
@@ -254,6 +255,58 @@ process.on('message', async () => { process.send({ after: await count() }, () =>
     expect(marks.code).toBe(2);
     expect(marks.stderr).toMatch(/models\/models\.yml:\d+: model "dim_customers": meta\.subject_key must be a key name/);
     expect(marks.stderr).toMatch(/model "dim_customers": column email: meta\.erase must be nullify/);
+  });
+
+  it('tables no node owns any more (a removed model) and tests\' stored failing rows are erased by their key column, on dev and in every prod release', async () => {
+    const files = {
+      'models/rv_customers_old.sql': '{{config materialized="table" schema="marts"}}\nselect customer_id, email from {{ref "customers"}}',
+      'models/rv_customers_old.yml': 'models:\n  - name: rv_customers_old\n    meta: {subject_key: customer_id}\n',
+      'tests/subject_rows.sql': `{{config store_failures=true severity="warn"}}\nselect customer_id as CUSTOMER_ID, email from {{ref "customers"}} where customer_id = '${SUBJECT}'`,
+    };
+    p = subjectProject(files);
+    for (let i = 0; i < 3; i++) expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    expect((await p.run('build')).code).toBe(0);
+    const prod = join(p.dir, 'warehouse/prod.duckdb');
+    for (const f of [p.db, prod, ...keptReleases(p)]) expect(await subjectRows(f)).toMatchObject({ 'marts.rv_customers_old': 1, 'eider_audit.subject_rows': 1 });
+    rmSync(join(p.dir, 'models/rv_customers_old.sql'));
+    rmSync(join(p.dir, 'models/rv_customers_old.yml'));
+
+    const dry = await p.run('erase', '--key', `customer_id=${SUBJECT}`, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/marts\.rv_customers_old \(no node owns it: erased by its customer_id column\)\s+1 row to be deleted/);
+    expect(dry.stdout).toMatch(/eider_audit\.subject_rows \(failing rows a test stored: erased by its CUSTOMER_ID column\)\s+1 row to be deleted/);
+    const dev = await p.run('erase', '--key', `customer_id=${SUBJECT}`);
+    expect(dev.code, dev.stderr).toBe(0);
+    expect(dev.stdout).toMatch(/marts\.rv_customers_old \(no node owns it: erased by its customer_id column\)\s+1 row deleted/);
+    expect(await subjectRows(p.db)).toEqual({});
+    expect(await p.query('select count(*)::int as n from marts.rv_customers_old')).toEqual([{ n: 59 }]);
+
+    const erased = await p.run('erase', '--key', `customer_id=${SUBJECT}`, '--target', 'prod');
+    expect(erased.code, erased.stderr).toBe(0);
+    expectNoValue(dry, dev, erased);
+    for (const f of [prod, ...keptReleases(p)]) expect(await subjectRows(f)).toEqual({});
+    expect(filesHolding(join(p.dir, 'warehouse'), EMAIL)).toEqual([]);
+  });
+
+  it('--key is trimmed; an erasure that changes no row warns (naming the key, not the value) and publishes nothing', async () => {
+    p = subjectProject();
+    expect((await p.run('build', '--target', 'prod')).code).toBe(0);
+    const prod = join(p.dir, 'warehouse/prod.duckdb');
+    const releases = async () => (await queryFile(prod, 'select count(*)::int as n from eider.releases'))[0].n;
+    const before = await releases();
+    const none = await p.run('erase', '--key', 'customer_id=cu_nobody_0000', '--target', 'prod');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr).toMatch(/warning: no row of prod carries that customer_id: nothing was erased, recorded or published/);
+    expect(`${none.stdout}${none.stderr}`).not.toContain('cu_nobody_0000');
+    expect(none.stdout).not.toMatch(/Published release/);
+    expect(await releases()).toBe(before);
+    expect(await queryFile(prod, "select count(*)::int as n from information_schema.tables where table_name = 'erasures'")).toEqual([{ n: 0 }]);
+
+    const spaced = await p.run('erase', '--key', ` customer_id = ${SUBJECT} `, '--target', 'prod');
+    expect(spaced.code, spaced.stderr).toBe(0);
+    expect(spaced.stdout).toMatch(/main\.customers\s+1 row deleted/);
+    expectNoValue(spaced);
+    expect(await subjectRows(prod)).toEqual({});
   });
 
   it('the example project marks its customer tables: after an erasure it still builds, and no marked table holds the customer', async () => {

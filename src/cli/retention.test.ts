@@ -86,6 +86,24 @@ describe('retention', () => {
     ]);
   });
 
+  it('naive timestamps are read as UTC and timestamptz compared as instants, whatever the host time zone', async () => {
+    // Ids 1: 2 h 50 min old (kept, 3 hours kept), 2: 3 h 10 min old (expired), in naive UTC and as instants.
+    const rows = (now: string) => `select 1 as id, ${now} - interval 170 minute as created_at union all select 2, ${now} - interval 190 minute`;
+    p = testProject({
+      'models/naive.sql': `{{config materialized="table" retention="created_at 3 hours"}}\n${rows("(now() at time zone 'UTC')")}`,
+      'models/instants.sql': `{{config materialized="table" retention="created_at 3 hours"}}\n${rows('now()')}`,
+      'models/days.sql': `{{config materialized="table" retention="created_at 2 days"}}\nselect 1 as id, (now() at time zone 'UTC')::date - 1 as created_at union all select 2, (now() at time zone 'UTC')::date - 3`,
+    });
+    for (const TZ of ['Asia/Kolkata', 'America/Los_Angeles', 'UTC']) {
+      const r = await p.runWith({ TZ }, 'build');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, TZ).toMatch(/main\.naive .*2 rows, 1 expired/);
+      expect(r.stdout, TZ).toMatch(/main\.instants .*2 rows, 1 expired/);
+      expect(r.stdout, TZ).toMatch(/main\.days .*2 rows, 1 expired/);
+      for (const t of ['naive', 'instants', 'days']) expect(await ids(p.db, `main.${t}`), `${TZ} ${t}`).toEqual([1]);
+    }
+  });
+
   it('mistakes are reported at their line, with exit 2', async () => {
     p = testProject({
       'models/v.sql': 'select 1 as id, current_date as created_at',

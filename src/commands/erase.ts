@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { databaseKind } from '../adapter/databases.js';
 import type { Session } from '../adapter/adapter.js';
 import { didYouMean, usageError } from '../errors.js';
-import { countErasure, eraseInFile, type Erasure, type RelationOutcome } from '../operate/erase.js';
-import { relationsCarrying, subjectKeys, type ErasedRelation } from '../operate/subjects.js';
+import { countErasure, eraseInFile, erasedRows, type Erasure, type RelationOutcome } from '../operate/erase.js';
+import { ownedRelations, relationsCarrying, subjectKeys, type ErasedRelation } from '../operate/subjects.js';
 import { compactAfterBuild } from '../publish/compact.js';
 import { gitCommit, HISTORY_DDL, historyInserts, releaseId } from '../publish/history.js';
 import { checkTargetFolder, openForBuild, openInPlace, shownPath } from '../publish/in-place.js';
@@ -39,7 +39,7 @@ export async function eraseCommand(opts: EraseOptions): Promise<number> {
     reporter.line(`Nothing to erase: only views, ephemeral or external models mark ${key}, and they keep no rows in ${target.name}; mark the tables, seeds or snapshots they read.`);
     return 0;
   }
-  if (opts.dryRun) return dryRun(target, tables, key, value, reporter);
+  if (opts.dryRun) return dryRun(target, tables, key, value, ownedRelations(manifest), reporter);
   checkTargetFolder(target);
   const lock = acquireLock(target.path, 'eider erase');
   try {
@@ -64,10 +64,10 @@ function markedTables(m: Manifest, key: string, reporter: Reporter): ErasedRelat
 }
 
 /** `--dry-run`: counts on a read-only connection, without the lock, so it never waits for (or holds up) a build. */
-async function dryRun(target: TargetDef, tables: readonly ErasedRelation[], key: string, value: string, reporter: Reporter): Promise<number> {
+async function dryRun(target: TargetDef, tables: readonly ErasedRelation[], key: string, value: string, owned: ReadonlySet<string>, reporter: Reporter): Promise<number> {
   const adapter = await openInPlace(target, 1, () => undefined, true);
   try {
-    report(reporter, `Would erase ${key} from ${target.name} (--dry-run: nothing was changed):`, await countErasure(adapter.sessions[0], tables, value), true);
+    report(reporter, `Would erase ${key} from ${target.name} (--dry-run: nothing was changed):`, await countErasure(adapter.sessions[0], tables, value, { key, owned }), true);
     return 0;
   } finally {
     await adapter.close();
@@ -80,19 +80,22 @@ async function erase(m: Manifest, tables: readonly ErasedRelation[], e: Erasure,
   const warn = (w: string) => reporter.errorLine(`warning: ${w}`);
   const done = target.publish === 'swap' ? await eraseRelease(m, tables, e, warn) : await eraseInPlace(m, tables, e, warn);
   report(reporter, `Erased ${e.key} from ${target.name}:`, done);
-  const kept = await rewriteKept(target, tables, e, warn);
+  const changed = erasedRows(done) > 0;
+  if (!changed) warn(`no row of ${target.name} carries that ${e.key}: nothing was erased, recorded or published (the value is compared as text, exactly)`);
+  const kept = await rewriteKept(target, tables, e, ownedRelations(m), warn);
   const stale = removeStaleWals(target);
-  if (target.publish === 'swap') reporter.line(`Published release ${e.releaseId} to ${target.name}, written fresh.`);
+  if (changed && target.publish === 'swap') reporter.line(`Published release ${e.releaseId} to ${target.name}, written fresh.`);
   if (kept > 0) reporter.line(`Rewrote ${kept} kept release${kept === 1 ? '' : 's'} without the subject's rows (rollback still works).`);
   if (stale > 0) reporter.line(`Removed ${stale} stale WAL file${stale === 1 ? '' : 's'} moved aside by earlier builds.`);
-  reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
+  if (changed || kept > 0) reporter.line(`Recorded in eider.erasures as a salted sha256 of the value; later builds erase the subject again.`);
 }
 
-/** `customer_id=42` → the key (lower case) and the value (never echoed: it is personal data). */
+/** `customer_id=42` → the key (lower case) and the value (never echoed: it is personal data), both trimmed. */
 export function parseKey(text: string | undefined): { key: string; value: string } {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.+)$/s.exec(text ?? '');
-  if (!m || m[2].trim() === '') throw usageError(`--key must be <subject key>=<value>, like --key customer_id=42`);
-  return { key: m[1].toLowerCase(), value: m[2] };
+  const value = m?.[2].trim() ?? '';
+  if (!m || value === '') throw usageError(`--key must be <subject key>=<value>, like --key customer_id=42`);
+  return { key: m[1].toLowerCase(), value };
 }
 
 /** Erasure works on a local file that exists. */
@@ -108,7 +111,8 @@ async function eraseRelease(m: Manifest, tables: readonly ErasedRelation[], e: E
   const release = await SwapRelease.start(m.target, warn);
   try {
     const s = release.adapter.sessions[0];
-    const out = await eraseInFile(s, tables, e, true);
+    const out = await eraseInFile(s, tables, e, true, ownedRelations(m));
+    if (erasedRows(out) === 0) return out;
     await recordRun(s, m, e, 'published');
     await release.publish([], FRESH);
     return out;
@@ -123,7 +127,8 @@ async function eraseInPlace(m: Manifest, tables: readonly ErasedRelation[], e: E
   let closed = false;
   try {
     const s = adapter.sessions[0];
-    const out = await eraseInFile(s, tables, e, true);
+    const out = await eraseInFile(s, tables, e, true, ownedRelations(m));
+    if (erasedRows(out) === 0) return out;
     await recordRun(s, m, e, 'in_place');
     closed = true;
     if (copy) await copy.publish([], FRESH);
@@ -145,20 +150,21 @@ async function recordRun(s: Session, m: Manifest, e: Erasure, status: 'published
 /**
  * Every kept release (`.eider-releases/<file>/`) is rewritten the same way — copied, erased, recorded, written fresh
  * and renamed over its own name — so a rollback still finds it, and finds it without the subject. A reader holding
- * one keeps the file it opened. Returns how many.
+ * one keeps the file it opened; one without the subject's rows is left as it is. Returns how many were rewritten.
  */
-async function rewriteKept(target: TargetDef, tables: readonly ErasedRelation[], e: Erasure, warn: (w: string) => void): Promise<number> {
-  const ids = listReleases(target.path);
-  for (const id of ids) {
+async function rewriteKept(target: TargetDef, tables: readonly ErasedRelation[], e: Erasure, owned: ReadonlySet<string>, warn: (w: string) => void): Promise<number> {
+  let rewritten = 0;
+  for (const id of listReleases(target.path)) {
     const kept = await SwapRelease.start({ ...target, path: join(releasesDir(target.path), `${id}.duckdb`) }, warn, true);
     try {
-      await eraseInFile(kept.adapter.sessions[0], tables, e, false);
+      if (erasedRows(await eraseInFile(kept.adapter.sessions[0], tables, e, false, owned)) === 0) continue;
       await kept.publish([], FRESH);
+      rewritten++;
     } finally {
       await kept.discard();
     }
   }
-  return ids.length;
+  return rewritten;
 }
 
 /** WAL files an earlier build moved aside (`<file>.wal.stale-…`) hold old writes, the subject's too: removed. */
@@ -172,10 +178,11 @@ function removeStaleWals(target: TargetDef): number {
 /** One line per relation: what was (or would be) erased. */
 function report(reporter: Reporter, head: string, outcomes: readonly RelationOutcome[], dry = false): void {
   reporter.line(head);
-  const width = Math.max(...outcomes.map((o) => o.relation.length));
+  const label = (o: RelationOutcome) => (o.unowned ? `${o.relation} (${o.unowned})` : o.relation);
+  const width = Math.max(...outcomes.map((o) => label(o).length));
   for (const o of outcomes) {
     const what = o.absent ? 'not in the target' : `${o.rows.toLocaleString('en-US')} row${o.rows === 1 ? '' : 's'} ${dry ? `to be ${o.action}` : o.action}`;
-    reporter.line(`  ${o.relation.padEnd(width)}  ${what}`);
+    reporter.line(`  ${label(o).padEnd(width)}  ${what}`);
   }
   const rows = outcomes.reduce((n, o) => n + o.rows, 0);
   reporter.line(`  ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} in ${outcomes.filter((o) => o.rows > 0).length} of ${outcomes.length} relations`);

@@ -49,12 +49,19 @@ export function retentionProblem(r: Retention, materialized?: Materialization): 
   return undefined;
 }
 
-/** The statement that deletes the expired rows: older than `keep` before the run's start, one cutoff per run. */
-export function expireSql(relation: Relation, r: Retention): string {
-  return `delete from ${quoteRelation(relation)} where ${quoteIdent(r.field)} < ${cutoffSql(r)}`;
+/**
+ * The statement that deletes the expired rows: older than `keep` before the run's start, one cutoff per run. Times
+ * compare as microseconds since the epoch, so no session time zone enters: a timestamptz as the instant it is, a
+ * naive timestamp or a date read as UTC. A snapshot's valid_to keeps the snapshot's own convention (see `cutoffSql`).
+ */
+export function expireSql(relation: Relation, r: Retention, materialized?: Materialization): string {
+  const field = quoteIdent(r.field);
+  if (materialized === 'snapshot' && r.field.toLowerCase() === 'valid_to') return `delete from ${quoteRelation(relation)} where ${field} < ${cutoffSql(r)}`;
+  const utc = `timestamp ${quoteLiteral(new Date(r.runStartedAt).toISOString().replace('T', ' ').replace(/Z$/, ''))}`;
+  return `delete from ${quoteRelation(relation)} where epoch_us(${field}) < epoch_us(${utc} - ${intervalSql(r.keep)})`;
 }
 
-/** The run's start (as a local timestamp, like snapshots' valid_from) less the period kept. */
+/** The run's start as a snapshot writes valid_to (a local timestamp, like valid_from) less the period kept. */
 export function cutoffSql(r: Retention): string {
   return `(${quoteLiteral(r.runStartedAt)}::timestamptz::timestamp - ${intervalSql(r.keep)})`;
 }

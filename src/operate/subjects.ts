@@ -46,9 +46,14 @@ export function subjectColumns(node: Node): { readonly subjects?: SubjectColumns
   return { subjects: keys.size > 0 ? { keys, nullify } : undefined, problems };
 }
 
-/** A relation an erasure changes: a marked node that keeps rows of its own. */
+/**
+ * A relation an erasure changes: a marked node that keeps rows of its own, or (no node) a table of the file no node
+ * owns — a removed, renamed or disabled model's, a test's stored failing rows — that has a column of the key's name.
+ */
 export interface ErasedRelation {
-  readonly node: ModelNode | SeedNode;
+  readonly node?: ModelNode | SeedNode;
+  /** Why a table without a node is erased, for the output. */
+  readonly unowned?: string;
   readonly relation: Relation;
   readonly column: string;
   readonly nullify: readonly string[];
@@ -75,7 +80,12 @@ export function relationsCarrying(m: Manifest, key: string): { readonly tables: 
     if (keepsRows(n)) tables.push({ node: n, relation: n.relation, column, nullify: s.nullify });
     else others.push(n);
   }
-  return { tables: tables.sort((a, b) => a.node.id.localeCompare(b.node.id)), others };
+  return { tables: tables.sort((a, b) => a.node!.id.localeCompare(b.node!.id)), others };
+}
+
+/** The relations (`schema.name`, lower case) that a node of the project builds, loads or declares as a source. */
+export function ownedRelations(m: Manifest): Set<string> {
+  return new Set(Object.values(m.nodes).flatMap((n) => ((keepsRows(n) || n.kind === 'source') && n.relation ? [`${n.relation.schema}.${n.relation.name}`.toLowerCase()] : [])));
 }
 
 /** sha256 (hex) of the file's salt and the key's value: what eider.erasures keeps instead of the value. */

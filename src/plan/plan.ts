@@ -125,7 +125,7 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
  */
 function removals(node: ModelNode | SeedNode, state: WarehouseState, opts: PlanOptions): Removal[] {
   if (opts.empty || !keepsRows(node)) return [];
-  const expire: Removal[] = node.retention ? [{ kind: 'remove', reason: 'expired', sql: expireSql(node.relation, node.retention) }] : [];
+  const expire: Removal[] = node.retention ? [{ kind: 'remove', reason: 'expired', sql: expireSql(node.relation, node.retention, node.kind === 'model' ? node.materialized : undefined) }] : [];
   const erase = state.relations.has(ERASURES.toLowerCase()) ? reEraseSql(node).map((sql): Removal => ({ kind: 'remove', reason: 'erased', sql })) : [];
   return [...expire, ...erase];
 }
