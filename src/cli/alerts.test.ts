@@ -190,7 +190,7 @@ describe('alerts', () => {
       const { DuckDbAdapter } = await import('../adapter/duckdb.js');
       const a = await DuckDbAdapter.open({ path: p!.db, threads: 1 });
       const rows = [1, 2, 3, 4, 5].map((i) => `('r${i}', 'past-${ms}-${i}', 'model.m', 'model', 'm', 'success', now() + interval ${i} second, ${ms}, 1000, null)`);
-      await a.sessions[0].exec(`insert into eider.node_runs values ${rows.join(', ')}`);
+      await a.sessions[0].exec(`insert into eider.node_runs (release_id, invocation_id, node_id, resource_type, name, status, started_at, duration_ms, rows, error) values ${rows.join(', ')}`);
       await a.close();
     };
     await history(1);

@@ -45,6 +45,8 @@ describe('eider status on the example project', () => {
     expect(s.file.sizes).toHaveLength(3);
     expect(s.file.growth).toMatchObject({ release: s.file.sizes[0].release, bytes_then: s.file.sizes[0].file_bytes });
     expect(s.file.growth.bytes).toBe(s.file.growth.bytes_now - s.file.growth.bytes_then);
+    // Both ends measured alike: the newest release's recorded size, not the file's size after its history was added.
+    expect(s.file.growth.bytes_now).toBe(s.file.sizes[2].file_bytes);
 
     const marts = s.schemas.find((x: { schema: string }) => x.schema === 'marts').relations;
     const fct = marts.find((x: { name: string }) => x.name === 'fct_orders');

@@ -156,7 +156,11 @@ export async function readStatus(input: StatusInput): Promise<Record<string, unk
   const freshness = new Map(fresh.map((r) => [String(r.relation), r]));
   const release = history ? ((await rows(s, `select release, published_at, status, command from eider.release_health where status in ('published', 'in_place') order by published_at desc limit 1`))[0] ?? null) : null;
   const sizes = history ? await rows(s, `select release, published_at, file_bytes from eider.release_health where status in ('published', 'in_place') and file_bytes is not null order by published_at`) : [];
-  const [{ bytes_now }] = await rows(s, `select total_blocks * block_size as bytes_now from pragma_database_size() where database_name = current_database()`);
+  // Growth compares sizes measured the same way at the same point of a build (each release records its file's
+  // blocks just before its history is written): the newest release's against the baseline's. A file without
+  // recorded sizes falls back to its blocks now.
+  const [{ blocks }] = await rows(s, `select total_blocks * block_size as blocks from pragma_database_size() where database_name = current_database()`);
+  const bytes_now = sizes.length > 0 ? Number(sizes.at(-1)!.file_bytes) : Number(blocks);
   const then = sizes.filter((r) => String(r.published_at) <= since.toISOString()).at(-1) ?? sizes.find((r) => String(r.published_at) > since.toISOString());
   const tests = history
     ? (await rows(
