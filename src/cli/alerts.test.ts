@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,6 +130,22 @@ describe('alerts', () => {
     expect(smtp!.mails[1].text).toMatch(/Subject: \[eider t\] RESOLVED test_warn/);
     expect(JSON.parse(readFileSync(join(p.dir, 'target/alerts/dev.json'), 'utf8')).open).toEqual([]);
     expectNoSecrets(p, outputs);
+  });
+
+  it('an open alert on a test that was deleted resolves at the next run, saying so', async () => {
+    const env = await receivers();
+    p = testProject({
+      'project.yml': `name: t\n${channels}\n  rules:\n    - {on: test_failed, severity: warn}\n`,
+      'models/good.sql': 'select 1 as id',
+      'tests/fails.sql': 'select id from {{ref "good"}}',
+    });
+    expect((await p.runWith(env, 'build')).code).toBe(1);
+    expect(summary(hooks())).toEqual(['firing test_failed test.fails']);
+    rmSync(join(p.dir, 'tests/fails.sql'));
+    expect((await p.runWith(env, 'build')).code).toBe(0);
+    expect(summary(hooks())).toEqual(['firing test_failed test.fails', 'resolved test_failed test.fails']);
+    expect(hooks()[1].message).toBe('test.fails is no longer in the project');
+    expect(JSON.parse(readFileSync(join(p.dir, 'target/alerts/dev.json'), 'utf8')).open).toEqual([]);
   });
 
   it('run_failed of a whole run: an on_run_end hook that fails fires once, and resolves once the run passes', async () => {

@@ -98,6 +98,7 @@ export function runAlerts(ctx: AlertContext, enabled: boolean): RunAlerts | unde
           if (median !== undefined) observations.push(slowObservation(rule, manifest, r, median));
         }
       }
+      observations.push(...goneNodes(readAlertState(join(def.root, def.paths.target), manifest.target.name).open, def.alerts.rules, manifest));
       await send(observations);
     },
     runFailed: (command, message) => send(runRules().map((rule) => runObservation(rule, command, message))),
@@ -205,6 +206,18 @@ const keyOf = (rule: string, target: string, node: string | undefined) => `${rul
  * is seen cleared is sent as resolved and closed. An alert every channel failed to take is sent again next time.
  * Delivery failures are one call of `warn`; they never throw.
  */
+/**
+ * An open alert on a node the project no longer has (a test or model deleted, renamed or disabled) can never be seen
+ * fine again: it resolves, saying why, at the next run.
+ */
+function goneNodes(open: readonly OpenAlert[], rules: readonly AlertRule[], manifest: Manifest): Observation[] {
+  return open.flatMap((a) => {
+    const rule = rules.find((r) => r.name === a.rule);
+    if (!rule || !a.node_id || !/^(model|seed|snapshot|test|unit_test)\./.test(a.node_id) || manifest.nodes[a.node_id]) return [];
+    return [{ rule, node: a.node_id, firing: false, message: `${a.node_id} is no longer in the project` }];
+  });
+}
+
 async function raiseAndResolve(targetDir: string, project: AlertProject, target: string, observations: readonly Observation[], warn: (m: string) => void): Promise<void> {
   if (observations.length === 0) return;
   const state = readAlertState(targetDir, target);
