@@ -135,6 +135,9 @@ describe('compile snapshot (target/.compile-state): an unchanged project is not 
 
   /** A compile that keeps a snapshot, the marker planted, `change`, then a compile that must not reuse it and equals a cold one. */
   async function afterChange(q: TestProject, change: (() => void) | undefined, args: string[] = [], head?: (h: Record<string, unknown>) => void): Promise<Record<string, string>> {
+    // What the last step wrote must be older than the snapshot's racy window, or the compile keeps no snapshot
+    // (how long the steps take depends on the machine's load).
+    await settle();
     expect((await q.run('compile', '--no-cache')).code).toBe(0);
     expect((await q.run('compile')).code).toBe(0);
     plantStale(q.dir, head);
@@ -180,8 +183,9 @@ describe('compile snapshot (target/.compile-state): an unchanged project is not 
     expect((await afterChange(q, undefined, ['--empty']))['compiled/models/stg_orders.sql']).toMatch(/limit 0|where false/i);
     const seedSum = (out: Record<string, string>) => (JSON.parse(out['manifest.json']) as { nodes: Record<string, { checksum: { checksum: string } }> }).nodes['seed.raw_orders'].checksum.checksum;
     const seeded = await afterChange(q, () => q.write('seeds/raw_orders.csv', 'id,amount\n1,3000\n'));
+    await settle(); // a seed saved this second keeps no snapshot (on a fast machine the next compile is within it)
     expect(seedSum(seeded)).not.toBe(seedSum(await afterChange(q, () => q.write('seeds/raw_orders.csv', 'id,amount\n2,3000\n'))));
-    await settle(); // a seed saved this second keeps no snapshot
+    await settle();
     expect(Object.keys(await afterChange(q, () => q.write('models/added.sql', 'select 42 as answer\n')))).toContain('compiled/models/added.sql');
     const renamed = await afterChange(q, () => renameSync(join(q.dir, 'models/added.sql'), join(q.dir, 'models/renamed.sql')));
     expect(Object.keys(renamed)).toContain('compiled/models/renamed.sql');
