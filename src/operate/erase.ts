@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Session } from '../adapter/adapter.js';
+import { relationKey, type Session } from '../adapter/adapter.js';
 import { usageError } from '../errors.js';
 import { AUDIT_SCHEMA } from '../plan/plan.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
@@ -126,13 +126,13 @@ async function tablesIn(s: Session, tables: readonly ErasedRelation[], strict: b
   );
   const columns = new Map<string, Map<string, string>>();
   for (const r of rows) {
-    const k = key({ schema: String(r.s), name: String(r.t) });
+    const k = relationKey({ schema: String(r.s), name: String(r.t) });
     if (!columns.has(k)) columns.set(k, new Map());
     columns.get(k)!.set(String(r.c).toLowerCase(), String(r.c));
   }
   const present = new Set<ErasedRelation>();
   for (const t of tables) {
-    const have = columns.get(key(t.relation));
+    const have = columns.get(relationKey(t.relation));
     if (!have) continue;
     const missing = [t.column, ...t.nullify].filter((c) => !have.has(c.toLowerCase()));
     if (missing.length === 0) present.add(t);
@@ -142,7 +142,7 @@ async function tablesIn(s: Session, tables: readonly ErasedRelation[], strict: b
   for (const r of rows) {
     const relation = { schema: String(r.s), name: String(r.t) };
     const column = String(r.c);
-    if (column.toLowerCase() !== unowned.key || relation.schema.toLowerCase() === HISTORY_SCHEMA || unowned.owned.has(key(relation))) continue;
+    if (column.toLowerCase() !== unowned.key || relation.schema.toLowerCase() === HISTORY_SCHEMA || unowned.owned.has(relationKey(relation))) continue;
     const why = relation.schema.toLowerCase() === AUDIT_SCHEMA ? 'failing rows a test stored' : 'no node owns it';
     orphans.push({ relation, column, nullify: [], unowned: `${why}: erased by its ${column} column` });
   }
@@ -150,4 +150,3 @@ async function tablesIn(s: Session, tables: readonly ErasedRelation[], strict: b
   return { all: [...tables, ...orphans], present };
 }
 
-const key = (r: Relation) => `${r.schema}.${r.name}`.toLowerCase();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { relationKey } from '../adapter/adapter.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
 import { quoteIdent, quoteLiteral, quoteRelation, type Manifest, type ModelNode, type Node, type Relation, type SeedNode } from '../types.js';
 
@@ -85,7 +86,7 @@ export function relationsCarrying(m: Manifest, key: string): { readonly tables: 
 
 /** The relations (`schema.name`, lower case) that a node of the project builds, loads or declares as a source. */
 export function ownedRelations(m: Manifest): Set<string> {
-  return new Set(Object.values(m.nodes).flatMap((n) => ((keepsRows(n) || n.kind === 'source') && n.relation ? [`${n.relation.schema}.${n.relation.name}`.toLowerCase()] : [])));
+  return new Set(Object.values(m.nodes).flatMap((n) => ((keepsRows(n) || n.kind === 'source') && n.relation ? [relationKey(n.relation)] : [])));
 }
 
 /** sha256 (hex) of the file's salt and the key's value: what eider.erasures keeps instead of the value. */
