@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fstatSync, mkdirSync, readdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { redact, redactDeep } from '../secrets.js';
 import type { ColumnLineage } from '../docs/site/types.js';
 import type { FreshnessResult } from '../execute/freshness.js';
@@ -181,6 +181,14 @@ export class Artifacts {
     }
     const index: Record<string, string> = {};
     const dirs = new Set<string>();
+    // One listing instead of a stat per file (6,000 of them cost 50 ms): a file the index knows but a user deleted
+    // is written again.
+    let present: Set<string>;
+    try {
+      present = new Set((readdirSync(root, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')));
+    } catch {
+      present = new Set();
+    }
     for (const n of Object.values(m.nodes)) {
       const sql = compiledSql(n);
       if (sql === undefined) continue;
@@ -188,7 +196,7 @@ export class Artifacts {
       const text = redact(`${sql.trim()}\n`);
       const hash = createHash('sha1').update(text).digest('base64');
       index[rel] = hash;
-      if (previous[rel] === hash && existsSync(join(root, rel))) continue;
+      if (previous[rel] === hash && present.has(rel)) continue;
       const path = join(root, rel);
       const dir = dirname(path);
       if (!dirs.has(dir)) {

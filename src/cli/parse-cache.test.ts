@@ -241,3 +241,18 @@ describe('what compile loads', () => {
     expect((await compile()).stderr).toContain('duckdb loaded');
   }, 60_000);
 });
+
+describe('target/compiled', () => {
+  it('writes a compiled file again when a user deleted it, leaves unchanged ones alone, and skips hidden folders in models/', async () => {
+    p = testProject({ ...files, 'models/.scratch/draft.sql': 'select * from nowhere_at_all\n', 'models/sub/.hidden.sql': 'select 1 as x\n' });
+    expect((await p.run('compile', '--no-cache')).code).toBe(0);
+    const compiled = (rel: string) => join(p!.dir, 'target/compiled', rel);
+    expect(existsSync(compiled('models/.scratch/draft.sql')) || existsSync(compiled('models/sub/.hidden.sql'))).toBe(false);
+    const before = statSync(compiled('models/fct.sql')).mtimeMs;
+    rmSync(compiled('models/stg_orders.sql'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await p.run('compile', '--no-cache')).code).toBe(0);
+    expect(readFileSync(compiled('models/stg_orders.sql'), 'utf8')).toContain('/ 100.0)');
+    expect(statSync(compiled('models/fct.sql')).mtimeMs).toBe(before);
+  }, 60_000);
+});
