@@ -141,5 +141,14 @@ describe('retention', () => {
     r = await p.run('build');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/models\/t\.sql: retention: Binder Error: Referenced column "created" not found/);
+
+    // A field of a type that has no age (text, a number) says so and how to cast, and the table keeps its rows.
+    p.write('models/t.sql', '{{config materialized="table"}}\nselect 1 as id, \'2020-01-01\' as created_at');
+    expect((await p.run('build')).code).toBe(0);
+    p.write('models/t.sql', '{{config materialized="table" retention="created_at 1 day"}}\nselect 2 as id, \'2020-01-01\' as created_at');
+    r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/t\.sql:\d+: retention: field created_at is VARCHAR; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column \(cast it in the model's SQL, e\.g\. created_at::date\)/);
+    expect(await p.query('select id::int as id from main.t')).toEqual([{ id: 1 }]);
   });
 });

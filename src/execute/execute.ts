@@ -195,7 +195,13 @@ async function remove(session: Session, r: Removal): Promise<number> {
   try {
     return (await session.exec(r.sql)).rows ?? 0;
   } catch (e) {
-    throw new Error(`${r.reason === 'expired' ? 'retention' : 'erasing the subjects in eider.erasures again'}: ${(e as Error).message}`);
+    const message = (e as Error).message;
+    // The field's type is known only here: a text or number column cannot be aged (epoch_us takes dates and times).
+    const type = r.reason === 'expired' ? /epoch_us\(([A-Z][A-Z0-9_ ]*(?:\([^)]*\))?)\)/.exec(message)?.[1] : undefined;
+    if (type && !/^(DATE|TIMESTAMP)/.test(type)) {
+      throw new Error(`retention: field ${r.field} is ${type}; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column (cast it in the model's SQL, e.g. ${r.field}::date)`);
+    }
+    throw new Error(`${r.reason === 'expired' ? 'retention' : 'erasing the subjects in eider.erasures again'}: ${message}`);
   }
 }
 

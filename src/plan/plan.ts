@@ -125,9 +125,21 @@ export function planRun(manifest: Manifest, dag: Dag, selected: ReadonlySet<Node
  */
 function removals(node: ModelNode | SeedNode, state: WarehouseState, opts: PlanOptions): Removal[] {
   if (opts.empty || !keepsRows(node)) return [];
-  const expire: Removal[] = node.retention ? [{ kind: 'remove', reason: 'expired', sql: expireSql(node.relation, node.retention, node.kind === 'model' ? node.materialized : undefined) }] : [];
+  const expire: Removal[] = node.retention ? [{ kind: 'remove', reason: 'expired', field: node.retention.field, sql: expireSql(node.relation, node.retention, node.kind === 'model' ? node.materialized : undefined) }] : [];
   const erase = state.relations.has(ERASURES.toLowerCase()) ? reEraseSql(node).map((sql): Removal => ({ kind: 'remove', reason: 'erased', sql })) : [];
   return [...expire, ...erase];
+}
+
+/**
+ * The removals go inside the build's own transaction when it ends with one: a failed expiry or re-erasure rolls the
+ * build back, so the old relation stays, never the new rows with the expired or erased ones still in them.
+ */
+function withRemovals(built: readonly Statement[], removals: readonly Removal[]): Statement[] {
+  if (removals.length === 0) return [...built];
+  if (built.at(-1) === 'commit') return [...built.slice(0, -1), ...removals, 'commit'];
+  // Plain statements in autocommit (`create or replace table … as`): one transaction around them and the removals.
+  if (built.every((st) => typeof st === 'string' && st !== 'begin transaction')) return ['begin transaction', ...built, ...removals, 'commit'];
+  return [...built, ...removals]; // steps with transactions of their own (micro-batches, upserts, JavaScript)
 }
 
 function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: PlanOptions): StepAction {
@@ -135,7 +147,7 @@ function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: Pl
     case 'model': {
       const built = node.js ? jsTable(node, manifest, state, opts) : MATERIALIZERS[node.materialized](node, state, opts);
       if (built.length === 0) return { kind: 'pass' };
-      const statements = [...built, ...removals(node, state, opts)];
+      const statements = withRemovals(built, removals(node, state, opts));
       const updates = built.some((s) => typeof s !== 'string');
       const verb =
         node.materialized === 'incremental' && updates
@@ -151,7 +163,7 @@ function stepFor(node: Node, manifest: Manifest, state: WarehouseState, opts: Pl
       return opts.empty ? { kind: 'run', statements, verb } : { kind: 'run', statements, verb, preHooks: node.preHooks, postHooks: node.postHooks };
     }
     case 'seed':
-      return { kind: 'run', statements: [...MATERIALIZERS.seed(node, state, opts), ...removals(node, state, opts)], verb: 'loaded seed' };
+      return { kind: 'run', statements: withRemovals(MATERIALIZERS.seed(node, state, opts), removals(node, state, opts)), verb: 'loaded seed' };
     case 'test': {
       const judge = { severity: node.severity, warnIf: node.warnIf, errorIf: node.errorIf };
       if (!node.storeFailures) {

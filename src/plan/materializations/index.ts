@@ -90,6 +90,8 @@ export interface Removal {
   readonly kind: 'remove';
   readonly reason: 'expired' | 'erased';
   readonly sql: string;
+  /** An expiry's `retention.field`, named when its column has a type retention cannot compare. */
+  readonly field?: string;
 }
 
 /** A SQL statement, or a step the executor works out (schema sync, micro-batches, upserts), does on files, or runs in JavaScript. */
