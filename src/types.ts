@@ -355,6 +355,8 @@ export interface RunArgs {
   readonly eventTimeStart?: string;
   readonly eventTimeEnd?: string;
   readonly empty?: boolean;
+  /** build's --fail-on-stale-sources: retry checks the sources again before it builds. */
+  readonly failOnStaleSources?: boolean;
   readonly varsGiven: boolean;
   /** --defer with its --state folder (absolute) and --defer-target. */
   readonly defer?: { readonly state: string; readonly target?: string };

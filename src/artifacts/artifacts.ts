@@ -220,6 +220,7 @@ function argsJson(a: RunArgs): Record<string, unknown> {
     event_time_start: a.eventTimeStart ?? null,
     event_time_end: a.eventTimeEnd ?? null,
     empty: a.empty === true,
+    fail_on_stale_sources: a.failOnStaleSources === true,
     vars_given: a.varsGiven,
     defer: a.defer ? { state: a.defer.state, defer_target: a.defer.target ?? null } : null,
   };

@@ -85,6 +85,23 @@ describe('source freshness', () => {
     expect(ok.stdout).toMatch(/OK created view main\.uses/);
   });
 
+  it('retry repeats --fail-on-stale-sources: a source gone stale since the failed build stops the retry', async () => {
+    p = project('{warn_after: {count: 2, period: hour}}', '{error_after: {count: 1, period: hour}}');
+    p.write('models/broken.sql', 'select missing from {{ref "uses"}}');
+    const r = await p.run('build', '--fail-on-stale-sources', '-s', 'uses+');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ERROR view main\.broken/);
+    expect(JSON.parse(readFileSync(join(p.dir, 'target/run_results.json'), 'utf8')).args).toMatchObject({ fail_on_stale_sources: true });
+    p.write('models/broken.sql', 'select n from {{ref "uses"}}');
+    const old = Date.now() / 1000 - 7200;
+    utimesSync(join(p.dir, 'data/a.csv'), old, old);
+    utimesSync(join(p.dir, 'data/b.csv'), old, old);
+    const retry = await p.run('retry');
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toMatch(/a source is stale at error level \(--fail-on-stale-sources\): nothing was built/);
+    expect(retry.stdout).not.toMatch(/created view main\.broken/);
+  });
+
   it('a model freshness SLA is checked against its last successful build, and results are recorded in the target', async () => {
     p = testProject({
       'models/m.sql': '{{config materialized="table"}}\nselect 1 as id',

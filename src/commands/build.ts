@@ -206,7 +206,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const ok = endHooksOk && !interrupt.signal.aborted && !results.some((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
     // An --empty build of a swap-published target checks in the release's copy and never publishes it.
     const publishes = ok && !(opts.empty && target.publish === 'swap');
-    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, varsGiven: opts.vars !== undefined, defer: opts.defer && opts.state !== undefined ? { state: resolve(opts.state), target: opts.deferTarget } : undefined };
+    const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, failOnStaleSources: opts.failOnStaleSources, varsGiven: opts.vars !== undefined, defer: opts.defer && opts.state !== undefined ? { state: resolve(opts.state), target: opts.deferTarget } : undefined };
     const kept = !writes ? undefined : !swap ? 'in_place' : publishes ? 'published' : 'discarded';
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results, args, release: kept };
 

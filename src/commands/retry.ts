@@ -23,13 +23,14 @@ interface ArgsJson {
   readonly event_time_start?: string | null;
   readonly event_time_end?: string | null;
   readonly empty?: boolean;
+  readonly fail_on_stale_sources?: boolean;
   readonly vars_given?: boolean;
   readonly defer?: { readonly state: string; readonly defer_target: string | null } | null;
 }
 
 /**
  * `retry`: the last run's command again, on its target, on the nodes that errored, failed or were skipped
- * in it (with its --full-refresh, --event-time-* and --empty). When the last run's writes were discarded
+ * in it (with its --full-refresh, --event-time-*, --empty and --fail-on-stale-sources). When the last run's writes were discarded
  * (a swap build that published nothing), every node of it runs again: none of them reached the target.
  */
 export async function retryCommand(opts: RetryOptions): Promise<number> {
@@ -58,6 +59,7 @@ export async function retryCommand(opts: RetryOptions): Promise<number> {
     eventTimeStart: args.event_time_start ?? undefined,
     eventTimeEnd: args.event_time_end ?? undefined,
     empty: args.empty === true,
+    failOnStaleSources: args.fail_on_stale_sources === true,
     // A deferred run is retried deferred, reading the same production state (its --state was another folder than
     // the run results retry reads).
     ...(args.defer ? { defer: true, state: args.defer.state, deferTarget: args.defer.defer_target ?? undefined } : { state: undefined }),
