@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { BIN, queryFile, runCli, testProject, type TestProject } from '../test-support/project.js';
@@ -173,6 +173,42 @@ async function expectRefused(cases: ReadonlyArray<[string[], string]>): Promise<
     else expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('reading ')), what).toHaveLength(1);
   }
 }
+
+describe('eider export: links, pipes and devices', () => {
+  it('follows a symbolic link (the file it names is replaced, the link stays); writes a pipe or /dev/stdout straight through, summary on stderr', async () => {
+    p = testProject(ORDERS);
+    expect((await p.run('build')).code).toBe(0);
+    mkdirSync(join(p.dir, 'real'));
+    writeFileSync(join(p.dir, 'real/orders.csv'), 'old\n');
+    symlinkSync(join(p.dir, 'real/orders.csv'), join(p.dir, 'latest.csv'));
+    for (const format of ['csv', 'arrow']) {
+      const r = await p.run('export', '-s', 'orders', '--out', 'latest.csv', '--format', format);
+      expect(r.code, r.stderr).toBe(0);
+      expect(lstatSync(join(p.dir, 'latest.csv')).isSymbolicLink()).toBe(true);
+      if (format === 'csv') expect(readFileSync(join(p.dir, 'real/orders.csv'), 'utf8')).toMatch(/^order_id,status,amount,day,year,month\n1,paid,10\.50,2024-01-01,2024,1\n/);
+    }
+    // A link to the process's stdout (what /dev/stdout is), piped by a shell as a user does (`| head`): the rows are
+    // the command's output, the summary goes to stderr, the link stays.
+    symlinkSync('/proc/self/fd/1', join(p.dir, 'stdout'));
+    for (const format of ['csv', 'json']) {
+      const out = execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" export -s paid --out stdout --format ${format} 2>summary.txt | cat`], { cwd: p.dir, encoding: 'utf8' });
+      expect(lstatSync(join(p.dir, 'stdout')).isSymbolicLink()).toBe(true);
+      expect(out.trim().split('\n')).toHaveLength(format === 'csv' ? 3 : 2);
+      expect(readFileSync(join(p.dir, 'summary.txt'), 'utf8')).toMatch(/Exported 2 rows of paid to stdout \((csv|json)\)\n$/);
+    }
+    // A named pipe another process reads.
+    execFileSync('mkfifo', [join(p.dir, 'pipe.csv')]);
+    const reader = spawn('cat', [join(p.dir, 'pipe.csv')]);
+    let read = '';
+    reader.stdout.on('data', (d: Buffer) => (read += d.toString()));
+    const closed = new Promise((r) => reader.on('close', r));
+    const r = await p.run('export', '-s', 'paid', '--out', 'pipe.csv');
+    await closed;
+    expect(r.code, r.stderr).toBe(0);
+    expect(read).toBe('order_id,status,amount,day,year,month\n1,paid,10.50,2024-01-01,2024,1\n3,paid,7.00,2024-02-01,2024,2\n');
+    expect(lstatSync(join(p.dir, 'pipe.csv')).isFIFO()).toBe(true);
+  }, 60_000);
+});
 
 describe('eider export: bad input (one message, exit 2, nothing written)', () => {
   it('formats, flags, paths and names', async () => {

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { DuckDbAdapter, type DuckDbSession } from '../adapter/duckdb.js';
 import { checkPredicate } from '../compile/check-statements.js';
@@ -60,7 +60,10 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
       try {
         const sql = await probe(s, q, opts.where, partitionBy);
         const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
-        ctx.reporter.line(`Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`);
+        const said = `Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
+        // Rows written to a pipe or a device (--out /dev/stdout) are the output: the summary goes to stderr.
+        if (destinationOf(destinations[i]).direct) ctx.reporter.errorLine(said);
+        else ctx.reporter.line(said);
       } catch (e) {
         if (!stoppedBy) throw e;
         ctx.reporter.errorLine(`interrupted by ${stoppedBy}: ${q.name} was not exported (${shown(destinations[i])} is as it was)`);
@@ -101,21 +104,15 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
  * Writes under a temporary name beside the destination, then renames it over the destination. Returns the rows
  * written. `stopped`: an interrupted stream of chunks ends early without an error, so it is asked before the rename.
  */
-async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], dest: string, stopped: () => boolean): Promise<number> {
+async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], out: string, stopped: () => boolean): Promise<number> {
+  const { path: dest, direct } = destinationOf(out);
+  if (direct) return writeTo(s, sql, format, '', dest);
   makeFolder(dirname(dest));
   const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
   rmSync(staged, { recursive: true, force: true });
   try {
-    let rows: number;
-    if (format === 'arrow') {
-      const stream = await s.streamChunks(sql);
-      const bad = unsupportedColumn(stream.names, stream.types);
-      if (bad) throw usageError(`--format arrow: column ${bad} has a type eider does not write to Arrow IPC (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, DATE, TIME, TIMESTAMP [WITH TIME ZONE]); cast it in an --inline query, or export to parquet`);
-      rows = await writeArrowFile(stream, staged);
-    } else {
-      const partition = partitionBy.length > 0 ? `, partition_by (${partitionBy.map(quoteIdent).join(', ')})` : '';
-      rows = (await s.exec(`copy (\n${sql}\n) to ${quoteLiteral(staged)} (${COPY_OPTIONS[format]}${partition})`)).rows ?? 0;
-    }
+    const partition = partitionBy.length > 0 ? `, partition_by (${partitionBy.map(quoteIdent).join(', ')})` : '';
+    const rows = await writeTo(s, sql, format, partition, staged);
     if (stopped()) throw new Error('interrupted');
     if (partitionBy.length > 0) rmSync(dest, { recursive: true, force: true });
     renameSync(staged, dest);
@@ -124,6 +121,31 @@ async function write(s: DuckDbSession, sql: string, format: Format, partitionBy:
     rmSync(staged, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** One query's rows into the file at `path`: Arrow IPC streamed from DuckDB's chunks, the others by DuckDB's COPY. */
+async function writeTo(s: DuckDbSession, sql: string, format: Format, partition: string, path: string): Promise<number> {
+  if (format !== 'arrow') return (await s.exec(`copy (\n${sql}\n) to ${quoteLiteral(path)} (${COPY_OPTIONS[format]}${partition})`)).rows ?? 0;
+  const stream = await s.streamChunks(sql);
+  const bad = unsupportedColumn(stream.names, stream.types);
+  if (bad) throw usageError(`--format arrow: column ${bad} has a type eider does not write to Arrow IPC (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, DATE, TIME, TIMESTAMP [WITH TIME ZONE]); cast it in an --inline query, or export to parquet`);
+  return writeArrowFile(stream, path);
+}
+
+/**
+ * Where an export's bytes go. A symbolic link is followed: the file (or folder) it names is replaced, the link
+ * stays. A device, a pipe or a socket (`/dev/stdout`, a FIFO) is written straight through (`direct`): renaming a
+ * staged file over it would replace it with a regular file.
+ */
+export function destinationOf(out: string): { path: string; direct: boolean } {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(out);
+  } catch {
+    return { path: out, direct: false }; // not there yet (or a link to nothing: replaced by the file)
+  }
+  if (st.isFile() || st.isDirectory()) return { path: realpathSync(out), direct: false };
+  return { path: out, direct: true };
 }
 
 /**
@@ -140,7 +162,7 @@ function checkDestination(dest: string, partitionBy: readonly string[]): void {
     const code = (e as NodeJS.ErrnoException).code;
     throw fail(code === 'EACCES' || code === 'EPERM' ? `no permission to write in ${shown(dir)}` : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where a folder is needed' : code === 'EROFS' ? 'read-only file system' : String((e as Error).message));
   }
-  if (!existsSync(dest)) return;
+  if (!existsSync(dest) || destinationOf(dest).direct) return;
   const folder = statSync(dest).isDirectory();
   if (!folder && isDuckDbFile(dest)) throw fail('it is a DuckDB database file (a warehouse, maybe this target\'s own): eider export never replaces one');
   if (partitionBy.length === 0 && folder) throw fail('it is a folder');
