@@ -71,6 +71,25 @@ describe('unit tests', () => {
     expect(existsSync(p.db)).toBe(false);
   });
 
+  it('running in parallel, each sees its own mock rows of an input other unit tests mock too', async () => {
+    const models = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const files: Record<string, string> = {
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 4\n',
+      'seeds/raw.csv': 'x\n1\n',
+    };
+    const tests = models.map((m, i) =>
+      [`  - name: ${m}_sums`, `    model: ${m}`, '    given:', "      - input: ref('raw')", `        rows: [{x: ${i + 1}}, {x: ${i + 1}}]`, '    expect:', `      rows: [{total: ${2 * (i + 1)}}]`].join('\n'),
+    );
+    for (const m of models) files[`models/${m}.sql`] = `select sum(x) as total from {{ref "raw"}}`;
+    files['tests/units.yml'] = `unit_tests:\n${tests.join('\n')}\n`;
+    p = testProject(files);
+    for (const command of ['build', 'test']) {
+      const r = await p.run(command);
+      expect(r.stdout, command).not.toMatch(/FAIL/);
+      expect(r.code, command).toBe(0);
+    }
+  });
+
   it('run in build before their model: a failing unit test means the model is not built', async () => {
     p = testProject(
       unit(
