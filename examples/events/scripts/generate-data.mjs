@@ -58,7 +58,8 @@ for (let id = 1; id <= nUsers; id++) {
   let r = rand();
   const profile = PROFILES.find((p) => (r -= p.weight) < 0) ?? PROFILES[2];
   const signup = START + int(-180, 30) * DAY; // a few sign up during the period
-  users.push({ user_id: id, signup_date: isoDay(signup), country: pick(COUNTRIES), plan: pick(['free', 'free', 'plus', 'pro']), acquisition_channel: pick(CHANNELS), profile });
+  const lastDay = chance(0.2) ? int(15, 70) : DAYS; // one in five drifts away during the period
+  users.push({ user_id: id, signup_date: isoDay(signup), country: pick(COUNTRIES), plan: pick(['free', 'free', 'plus', 'pro']), acquisition_channel: pick(CHANNELS), profile, lastDay });
 }
 
 // Events: sessions of page views walking down the funnel: page_view → product_view → add_to_cart → checkout_start →
@@ -77,7 +78,7 @@ for (let d = 0; d < DAYS; d++) {
   const sale = date === SALE;
   load = 0.8 + rand() * 0.4;
   for (const user of users) {
-    if (user.signup_date > date) continue;
+    if (user.signup_date > date || d > user.lastDay) continue;
     if (!chance(user.profile.active * (weekend ? 0.8 : 1))) continue;
     const sessions = chance(0.3) ? 2 : 1;
     for (let s = 0; s < sessions; s++) {

@@ -27,7 +27,7 @@ select
   metric,
   case when metric in ('error_rate', 'p95_latency_ms') then 'kri' else 'kpi' end as kind,
   event_date,
-  value,
+  round(value, 4) as value,
   round(trailing_mean, 4) as trailing_mean,
   round(trailing_sd, 4) as trailing_sd,
   case when periods >= {{var "anomaly_min_periods"}} and trailing_sd > 0 then round((value - trailing_mean) / trailing_sd, 2) end as z_score,

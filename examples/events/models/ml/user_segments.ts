@@ -6,7 +6,7 @@ export const config = { tags: ['ml'] };
 const K = 4;
 const SEED = 20260801;
 const FEATURES = ['active_days', 'sessions', 'purchases', 'revenue', 'recency_days'] as const;
-const NAMES = ['power_buyers', 'regulars', 'browsers', 'drifting']; // by centroid score, best first
+const NAMES = ['champions', 'loyal', 'promising', 'low_engagement']; // by centroid score, best first
 
 type Table = { array(name: string): ArrayLike<unknown> };
 
