@@ -90,6 +90,20 @@ describe('unit tests', () => {
     }
   });
 
+  it('of a JavaScript or TypeScript model are an error at the unit test, not a crash', async () => {
+    p = testProject({
+      ...base,
+      'models/scored.ts': "export const refs = ['raw_orders'];\nexport default async function ({ ref }: { ref: (n: string) => unknown }) { return ref('raw_orders'); }\n",
+      'tests/scored.yml': "unit_tests:\n  - name: scores\n    model: scored\n    given:\n      - input: ref('raw_orders')\n        rows: [{order_id: 1}]\n    expect:\n      rows: [{order_id: 1}]\n",
+    });
+    for (const command of ['compile', 'test']) {
+      const r = await p.run(command, '-s', 'test_type:unit');
+      expect(r.stderr, command).toMatch(/^tests\/scored\.yml:2: unit test "scores": scored is a JavaScript\/TypeScript model; unit tests test SQL models$/m);
+      expect(r.stderr, command).not.toMatch(/Cannot read properties/);
+      expect(r.code, command).toBe(2);
+    }
+  });
+
   it('run in build before their model: a failing unit test means the model is not built', async () => {
     p = testProject(
       unit(
