@@ -13,3 +13,4 @@ from {{ref "stg_goals"}} g
 join {{ref "goal_progress"}} p using (goal_id)
 group by g.goal_id
 having count(*) >= 2
+order by g.goal_id
