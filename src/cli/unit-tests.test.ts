@@ -71,6 +71,39 @@ describe('unit tests', () => {
     expect(existsSync(p.db)).toBe(false);
   });
 
+  it('running in parallel, each sees its own mock rows of an input other unit tests mock too', async () => {
+    const models = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const files: Record<string, string> = {
+      'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: warehouse/dev.duckdb\n      threads: 4\n',
+      'seeds/raw.csv': 'x\n1\n',
+    };
+    const tests = models.map((m, i) =>
+      [`  - name: ${m}_sums`, `    model: ${m}`, '    given:', "      - input: ref('raw')", `        rows: [{x: ${i + 1}}, {x: ${i + 1}}]`, '    expect:', `      rows: [{total: ${2 * (i + 1)}}]`].join('\n'),
+    );
+    for (const m of models) files[`models/${m}.sql`] = `select sum(x) as total from {{ref "raw"}}`;
+    files['tests/units.yml'] = `unit_tests:\n${tests.join('\n')}\n`;
+    p = testProject(files);
+    for (const command of ['build', 'test']) {
+      const r = await p.run(command);
+      expect(r.stdout, command).not.toMatch(/FAIL/);
+      expect(r.code, command).toBe(0);
+    }
+  });
+
+  it('of a JavaScript or TypeScript model are an error at the unit test, not a crash', async () => {
+    p = testProject({
+      ...base,
+      'models/scored.ts': "export const refs = ['raw_orders'];\nexport default async function ({ ref }: { ref: (n: string) => unknown }) { return ref('raw_orders'); }\n",
+      'tests/scored.yml': "unit_tests:\n  - name: scores\n    model: scored\n    given:\n      - input: ref('raw_orders')\n        rows: [{order_id: 1}]\n    expect:\n      rows: [{order_id: 1}]\n",
+    });
+    for (const command of ['compile', 'test']) {
+      const r = await p.run(command, '-s', 'test_type:unit');
+      expect(r.stderr, command).toMatch(/^tests\/scored\.yml:2: unit test "scores": scored is a JavaScript\/TypeScript model; unit tests test SQL models$/m);
+      expect(r.stderr, command).not.toMatch(/Cannot read properties/);
+      expect(r.code, command).toBe(2);
+    }
+  });
+
   it('run in build before their model: a failing unit test means the model is not built', async () => {
     p = testProject(
       unit(

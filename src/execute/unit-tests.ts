@@ -32,6 +32,7 @@ class UnknownColumns extends Error {}
  */
 export class UnitTestRunner implements UnitRunner {
   private readonly schemas = new Map<NodeId, Column[] | null>();
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly why = new Map<NodeId, string>();
 
   private constructor(
@@ -93,7 +94,17 @@ export class UnitTestRunner implements UnitRunner {
     return out;
   }
 
-  async run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+  /**
+   * Runs one unit test. One at a time: every unit test creates its mocks under the inputs' own names in the same
+   * in-memory database, so two running at once (independent models in a parallel build) would read each other's rows.
+   */
+  run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+    const result = this.queue.then(() => this.runAlone(node));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runAlone(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
     for (const input of node.inputs) {
       try {
         await this.s.exec(await this.mockTable(input.relation, input.nodeId, input.rows));

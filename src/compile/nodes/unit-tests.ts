@@ -14,6 +14,10 @@ export function compileUnitTests(c: Compilation): void {
       at(`unknown model "${u.model}"${didYouMean(u.model, [...c.byName.values()].filter((n) => n.kind === 'model').map((n) => n.name))}`);
       continue;
     }
+    if (model.js) {
+      at(`${u.model} is a JavaScript/TypeScript model; unit tests test SQL models`);
+      continue;
+    }
     const given = new Map<NodeId, (typeof u.given)[number]>();
     for (const g of u.given) {
       const target = 'ref' in g.input ? c.resolveRef(g.input.ref, g.origin.file, g.origin.line) : c.resolveSource(g.input.source, g.input.table, g.origin.file, g.origin.line);
