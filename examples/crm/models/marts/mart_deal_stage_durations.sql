@@ -8,3 +8,4 @@ select stage,
 from {{ref "fct_deal_stage_transitions"}}
 where not is_closed
 group by stage
+order by min(case stage when 'prospecting' then 1 when 'qualification' then 2 when 'proposal' then 3 else 4 end)

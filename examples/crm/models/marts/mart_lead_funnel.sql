@@ -11,3 +11,4 @@ select region, stage_order, stage, leads,
        round(leads / lag(leads) over (partition by region order by stage_order), 4) as from_previous_stage,
        round(leads / first(leads) over (partition by region order by stage_order), 4) as from_lead
 from reached
+order by region, stage_order

@@ -9,3 +9,4 @@ select region,
 from {{ref "fct_deal_stage_transitions"}}
 where is_current
 group by region
+order by region

@@ -8,3 +8,4 @@ select l.source,
 from {{ref "fct_lead_conversions"}} l
 left join {{ref "stg_deals"}} d using (lead_id)
 group by l.source
+order by won_value desc
