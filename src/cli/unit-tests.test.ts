@@ -71,6 +71,22 @@ describe('unit tests', () => {
     expect(existsSync(p.db)).toBe(false);
   });
 
+  it('running in parallel, each sees its own mock rows of an input they share', async () => {
+    // Two unit tests, on two models, mocking the same input with other rows: run on two threads at once, one
+    // used to see the other's rows (they shared one in-memory database) and failed, or passed wrongly.
+    const model = (name: string) => `select count(*) as n from {{ref "stg_orders"}} where customer_id = ${name === 'a' ? 1 : 2}`;
+    const test = (name: string, rows: number) =>
+      [`  - name: ${name}_counts`, `    model: ${name}`, '    given:', "      - input: ref('stg_orders')", '        rows:', ...Array.from({ length: rows }, (_, i) => `          - {order_id: ${i}, customer_id: ${name === 'a' ? 1 : 2}}`), '    expect:', `      rows: [{n: ${rows}}]`].join('\n');
+    p = testProject({ 'seeds/raw_orders.csv': base['seeds/raw_orders.csv'], 'models/stg_orders.sql': 'select order_id, customer_id from {{ref "raw_orders"}}', 'models/a.sql': model('a'), 'models/b.sql': model('b'), 'models/props.yml': 'models:\n  - name: stg_orders\n    columns:\n      - name: order_id\n        tests: [not_null]\n', 'tests/units.yml': `unit_tests:\n${test('a', 3)}\n${test('b', 5)}\n` });
+    expect((await p.run('build', '--threads', '1')).code).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const r = await p.run('test', '--threads', '2');
+      expect(r.stdout).toMatch(/PASS unit test a_counts/);
+      expect(r.stdout).toMatch(/PASS unit test b_counts/);
+      expect(r.code).toBe(0);
+    }
+  });
+
   it('run in build before their model: a failing unit test means the model is not built', async () => {
     p = testProject(
       unit(

@@ -93,7 +93,16 @@ export class UnitTestRunner implements UnitRunner {
     return out;
   }
 
-  async run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+  /** The unit tests running now share one in-memory database and its mock tables: one runs at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  run(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
+    const result = this.queue.then(() => this.runAlone(node));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runAlone(node: UnitTestNode): Promise<Pick<NodeResult, 'status' | 'message' | 'detail' | 'error' | 'failures'>> {
     for (const input of node.inputs) {
       try {
         await this.s.exec(await this.mockTable(input.relation, input.nodeId, input.rows));
