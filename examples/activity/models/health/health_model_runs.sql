@@ -4,5 +4,5 @@
 -- it ends). A file's first build has no eider schema yet, and a model naming eider.model_health would fail to bind:
 -- the pre_hook picks the query to run (the view, or no rows) and query() runs it (`eider show`, which runs no
 -- hooks, reads the view).
-select * from query(coalesce(getvariable('health_runs_sql'), 'select * from eider.model_health'))
+select * from query(coalesce(getvariable('health_runs_sql'), 'select model, resource_type, last_status, last_success_at, last_duration_ms, median_duration_ms, runs_7d, failures_7d from eider.model_health'))
 order by model
