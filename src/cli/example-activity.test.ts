@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { queryFile, runCli, type CliResult } from '../test-support/project.js';
 
@@ -111,5 +112,13 @@ describe('the activity example project', () => {
     expect(runsAfterFirst).toBe(0);
     const [runs] = await q(`select runs_7d::int as runs from health.health_model_runs where model = 'fct_activity'`);
     expect(runs).toEqual({ runs: 1 });
+  });
+
+  it('has its committed data from the generator: deterministic, scale 1 written under --out', () => {
+    const out = join(dir, 'generated');
+    execFileSync(process.execPath, [join(example, 'scripts/generate-data.mjs'), '--scale', '1', '--out', out]);
+    const files = ['seeds/activity_types.csv', 'seeds/app_users.csv', 'data/raw/activity_log.parquet'];
+    expect(readdirSync(out).sort()).toEqual(files.map((f) => f.split('/').pop()).sort());
+    for (const f of files) expect(readFileSync(join(out, f.split('/').pop()!)).equals(readFileSync(join(example, f))), f).toBe(true);
   });
 });

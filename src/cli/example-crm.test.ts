@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { queryFile, runCli, type CliResult } from '../test-support/project.js';
 
@@ -138,5 +139,13 @@ describe('the crm example project', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/raw\.crm_contacts .*1 erased/);
     expect(Number(await count())).toBe(0);
+  });
+
+  it('has its committed data from the generator: deterministic, scale 1 written under --out', () => {
+    const out = join(dir, 'generated');
+    execFileSync(process.execPath, [join(example, 'scripts/generate-data.mjs'), '--scale', '1', '--out', out]);
+    const files = ['seeds/crm_regions.csv', 'seeds/crm_users.csv', 'seeds/crm_contacts.csv', 'data/raw/leads.csv', 'data/raw/lead_stage_events.csv', 'data/raw/deals.csv', 'data/raw/deal_stage_changes.csv', 'data/raw/activities.parquet'];
+    expect(readdirSync(out).sort()).toEqual(files.map((f) => f.split('/').pop()).sort());
+    for (const f of files) expect(readFileSync(join(out, f.split('/').pop()!)).equals(readFileSync(join(example, f))), f).toBe(true);
   });
 });
