@@ -84,10 +84,9 @@ describe('the activity example project', () => {
   it('writes the weekly report file, and exports daily metrics filtered by days', async () => {
     const report = readFileSync(join(dir, 'output/dev/weekly_report.csv'), 'utf8').trim().split('\n');
     expect(report[0]).toBe('week_start,active_users,events,errors,error_rate,incident_days,uploaded_mib');
-    const week = report.find((l) => l.startsWith('2026-06-08,'))!.split(',');
+    const [, users, events, errors, , incidents] = report.find((l) => l.startsWith('2026-06-08,'))!.split(',').map(Number);
     const inWeek = kept.filter((a) => inDays(a, '2026-06-08', '2026-06-14'));
-    expect(week.slice(0, 4).map(Number).slice(1)).toEqual([activeUsers(inWeek), inWeek.length, inWeek.filter((a) => a.status === 'error').length]);
-    expect(week[5]).toBe('1');
+    expect({ users, events, errors, incidents }).toEqual({ users: activeUsers(inWeek), events: inWeek.length, errors: inWeek.filter((a) => a.status === 'error').length, incidents: 1 });
 
     const r = await runCli(dir, ['export', '-s', 'mart_daily_metrics', '--where', `activity_date > date '2026-06-28' - 7`, '--out', 'output/last_7_days.json']);
     expect(r.code).toBe(0);
