@@ -121,7 +121,8 @@ export interface ModelNode extends NodeBase {
     readonly runStartedAt: string;
   };
   /** A JavaScript/TypeScript model: the module (absolute path) whose default export builds the table. */
-  readonly js?: { readonly path: string };
+  /** A JavaScript/TypeScript model: its module, and the project's vars it is handed (`vars` in its context). */
+  readonly js?: { readonly path: string; readonly vars: Readonly<Record<string, unknown>> };
   /** External models: files written with COPY, exposed as a view over them. */
   readonly external?: {
     /** Absolute path of the file (or folder, when partitioned), inside the project's output folder. */

@@ -11,6 +11,9 @@ import { relation } from '../types.js';
  * result in data chunks. A second model makes every value a JS value (Dates, numbers, strings) and returns
  * plain arrays. The baseline is DuckDB's own CREATE TABLE AS of the same rows.
  */
+
+/** The bench's models read no vars and no target. */
+const NO_CONTEXT = { vars: {}, target: {}, this: { schema: 'main', name: 'out' } };
 export async function benchJsLoad(rows: number, repeat: number): Promise<{ rows: number; jsMs: number; touchedMs: number; ctasMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'eider-js-bench-'));
   const model = join(dir, 'identity.mjs');
@@ -33,13 +36,13 @@ export async function benchJsLoad(rows: number, repeat: number): Promise<{ rows:
       await s.exec('checkpoint'); // the automatic checkpoint would otherwise land on whichever statement comes next
       globalThis.gc?.();
       let t0 = performance.now();
-      await runJsModel(s, { kind: 'js', path: model, model: 'identity', target: relation('main', 'out_js'), inputs: [{ kind: 'ref', name: 'src', sql: 'main.src' }] });
+      await runJsModel(s, { kind: 'js', path: model, model: 'identity', target: relation('main', 'out_js'), inputs: [{ kind: 'ref', name: 'src', sql: 'main.src' }], context: NO_CONTEXT });
       js.push(performance.now() - t0);
       await s.exec('drop table if exists out_touched');
       await s.exec('checkpoint');
       globalThis.gc?.();
       t0 = performance.now();
-      await runJsModel(s, { kind: 'js', path: touching, model: 'touching', target: relation('main', 'out_touched'), inputs: [{ kind: 'ref', name: 'src', sql: 'main.src' }] });
+      await runJsModel(s, { kind: 'js', path: touching, model: 'touching', target: relation('main', 'out_touched'), inputs: [{ kind: 'ref', name: 'src', sql: 'main.src' }], context: NO_CONTEXT });
       touched.push(performance.now() - t0);
       await s.exec('drop table if exists out_ctas');
       await s.exec('checkpoint');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, testProject, type TestProject } from '../test-support/project.js';
@@ -65,6 +65,28 @@ describe('JavaScript/TypeScript models', () => {
       { kind: 'a', total: 4 },
       { kind: 'b', total: 2 },
     ]);
+  });
+
+  it('is handed the project\'s vars (--vars too), the target and its own relation; a changed var is state:modified.vars', async () => {
+    p = testProject({
+      'project.yml': "name: t\nvars:\n  k: 3\n  seed: 42\n  labels: [low, high]\n",
+      'models/params.ts': [
+        'export default function ({ vars, target, this: me }: { vars: any; target: any; this: any }) {',
+        '  vars.k = 99; // a copy: changing it changes nothing else',
+        '  return [{ k: vars.k, seed: vars.seed, labels: vars.labels.join(\'/\'), target: target.name, schema: target.schema, me: `${me.schema}.${me.name}` }];',
+        '}',
+        '',
+      ].join('\n'),
+      'models/again.ts': 'export default ({ vars }: { vars: any }) => [{ k: vars.k }];\n',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    expect(await p.query('select k::int as k, seed::int as seed, labels, target, schema, me from main.params')).toEqual([{ k: 99, seed: 42, labels: 'low/high', target: 'dev', schema: 'main', me: 'main.params' }]);
+    expect(await p.query('select k::int as k from main.again')).toEqual([{ k: 3 }]);
+    expect((await p.run('build', '--vars', '{k: 5}')).code).toBe(0);
+    expect(await p.query('select k::int as k from main.again')).toEqual([{ k: 5 }]);
+    cpSync(join(p.dir, 'target'), join(p.dir, 'state'), { recursive: true });
+    const ls = await p.run('ls', '-s', 'state:modified.vars', '--state', 'state', '--vars', '{k: 6}');
+    expect(ls.stdout.trim().split('\n').sort()).toEqual(['again', 'params']);
   });
 
   it('an exception inside the function is reported at the model\'s file and line, and the existing table stays as it was', async () => {

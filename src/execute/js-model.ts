@@ -42,7 +42,7 @@ export async function runJsModel(session: Session, run: JsRun): Promise<number> 
   };
   let result: unknown;
   try {
-    result = await fn({ ref: (name: string) => lookup(`ref:${name}`, `ref('${name}')`), source: (s: string, t: string) => lookup(`source:${s}.${t}`, `source('${s}', '${t}')`), aq });
+    result = await fn({ ref: (name: string) => lookup(`ref:${name}`, `ref('${name}')`), source: (s: string, t: string) => lookup(`source:${s}.${t}`, `source('${s}', '${t}')`), aq, ...structuredClone(run.context) });
   } catch (e) {
     if (e instanceof JsModelError) throw e;
     throw new JsModelError(`${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, lineIn(e, run.path));

@@ -7,7 +7,7 @@ import type { ModelDef, ProjectDef } from '../../project/parse.js';
 import { quoteRelation, relation, type Fingerprint, type Materialization, type ModelNode, type NodeId } from '../../types.js';
 import { inFileConfig, type Compilation } from '../compilation.js';
 import { withCtes } from '../rendering.js';
-import { columnList, resolvedConfig, resourceProperties, sha256 } from '../fingerprint.js';
+import { columnList, resolvedConfig, resourceProperties, sha256, varChecksums } from '../fingerprint.js';
 import { readJsModel, type JsModelFacts } from '../js-models.js';
 import { parseTemplate } from '../templates.js';
 import { checkOperating } from './operating.js';
@@ -28,8 +28,10 @@ export async function declareModels(c: Compilation): Promise<Map<NodeId, JsModel
       const path = join(c.def.root, model.file.path);
       const rawCode = readFileSync(path, 'utf8');
       const table = { ...config, materialized: 'table' };
-      const fingerprint = { config: resolvedConfig('model', table, model.name), rawCode, checksum: sha256(rawCode), macros: [], vars: {}, properties: resourceProperties(model.props) };
-      const node: ModelNode = { ...modelSkeleton(c, model, table, undefined, fingerprint), js: { path } };
+      // Its code may read any var: all of them count for state:modified.vars.
+      const vars = varChecksums(new Set(Object.keys(c.def.vars)), c.def.vars, new Map());
+      const fingerprint = { config: resolvedConfig('model', table, model.name), rawCode, checksum: sha256(rawCode), macros: [], vars, properties: resourceProperties(model.props) };
+      const node: ModelNode = { ...modelSkeleton(c, model, table, undefined, fingerprint), js: { path, vars: c.def.vars } };
       checkOperating(node, (key) => configOrigin(model.layers, key) ?? model.props?.origin ?? node.origin, c.diagnostics);
       declare(c, node);
       jsFacts.set(node.id, facts);

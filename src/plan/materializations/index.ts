@@ -56,6 +56,8 @@ export interface JsRun {
   readonly model: string;
   readonly target: Relation;
   readonly inputs: ReadonlyArray<{ readonly kind: 'ref' | 'source'; readonly name: string; readonly sql: string }>;
+  /** What the model's function is handed besides its inputs: the project's vars, the target, its own relation. */
+  readonly context: { readonly vars: Readonly<Record<string, unknown>>; readonly target: Readonly<Record<string, unknown>>; readonly this: { readonly schema: string; readonly name: string } };
 }
 
 /**

@@ -16,6 +16,8 @@ export function jsTable(node: ModelNode, manifest: Manifest, state: WarehouseSta
     return { kind: 'ref' as const, name: m.name, sql: m.kind === 'model' && m.materialized === 'ephemeral' ? `(\n${m.sql}\n)` : quoteRelation(deferred ?? m.relation) };
   });
   const read = opts.empty ? inputs.map((i) => ({ ...i, sql: emptyRelation(i.sql) })) : inputs;
-  const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs: read };
+  const t = manifest.target;
+  const context = { vars: node.js!.vars, target: { name: t.name, profile: t.profile, schema: t.schema, threads: t.threads }, this: { schema: node.relation.schema, name: node.relation.name } };
+  const run: JsRun = { kind: 'js', path: node.js!.path, model: node.name, target: tmp, inputs: read, context };
   return [`drop table if exists ${quoteRelation(tmp)}`, run, ...renameIn(node.relation, state)];
 }
