@@ -104,6 +104,21 @@ describe('retention', () => {
     }
   });
 
+  it('keep: 0 reads the field as each row\'s own expiry date: the rows whose date has passed go', async () => {
+    const ahead = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    p = testProject({
+      'seeds/contacts.csv': ['id,retain_until', `1,${ago(400)}`, `2,${ago(2)}`, `3,${ahead(2)}`, `4,${ahead(400)}`, '5,'].join('\n') + '\n',
+      'seeds/seeds.yml': 'seeds:\n  - name: contacts\n    config:\n      retention: {field: retain_until, keep: 0}\n',
+      'models/kept.sql': '{{config materialized="table" retention="retain_until 0 days"}}\nselect * from {{ref "contacts"}}',
+      'models/counted.sql': '{{config materialized="table"}}\nselect * from {{ref "contacts"}}',
+      'models/counted.yml': 'models:\n  - name: counted\n    config:\n      retention: {field: retain_until, keep: {count: 0, period: day}}\n',
+    });
+    const r = await p.run('build');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/OK seed main\.contacts .*\[OK [\d.]+s, 5 rows, 2 expired\]/);
+    for (const table of ['contacts', 'kept', 'counted']) expect(await ids(p.db, `main.${table}`), table).toEqual([3, 4, 5]);
+  });
+
   it('mistakes are reported at their line, with exit 2', async () => {
     p = testProject({
       'models/v.sql': 'select 1 as id, current_date as created_at',
@@ -119,11 +134,11 @@ describe('retention', () => {
     r = await p.run('build');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/models\/w\.sql:1: retention must be \{field: <column>, keep:/);
-    p.write('project.yml', 'name: t\nmodels:\n  +retentoin: {field: created_at}\nseeds:\n  retention: {field: created_at, keep: {count: 0, period: day}}\n');
+    p.write('project.yml', 'name: t\nmodels:\n  +retentoin: {field: created_at}\nseeds:\n  retention: {field: created_at, keep: {count: -1, period: day}}\n');
     r = await p.run('build');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/project\.yml:3: unknown config key "retentoin" \(did you mean "retention"\?\)/);
-    expect(r.stderr).toMatch(/project\.yml:5: retention\.keep needs a positive whole count/);
+    expect(r.stderr).toMatch(/project\.yml:5: retention\.keep needs a whole count, 0 or more/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
     p.write('project.yml', 'name: t\n');

@@ -26,14 +26,14 @@ const isLiteral = (v: unknown) => (typeof v === 'number' || typeof v === 'string
 
 export const PERIODS = ['minute', 'hour', 'day', 'week', 'month', 'year'] as const;
 
-/** `{count: 2, period: hour}` or `'2 hours'`, checked; the SQL interval comes from `intervalSql`. */
-export function checkInterval(v: unknown): string | undefined {
+/** `{count: 2, period: hour}` or `'2 hours'`, checked (a count of 0 only where `zero` allows it); the SQL interval comes from `intervalSql`. */
+export function checkInterval(v: unknown, zero = false): string | undefined {
   if (typeof v === 'string') return /^\s*\d+\s+(minute|hour|day|week|month|year)s?\s*$/i.test(v) ? undefined : `must be like '2 hours' or {count: 2, period: hour}`;
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => k !== 'count' && k !== 'period');
     if (extra.length > 0) return `has unknown key "${extra[0]}" (it takes count and period)`;
-    if (!Number.isInteger(o.count) || (o.count as number) <= 0) return 'needs a positive whole count';
+    if (!Number.isInteger(o.count) || (o.count as number) < (zero ? 0 : 1)) return zero ? 'needs a whole count, 0 or more' : 'needs a positive whole count';
     if (!(PERIODS as readonly unknown[]).includes(o.period)) return `period must be one of ${PERIODS.join(', ')}, not "${String(o.period)}"`;
     return undefined;
   }

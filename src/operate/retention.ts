@@ -26,7 +26,8 @@ export function checkRetention(value: unknown): string | undefined {
   if (extra !== undefined) return `retention has an unknown key "${extra}"${didYouMean(extra, ['field', 'keep'])}; ${SHAPE}`;
   if ('field' in v && (typeof v.field !== 'string' || v.field === '')) return 'retention.field must be a column name';
   if (!('keep' in v)) return `retention needs keep; ${SHAPE}`;
-  const problem = checkInterval(v.keep);
+  if (v.keep === 0) return undefined; // the field is each row's own expiry date (retain_until)
+  const problem = checkInterval(v.keep, true);
   return problem === undefined ? undefined : `retention.keep ${problem}`;
 }
 
@@ -36,7 +37,7 @@ export function retentionOf(config: Readonly<Record<string, unknown>>, runStarte
   if (!written) return undefined;
   const short = typeof written === 'string' ? SHORT.exec(written) : null;
   const r = short ? { field: short[1], keep: short[2] } : (written as { field?: string; keep: Period | string });
-  return { field: r.field ?? (config.materialized === 'snapshot' ? 'valid_to' : ''), keep: r.keep, runStartedAt };
+  return { field: r.field ?? (config.materialized === 'snapshot' ? 'valid_to' : ''), keep: (r.keep as unknown) === 0 ? '0 days' : r.keep, runStartedAt };
 }
 
 /** What is wrong with a retention on a model of this materialization (seeds: undefined), or undefined. */
