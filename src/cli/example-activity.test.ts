@@ -37,7 +37,7 @@ beforeAll(async () => {
   const retention = new Map(types.map((t) => [t.activity_type, Number(t.retention_days)]));
   const db = await (await DuckDBInstance.create()).connect();
   all = (await db.runAndReadAll(`select event_id::int as event_id, user_id, activity_type, occurred_at, status from read_parquet('${join(dir, 'data/raw/activity_log.parquet')}')`)).getRowObjectsJS() as Activity[];
-  kept = all.filter((a) => Math.floor(a.occurred_at.getTime() / DAY) * DAY + retention.get(a.activity_type)! * DAY >= Date.now() - DAY);
+  kept = all.filter((a) => Math.floor(a.occurred_at.getTime() / DAY) * DAY + retention.get(a.activity_type)! * DAY >= Date.now());
   first = await runCli(dir, ['build']);
   runsAfterFirst = ((await queryFile(join(dir, 'warehouse/dev.duckdb'), 'select count(*)::int as n from health.health_model_runs'))[0].n as number);
   second = await runCli(dir, ['build']);
