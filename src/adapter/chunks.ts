@@ -28,7 +28,7 @@ export async function streamChunks(conn: DuckDBConnection, sql: string): Promise
 /** Bytes per value of the fixed-width types, in DuckDB's layout (little-endian). */
 const WIDTH: Record<string, number> = {
   TINYINT: 1, SMALLINT: 2, INTEGER: 4, BIGINT: 8, UTINYINT: 1, USMALLINT: 2, UINTEGER: 4, UBIGINT: 8,
-  FLOAT: 4, DOUBLE: 8, BOOLEAN: 1, DATE: 4, TIME: 8, TIMESTAMP: 8, TIMESTAMP_TZ: 8, TIMESTAMP_MS: 8, TIMESTAMP_S: 8, TIMESTAMP_NS: 8,
+  HUGEINT: 16, FLOAT: 4, DOUBLE: 8, BOOLEAN: 1, DATE: 4, TIME: 8, TIMESTAMP: 8, TIMESTAMP_TZ: 8, TIMESTAMP_MS: 8, TIMESTAMP_S: 8, TIMESTAMP_NS: 8,
 };
 
 /** The types `streamChunks` copies: the fixed-width ones, DECIMAL, VARCHAR, and NULL (the type of a bare `null`). */

@@ -87,6 +87,18 @@ describe('eider export', () => {
     for (const name of ['i64', 'u64', 'd4', 'd9', 'd18', 'd38']) expect(got(name, String), name).toEqual(expected.map((e) => e[name]));
     for (const name of ['ts', 'tz', 'tm']) expect(micros(name), name).toEqual(expected.map((e) => e[name]));
     expect(got('s').filter((v) => v === null)).toHaveLength(715);
+
+    // HUGEINT (what sum() of integers gives) as Decimal128(38, 0): negative, past 64 bits, NULL.
+    p.write('models/huge.sql', '{{config materialized="table"}}\nselect i, case when i % 11 = 0 then null else (i - 2500)::hugeint * 100000000000000000000 end as hi, sum(i) over (order by i) as running from range(5000) t(i)');
+    expect((await p.run('build', '-s', 'huge')).code).toBe(0);
+    expect((await p.run('export', '-s', 'huge', '--out', 'huge.arrow')).code).toBe(0);
+    const h: Table = tableFromIPC(readFileSync(join(p.dir, 'huge.arrow')));
+    expect(h.schema.fields.map((f) => `${f.name} ${f.type}`)).toEqual(['i Int64', 'hi Decimal[38e0]', 'running Decimal[38e0]']);
+    const want = await query('select hi::varchar as hi, running::varchar as running from huge order by i');
+    for (const name of ['hi', 'running']) {
+      const values = Array.from({ length: h.numRows }, (_, i) => h.getChild(name)!.get(i));
+      expect(values.map((v) => (v === null ? null : String(v))), name).toEqual(want.map((e) => e[name]));
+    }
   });
 
   it('Arrow IPC streams a large result in record batches of 64K rows', async () => {

@@ -8,7 +8,7 @@ import type { ChunkStream, ColumnType, RawChunk, RawColumn } from '../adapter/ad
 /**
  * DuckDB's types as Arrow's. DECIMAL stays exact: Arrow's Decimal128 with DuckDB's precision and scale (readers
  * that want floats cast it). TIMESTAMP WITH TIME ZONE is a UTC timestamp. Types missing here (INTERVAL, LIST,
- * STRUCT, MAP, UNION, HUGEINT, UUID, BLOB, ENUM, BIT, TIME WITH TIME ZONE…) are refused by name: cast them in an
+ * STRUCT, MAP, UNION, UHUGEINT, UUID, BLOB, ENUM, BIT, TIME WITH TIME ZONE…) are refused by name: cast them in an
  * --inline query, or export to Parquet.
  */
 const ARROW: Record<string, (t: ColumnType) => DataType> = {
@@ -19,6 +19,8 @@ const ARROW: Record<string, (t: ColumnType) => DataType> = {
   TIMESTAMP: () => new Timestamp(TimeUnit.MICROSECOND), TIMESTAMP_TZ: () => new Timestamp(TimeUnit.MICROSECOND, 'UTC'),
   TIMESTAMP_MS: () => new Timestamp(TimeUnit.MILLISECOND), TIMESTAMP_S: () => new Timestamp(TimeUnit.SECOND), TIMESTAMP_NS: () => new Timestamp(TimeUnit.NANOSECOND),
   DECIMAL: (t) => new Decimal(t.scale!, t.width!, 128),
+  // DuckDB's 128-bit integer (what sum() of integers gives) has Decimal128's bytes: a DECIMAL(38, 0).
+  HUGEINT: () => new Decimal(0, 38, 128),
   SQLNULL: () => new Null(),
 };
 
@@ -93,7 +95,7 @@ function columnData(type: DataType, t: ColumnType, parts: readonly RawColumn[], 
   }
   const bytes = concat(parts.map((p) => p.data));
   if (t.id === 'BOOLEAN') return makeData({ type: type as Bool, ...common, data: packBits(bytes, rows) });
-  if (t.id === 'DECIMAL') return makeData({ type: type as Decimal, ...common, data: decimal128(bytes, rows) });
+  if (t.id === 'DECIMAL' || t.id === 'HUGEINT') return makeData({ type: type as Decimal, ...common, data: decimal128(bytes, rows) });
   const Ctor = (type as DataType).ArrayType as unknown as { new (buffer: ArrayBufferLike, offset: number, length: number): ArrayLike<unknown> };
   const width = bytes.byteLength / Math.max(1, rows);
   return makeData({ type: type as Int32, ...common, data: new Ctor(bytes.buffer, bytes.byteOffset, (rows * width) / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT) as Int32Array });
