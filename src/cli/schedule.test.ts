@@ -319,6 +319,21 @@ describe('eider schedule', () => {
     expect(finished.release_id).toBe(rows[1].release_id);
   }, 120_000);
 
+  it('a schedule\'s vars: go to its build, over eider schedule --vars; vars that are not a mapping are an error at their line', async () => {
+    p = project('  - {name: report, cron: "0 6 * * *", select: slow, vars: {v: 7}}\n  - {name: plain, cron: "0 7 * * *", select: slow}\n');
+    const v = async () => (await p!.query('select v::int as v from main.slow'))[0].v;
+    expect((await p.run('schedule', '--once', 'report')).code).toBe(0);
+    expect(await v()).toBe(7);
+    expect((await p.run('schedule', '--once', 'report', '--vars', '{v: 1, n: 20}')).code).toBe(0);
+    expect(await p.query('select v::int as v, n::int as n from main.slow')).toEqual([{ v: 7, n: 3 }]);
+    expect((await p.run('schedule', '--once', 'plain', '--vars', '{v: 1}')).code).toBe(0);
+    expect(await v()).toBe(1);
+    p.write('project.yml', 'name: t\nschedules:\n  - {name: report, cron: "0 6 * * *", vars: [v]}\n');
+    const bad = await p.run('schedule', '--list');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/project\.yml:3: schedule "report": vars must be a mapping/);
+  }, 120_000);
+
   it('serves Prometheus metrics on 127.0.0.1 (--metrics-port); a port in use is exit 2', async () => {
     p = project('  - {name: hourly, cron: "0 1 * * *", select: "a b"}\n', {
       'models/sources.yml': 'sources:\n  - name: drops\n    tables:\n      - name: files\n        path: data/*.csv\n        freshness: {warn_after: {count: 1, period: day}}\n',

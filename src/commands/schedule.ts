@@ -11,6 +11,7 @@ import { clockFromEnv, CLOCK_ENV, Scheduler, type Launched, type RunStatus } fro
 import { nextFires, projectSchedules, type Schedule } from '../operate/schedules.js';
 import { readTargetFacts } from '../operate/target-history.js';
 import { SCHEDULE_ENV } from '../publish/history.js';
+import { parseYamlValue } from '../project/yaml.js';
 import { lockHolder } from '../publish/lock.js';
 import { makeReporter, type LogFormat } from '../report/reporter.js';
 import { printScheduleList, ScheduleLog } from '../report/schedule-log.js';
@@ -166,7 +167,10 @@ function heldBy(target: TargetDef): string | undefined {
 function launchBuild(s: Schedule, target: string, opts: ScheduleOptions, root: string, log: ScheduleLog): Launched {
   const args = [BIN, 'build', '--project-dir', root, '--target', target, '--log-format', log.format];
   if (opts.profilesDir !== undefined) args.push('--profiles-dir', resolve(opts.profilesDir));
-  if (opts.vars !== undefined) args.push('--vars', opts.vars);
+  // The schedule's vars over the command's (`--vars` was read when the project compiled: it is a mapping).
+  const vars = s.vars ? { ...(opts.vars !== undefined ? (parseYamlValue(opts.vars) as Record<string, unknown>) : {}), ...s.vars } : undefined;
+  if (vars) args.push('--vars', JSON.stringify(vars));
+  else if (opts.vars !== undefined) args.push('--vars', opts.vars);
   if (opts.cache === false) args.push('--no-cache');
   if (s.fullRefresh) args.push('--full-refresh');
   if (s.select.length > 0) args.push('--select', ...s.select);

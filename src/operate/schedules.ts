@@ -13,6 +13,8 @@ export interface Schedule {
   /** The target it builds; none: the profile's default target (or `eider schedule --target`). */
   readonly target?: string;
   readonly fullRefresh: boolean;
+  /** `vars:` given to its build (over `eider schedule --vars`), e.g. the report day of a scheduled report. */
+  readonly vars?: Readonly<Record<string, unknown>>;
   /** An IANA time zone the cron is read in (default: UTC). */
   readonly timezone?: string;
   /** The longest one attempt may take, in seconds; then the build gets SIGTERM (and SIGKILL after a grace period). */
@@ -27,7 +29,7 @@ export interface Schedule {
   readonly targetLine?: number;
 }
 
-const SCHEDULE_KEYS = ['name', 'cron', 'select', 'exclude', 'target', 'full_refresh', 'timezone', 'timeout', 'on_overlap', 'missed'];
+const SCHEDULE_KEYS = ['name', 'cron', 'select', 'exclude', 'target', 'full_refresh', 'vars', 'timezone', 'timeout', 'on_overlap', 'missed'];
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
 /** The schedules of a project (project.yml's `schedules:`). */
@@ -85,6 +87,7 @@ export function parseSchedules(y: YamlFile, node: YNode | undefined): Schedule[]
       exclude: y.strings(e.get('exclude'), `${what}: exclude`) ?? [],
       target: y.string(e.get('target'), `${what}: target`),
       fullRefresh: y.boolean(e.get('full_refresh'), `${what}: full_refresh`) ?? false,
+      vars: varsOf(y, e.get('vars'), what),
       timezone,
       timeoutS: timeout(y, e.get('timeout'), what),
       onOverlap,
@@ -95,6 +98,15 @@ export function parseSchedules(y: YamlFile, node: YNode | undefined): Schedule[]
     });
   }
   return out;
+}
+
+/** A schedule's `vars:`: a mapping, like project.yml's. */
+function varsOf(y: YamlFile, node: YNode | undefined, what: string): Record<string, unknown> | undefined {
+  if (node === undefined) return undefined;
+  const v = y.value(node);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  y.error(node, `${what}: vars must be a mapping, e.g. vars: {report_day: '2024-01-31'}`);
+  return undefined;
 }
 
 function checkCron(cron: string, timezone: string | undefined): string | undefined {
