@@ -208,6 +208,15 @@ describe('eider export: links, pipes and devices', () => {
       expect(out.trim().split('\n')).toHaveLength(format === 'csv' ? 3 : 2);
       expect(readFileSync(join(p.dir, 'summary.txt'), 'utf8')).toMatch(/Exported 2 rows of paid to stdout \((csv|json)\)\n$/);
     }
+    // Standard output redirected to a file, emptied (>) or appended to (>>): written through, never replaced (a
+    // rename over /dev/fd/1 would fail; one over the file it links to lost it, or what >> kept).
+    const redirected = (op: string) => execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" export -s paid --out /dev/fd/1 --format csv 2>summary.txt ${op} out.csv`], { cwd: p!.dir, encoding: 'utf8' });
+    const rows = 'order_id,status,amount,day,year,month\n1,paid,10.50,2024-01-01,2024,1\n3,paid,7.00,2024-02-01,2024,2\n';
+    redirected('>');
+    expect(readFileSync(join(p.dir, 'out.csv'), 'utf8')).toBe(rows);
+    expect(readFileSync(join(p.dir, 'summary.txt'), 'utf8')).toMatch(/Exported 2 rows of paid to \/dev\/fd\/1 \(csv\)\n$/);
+    redirected('>>');
+    expect(readFileSync(join(p.dir, 'out.csv'), 'utf8')).toBe(rows + rows);
     // A named pipe another process reads.
     execFileSync('mkfifo', [join(p.dir, 'pipe.csv')]);
     const reader = spawn('cat', [join(p.dir, 'pipe.csv')]);

@@ -1,4 +1,5 @@
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { DuckDbAdapter, type DuckDbSession } from '../adapter/duckdb.js';
 import { checkPredicate } from '../compile/check-statements.js';
@@ -106,7 +107,7 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
  */
 async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], out: string, stopped: () => boolean): Promise<number> {
   const { path: dest, direct } = destinationOf(out);
-  if (direct) return writeTo(s, sql, format, '', dest);
+  if (direct) return writeThrough(s, sql, format, dest);
   makeFolder(dirname(dest));
   const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
   rmSync(staged, { recursive: true, force: true });
@@ -134,18 +135,51 @@ async function writeTo(s: DuckDbSession, sql: string, format: Format, partition:
 
 /**
  * Where an export's bytes go. A symbolic link is followed: the file (or folder) it names is replaced, the link
- * stays. A device, a pipe or a socket (`/dev/stdout`, a FIFO) is written straight through (`direct`): renaming a
- * staged file over it would replace it with a regular file.
+ * stays. A device, a pipe or a socket (a FIFO), and anything under /dev or /proc (`/dev/stdout` redirected to a
+ * file is a link to that file), is written through (`direct`): renaming a staged file over it would replace it.
  */
 export function destinationOf(out: string): { path: string; direct: boolean } {
+  const abs = resolve(out);
+  if (/^\/(dev|proc)\//.test(abs) && !abs.startsWith('/dev/shm/')) return { path: abs, direct: true };
   let st: ReturnType<typeof statSync>;
   try {
-    st = statSync(out);
+    st = statSync(abs);
   } catch {
-    return { path: out, direct: false }; // not there yet (or a link to nothing: replaced by the file)
+    return { path: abs, direct: false }; // not there yet (or a link to nothing: replaced by the file)
   }
-  if (st.isFile() || st.isDirectory()) return { path: realpathSync(out), direct: false };
-  return { path: out, direct: true };
+  if (st.isFile() || st.isDirectory()) return { path: realpathSync(abs), direct: false };
+  return { path: abs, direct: true };
+}
+
+/**
+ * A pipe, a device or a redirected stdout: the export is staged in the temporary folder, then its bytes are
+ * appended to the destination (opened for appending: `>` has emptied a redirected file already, `>>` keeps what
+ * was there) and the staged file removed.
+ */
+async function writeThrough(s: DuckDbSession, sql: string, format: Format, dest: string): Promise<number> {
+  const staged = join(tmpdir(), `eider-export-${process.pid}-${Date.now()}${EXTENSION[format]}`);
+  try {
+    const rows = await writeTo(s, sql, format, '', staged);
+    const to = openSync(dest, 'a');
+    const from = openSync(staged, 'r');
+    try {
+      const buffer = Buffer.alloc(1 << 16);
+      for (let n; (n = readSync(from, buffer, 0, buffer.length, null)) > 0; ) {
+        try {
+          writeSync(to, buffer, 0, n);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EPIPE') break; // the reader has had enough (`| head`)
+          throw e;
+        }
+      }
+    } finally {
+      closeSync(from);
+      closeSync(to);
+    }
+    return rows;
+  } finally {
+    rmSync(staged, { force: true });
+  }
 }
 
 /**
