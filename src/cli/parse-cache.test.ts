@@ -255,4 +255,17 @@ describe('target/compiled', () => {
     expect(readFileSync(compiled('models/stg_orders.sql'), 'utf8')).toContain('/ 100.0)');
     expect(statSync(compiled('models/fct.sql')).mtimeMs).toBe(before);
   }, 60_000);
+
+  it('finds models and seeds under folders written with a trailing slash or ./ in project.yml paths:', async () => {
+    p = testProject({
+      'project.yml': 'name: t\npaths: {models: "src/models/", seeds: "./data//", tests: checks/}\n',
+      'data/raw/people.csv': 'id\n1\n2\n',
+      'src/models/staging/deep/people_v.sql': 'select * from {{ref "people"}}',
+      'checks/one.sql': 'select * from {{ref "people_v"}} where id > 2',
+    });
+    const r = await p.run('build');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Finished in [\d.]+s: 2 OK, 1 PASS/);
+    expect(existsSync(join(p.dir, 'target/compiled/src/models/staging/deep/people_v.sql'))).toBe(true);
+  }, 60_000);
 });

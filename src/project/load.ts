@@ -192,7 +192,7 @@ interface Walk {
 
 /** The files and folders under `dir` (project-relative, posix, sorted, hidden ones left out), walked once per `walked`. */
 function walk(root: string, dir: string, walked: Map<string, Walk>): Walk {
-  const abs = join(root, dir);
+  const abs = resolve(root, dir); // normalized, no trailing separator (`models/` is `models`)
   const known = walked.get(abs);
   if (known) return known;
   const out: Walk = { files: [], folders: [] };
