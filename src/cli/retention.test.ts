@@ -163,7 +163,15 @@ describe('retention', () => {
     p.write('models/t.sql', '{{config materialized="table" retention="created_at 1 day"}}\nselect 2 as id, \'2020-01-01\' as created_at');
     r = await p.run('build');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/models\/t\.sql:\d+: retention: field created_at is VARCHAR; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column \(cast it in the model's SQL, e\.g\. created_at::date\)/);
+    expect(r.stdout).toMatch(/models\/t\.sql:\d+: retention: field created_at is VARCHAR; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column \(cast it in the model, e\.g\. created_at::date in SQL\)/);
     expect(await p.query('select id::int as id from main.t')).toEqual([{ id: 1 }]);
+
+    // The same from a TypeScript model: it fails, and no temporary table is left behind.
+    p.write('models/t.sql', '{{config materialized="table"}}\nselect 1 as id');
+    p.write('models/js.ts', "export const config = { retention: 'created_at 1 day' };\nexport default () => [{ id: 7, created_at: '2020-01-01' }];\n");
+    r = await p.run('build', '-s', 'js');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/js\.ts:\d+: retention: field created_at is VARCHAR/);
+    expect(await p.query(`select table_name from information_schema.tables where table_name like 'js%'`)).toEqual([]);
   });
 });

@@ -179,6 +179,8 @@ async function runStep(step: PlanStep, manifest: Manifest, session: Session, uni
       if (sql === 'commit') inTransaction = false;
     } catch (e) {
       if (inTransaction) await session.exec('rollback').catch(() => undefined);
+      // A JavaScript model's filled temporary table, left by a later statement that failed (its retention, say).
+      if (written && !(e instanceof JsModelError)) await session.exec(`drop table if exists ${quoteRelation(written)}`).catch(() => undefined);
       if (e instanceof JsModelError) {
         await session.exec(`drop table if exists ${quoteRelation((statement as { target: Relation }).target)}`).catch(() => undefined);
         const error = redact(formatDiagnostic({ severity: 'error', file: node.origin.file, line: e.line, message: e.message }));
@@ -199,7 +201,7 @@ async function remove(session: Session, r: Removal): Promise<number> {
     // The field's type is known only here: a text or number column cannot be aged (epoch_us takes dates and times).
     const type = r.reason === 'expired' ? /epoch_us\(([A-Z][A-Z0-9_ ]*(?:\([^)]*\))?)\)/.exec(message)?.[1] : undefined;
     if (type && !/^(DATE|TIMESTAMP)/.test(type)) {
-      throw new Error(`retention: field ${r.field} is ${type}; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column (cast it in the model's SQL, e.g. ${r.field}::date)`);
+      throw new Error(`retention: field ${r.field} is ${type}; retention needs a DATE, TIMESTAMP or TIMESTAMPTZ column (cast it in the model, e.g. ${r.field}::date in SQL)`);
     }
     throw new Error(`${r.reason === 'expired' ? 'retention' : 'erasing the subjects in eider.erasures again'}: ${message}`);
   }
