@@ -13,10 +13,15 @@ const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const fail = (message) => {
+  console.error(`generate-data: ${message}`);
+  process.exit(2);
+};
 const scale = Number(opt('scale', '1'));
-if (!(scale > 0)) throw new Error('--scale must be a positive number');
+if (!(scale > 0)) fail('--scale must be a positive number');
 const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = opt('out', undefined);
+if (!out && scale !== 1) fail('--scale other than 1 needs --out DIR: the project holds the committed scale-1 data');
 const seedsDir = out ?? join(project, 'seeds');
 const rawDir = out ?? join(project, 'data/raw');
 mkdirSync(seedsDir, { recursive: true });

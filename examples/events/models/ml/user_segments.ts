@@ -3,8 +3,8 @@
 export const refs = ['user_features'];
 export const config = { tags: ['ml'] };
 
-const K = 4;
-const SEED = 20260801;
+const K = 4; // one cluster per name in NAMES
+
 const FEATURES = ['active_days', 'sessions', 'purchases', 'revenue', 'recency_days'] as const;
 const NAMES = ['champions', 'loyal', 'promising', 'low_engagement']; // by centroid score, best first
 
@@ -52,7 +52,8 @@ function kmeans(points: number[][], k: number, seed: number, iterations = 100): 
   return { labels, centroids };
 }
 
-export default async function segments({ ref }: { ref: (name: string) => Table }) {
+export default async function segments({ ref, vars }: { ref: (name: string) => Table; vars: Record<string, unknown> }) {
+  const seed = Number(vars.segments_seed ?? 20260801); // project.yml's vars (or --vars): another seed, other segments
   const features = ref('user_features');
   const ids = Array.from(features.array('user_id'), Number);
   // Rows come in the table's order; sort by user so the seeded k-means sees the same points in the same order.
@@ -62,7 +63,7 @@ export default async function segments({ ref }: { ref: (name: string) => Table }
     return standardize(order.map((i) => values[i]));
   });
   const points = order.map((_, n) => columns.map((c, f) => (FEATURES[f] === 'recency_days' ? -c[n] : c[n]))); // recent is better
-  const { labels, centroids } = kmeans(points, K, SEED);
+  const { labels, centroids } = kmeans(points, K, seed);
   const rank = centroids
     .map((c, j) => ({ j, score: c.reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.score - a.score)
