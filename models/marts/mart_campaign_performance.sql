@@ -1,6 +1,6 @@
 -- Per campaign: spend, attributed orders and revenue (last touch, 7 days), new customers, ROAS and CAC.
 with spend as (
-    select campaign_id, sum(spend) as spend, sum(impressions) as impressions, sum(clicks) as clicks
+    select campaign_id, sum(spend) as spend, sum(impressions)::bigint as impressions, sum(clicks)::bigint as clicks
     from {{ref "fct_ad_spend"}}
     group by campaign_id
 ),
