@@ -34,7 +34,7 @@ select
     coalesce(a.attributed_orders, 0) as attributed_orders,
     coalesce(a.attributed_revenue, 0) as attributed_revenue,
     coalesce(a.new_customers, 0) as new_customers,
-    round({{safe_divide "a.attributed_revenue" "s.spend"}}, 2) as roas,
+    round({{safe_divide "coalesce(a.attributed_revenue, 0)" "s.spend"}}, 2) as roas,
     round({{safe_divide "s.spend" "a.new_customers"}}, 2) as cac
 from {{ref "stg_campaigns"}} c
 left join spend s using (campaign_id)
