@@ -35,7 +35,8 @@ select
     coalesce(a.attributed_revenue, 0) as attributed_revenue,
     coalesce(a.new_customers, 0) as new_customers,
     round({{safe_divide "coalesce(a.attributed_revenue, 0)" "s.spend"}}, 2) as roas,
-    round({{safe_divide "s.spend" "a.new_customers"}}, 2) as cac
+    -- In paise, rounded to a whole paisa: spend / customers in rupees is a double, and 41124.63 / 2 would round down.
+    round({{safe_divide "s.spend * 100" "a.new_customers"}}) / 100 as cac
 from {{ref "stg_campaigns"}} c
 left join spend s using (campaign_id)
 left join attributed a using (campaign_id)

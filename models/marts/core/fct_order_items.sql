@@ -13,7 +13,8 @@ select
     {{> cents_to_rupees column="i.discount_paise"}} as discount_amount,
     {{> cents_to_rupees column="i.net_paise"}} as net_amount,
     s.commission_rate,
-    round(i.net_paise * s.commission_rate / 100.0, 2)::decimal(18, 2) as commission_amount
+    -- Rounded to the paisa in DECIMAL (half up): a division first would round a binary fraction.
+    {{> cents_to_rupees column="round(i.net_paise * s.commission_rate)"}} as commission_amount
 from {{ref "int_order_items_enriched"}} i
 join {{ref "stg_orders"}} o using (order_id)
 left join {{ref "stg_sellers"}} s using (seller_id)
