@@ -221,12 +221,11 @@ describe('the VyaparBazaar example project', () => {
     expect(await queryFile(db, `select count(*)::int as n, min(date_day)::varchar as lo, max(date_day)::varchar as hi from marts.dim_dates`)).toEqual([{ n: 366, lo: '2024-01-01', hi: '2024-12-31' }]);
   });
 
-  it('builds on every target of its profile', async () => {
-    for (const target of ['ci', 'staging']) {
-      const r = await runCli(dir, ['build', '--target', target]);
-      expect(r.stderr, target).toBe('');
-      expect(r.code, target).toBe(0);
-    }
+  it('builds on the ci target too (dev above, prod in the clone test)', async () => {
+    const r = await runCli(dir, ['build', '--target', 'ci']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Finished in [\d.]+s: \d+ OK, \d+ PASS$/m);
   });
 
   it('selects by tag and by graph', async () => {
