@@ -4,7 +4,7 @@ with latest as (
     qualify row_number() over (partition by product_id order by week_end desc) = 1
 ),
 recent as (
-    select m.product_id, sum(m.units_sold) as units_sold_4w
+    select m.product_id, sum(m.units_sold)::integer as units_sold_4w
     from {{ref "fct_inventory_movements"}} m
     join latest l on l.product_id = m.product_id and m.week_end > l.week_end - interval 28 day
     group by m.product_id
