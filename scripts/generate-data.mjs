@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// Writes VyaparBazaar's raw data as CSV: deterministic (seeded), at any scale.
+// Writes VyaparBazaar's raw data: deterministic (seeded), at any scale.
 //   node scripts/generate-data.mjs [--scale N] [--out DIR] [--data-out DIR]
-// With no --out: the seeds go to seeds/ and web_sessions.csv to data/raw/ (the example project's committed
-// data at scale 1). With --out DIR every file goes into DIR, unless --data-out says where web_sessions.csv goes.
+// Seeds (CSV): raw_customers, raw_sellers, raw_products, raw_orders, raw_order_items, raw_payments, raw_campaigns.
+// File sources: web_sessions.csv, shipments.parquet, inventory_snapshots.parquet, ad_spend.parquet.
+// With no --out: the seeds go to seeds/ and the file sources to data/raw/ (the example project's committed data is
+// exactly scale 1). With --out DIR every file goes into DIR, unless --data-out says where the file sources go.
 // Larger scales feed benchmarks.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -17,22 +21,27 @@ const out = opt('out', 'seeds');
 const dataOut = opt('data-out', args.includes('--out') ? out : 'data/raw');
 if (!(scale > 0)) throw new Error('--scale must be a positive number');
 
-// mulberry32: a small, fast, seeded PRNG
-let seed = 20240101;
-const rand = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
-const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-const weighted = (pairs) => {
-  const total = pairs.reduce((s, [, w]) => s + w, 0);
-  let r = rand() * total;
-  for (const [v, w] of pairs) if ((r -= w) < 0) return v;
-  return pairs[pairs.length - 1][0];
-};
+/** mulberry32: a small, fast, seeded PRNG, with the draws the generator uses. */
+function prng(seed) {
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+  const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+  const weighted = (pairs) => {
+    const total = pairs.reduce((s, [, w]) => s + w, 0);
+    let r = rand() * total;
+    for (const [v, w] of pairs) if ((r -= w) < 0) return v;
+    return pairs[pairs.length - 1][0];
+  };
+  return { rand, int, pick, weighted };
+}
+// The first five seeds and the sessions draw from one stream (their data is as it always was); the tables added
+// later draw from a second one, so adding them changed none of the first.
+const { rand, int, pick, weighted } = prng(20240101);
 
 const FIRST = ['Aarav', 'Vivaan', 'Aditya', 'Vihaan', 'Arjun', 'Sai', 'Reyansh', 'Krishna', 'Ishaan', 'Rohan', 'Ananya', 'Diya', 'Saanvi', 'Aadhya', 'Pari', 'Meera', 'Kavya', 'Isha', 'Riya', 'Nisha', 'Priya', 'Lakshmi', 'Farhan', 'Zoya', 'Gurpreet', 'Harpreet', 'Joseph', 'Mary', 'Tenzin', 'Lalremruati'];
 const LAST = ['Sharma', 'Verma', 'Iyer', 'Nair', 'Reddy', 'Patel', 'Shah', 'Gupta', 'Singh', 'Kaur', 'Das', 'Banerjee', 'Mukherjee', 'Rao', 'Menon', 'Pillai', 'Khan', 'Qureshi', 'Fernandes', 'DSouza', 'Joshi', 'Kulkarni', 'Deshpande', 'Chatterjee', 'Bhat'];
@@ -63,6 +72,7 @@ const nCustomers = Math.round(500 * scale);
 const nProducts = Math.round(120 * scale);
 const nOrders = Math.round(3000 * scale);
 const nSessions = Math.round(5000 * scale);
+const nSellers = Math.max(5, Math.round(40 * scale));
 
 const customers = [];
 for (let id = 1; id <= nCustomers; id++) {
@@ -92,12 +102,13 @@ for (let id = 1; id <= nProducts; id++) {
     product_name: `${pick(BRANDS)} ${kind}`,
     category,
     price_paise: Math.round(int(lo, hi) / 100) * 100,
-    seller_id: int(1, Math.max(5, Math.round(40 * scale))),
+    seller_id: int(1, nSellers),
     updated_at: ts(YEAR_START + int(0, 364) * 86400000),
   });
 }
 
 const orders = [];
+const orderedAtMs = [];
 const items = [];
 const payments = [];
 let itemId = 1;
@@ -106,6 +117,7 @@ for (let id = 1; id <= nOrders; id++) {
   const orderedAt = YEAR_START + Math.floor(rand() * YEAR_MS);
   const status = weighted([['delivered', 70], ['shipped', 10], ['placed', 6], ['cancelled', 8], ['returned', 6]]);
   const updatedAt = orderedAt + int(1, 10 * 24) * 3600000;
+  orderedAtMs.push(orderedAt);
   orders.push({ order_id: id, customer_id: customer.customer_id, ordered_at: ts(orderedAt), status, updated_at: ts(Math.min(updatedAt, YEAR_START + YEAR_MS - 1000)) });
   let net = 0;
   const lines = weighted([[1, 45], [2, 30], [3, 15], [4, 7], [5, 3]]);
@@ -141,12 +153,139 @@ for (let id = 1; id <= nSessions; id++) {
   });
 }
 
+// ---- The second stream: sellers, campaigns and ad spend, shipments, inventory snapshots. ----
+const g = prng(20240202);
+const DAY_MS = 86400000;
+const addDays = (date, n) => day(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS);
+
+const SELLER_KINDS = ['Traders', 'Emporium', 'Stores', 'Retail', 'Bazaar', 'Mart', 'Enterprises', 'Handlooms'];
+const sellers = [];
+for (let id = 1; id <= nSellers; id++) {
+  const [city, state] = g.pick(CITIES);
+  const joined = YEAR_START - g.int(30, 900) * DAY_MS;
+  sellers.push({
+    seller_id: id,
+    seller_name: `${g.pick(BRANDS)} ${g.pick(SELLER_KINDS)} ${id}`,
+    contact_email: `seller${id}.${city.toLowerCase()}@sellers.example.in`,
+    city,
+    state,
+    joined_date: day(joined),
+    commission_rate: (g.int(10, 30) * 0.005).toFixed(3), // 5% to 15% of the line's net amount
+    updated_at: ts(joined + g.int(0, 300) * DAY_MS),
+  });
+}
+
+// Campaigns run one after another on each paid channel, through 2024; ad spend is one row per campaign and day.
+const campaigns = [];
+const adSpend = [];
+const THEMES = ['Republic Day Sale', 'Holi Colours', 'Summer Deals', 'Monsoon Sale', 'Independence Day Offers', 'Raksha Bandhan', 'Onam Specials', 'Navratri Fest', 'Diwali Dhamaka', 'Wedding Season', 'Year End Clearance', 'Back to School'];
+for (const channel of ['paid_search', 'social', 'email']) {
+  let start = day(YEAR_START + g.int(0, 10) * DAY_MS);
+  while (start < '2024-12-31') {
+    const end = [addDays(start, g.int(20, 45)), '2024-12-31'].sort()[0];
+    const id = campaigns.length + 1;
+    campaigns.push({
+      campaign_id: id,
+      campaign_name: `${g.pick(THEMES)} (${channel.replace('_', ' ')} ${id})`,
+      channel,
+      start_date: start,
+      end_date: end,
+      budget_paise: Math.round((g.int(50, 400) * 100000 * scale) / 100) * 100,
+      updated_at: ts(Date.parse(`${start}T00:00:00Z`) - g.int(1, 14) * DAY_MS),
+    });
+    for (let d = start; d <= end; d = addDays(d, 1)) {
+      const impressions = Math.round(g.int(1500, 9000) * scale * (channel === 'email' ? 0.4 : 1));
+      const clicks = Math.round(impressions * (0.005 + g.rand() * 0.03));
+      const cpc = channel === 'paid_search' ? g.int(400, 1500) : channel === 'social' ? g.int(200, 900) : g.int(20, 80);
+      adSpend.push({ spend_date: d, campaign_id: id, impressions, clicks, spend_paise: clicks * cpc });
+    }
+    start = addDays(end, g.int(1, 12));
+  }
+}
+
+// One shipment per order that left the warehouse; delivered and returned orders have arrived.
+const CARRIERS = [['Delhivery', 35], ['Blue Dart', 20], ['Ecom Express', 15], ['Xpressbees', 15], ['India Post', 15]];
+const shipments = [];
+orders.forEach((o, i) => {
+  if (!['shipped', 'delivered', 'returned'].includes(o.status)) return;
+  const shippedAt = orderedAtMs[i] + g.int(4, 48) * 3600000;
+  const carrier = g.weighted(CARRIERS);
+  const transitDays = g.int(1, carrier === 'India Post' ? 10 : 7);
+  shipments.push({
+    shipment_id: shipments.length + 1,
+    order_id: o.order_id,
+    carrier,
+    shipped_at: ts(shippedAt),
+    promised_date: day(orderedAtMs[i] + 5 * DAY_MS),
+    delivered_at: o.status === 'shipped' ? null : ts(shippedAt + transitDays * DAY_MS + g.int(0, 43199) * 1000),
+    shipping_cost_paise: g.int(40, 160) * 100,
+  });
+});
+
+// Stock counted every Sunday at the end of the day: sales of the week (orders not cancelled) take units away, a
+// restock arrives when stock falls under the reorder point (not always: suppliers are late), stock never goes
+// under zero.
+const sold = new Map(); // product_id -> Map(order date -> units)
+const orderById = new Map(orders.map((o, i) => [o.order_id, { status: o.status, date: day(orderedAtMs[i]) }]));
+for (const item of items) {
+  const o = orderById.get(item.order_id);
+  if (o.status === 'cancelled') continue;
+  const byDay = sold.get(item.product_id) ?? new Map();
+  byDay.set(o.date, (byDay.get(o.date) ?? 0) + item.quantity);
+  sold.set(item.product_id, byDay);
+}
+const WAREHOUSES = ['BLR1', 'DEL1', 'BOM1', 'HYD1'];
+const inventory = [];
+for (const p of products) {
+  const warehouse = g.pick(WAREHOUSES);
+  const byDay = sold.get(p.product_id) ?? new Map();
+  let onHand = g.int(5, 40);
+  let date = '2023-12-31';
+  inventory.push({ snapshot_date: date, product_id: p.product_id, warehouse_id: warehouse, units_on_hand: onHand });
+  while (addDays(date, 7) <= '2024-12-31') {
+    let units = 0;
+    for (let d = 1; d <= 7; d++) units += byDay.get(addDays(date, d)) ?? 0;
+    date = addDays(date, 7);
+    const restock = onHand - units < 3 && g.rand() < 0.5 ? g.int(8, 30) : 0;
+    onHand = Math.max(0, onHand + restock - units);
+    inventory.push({ snapshot_date: date, product_id: p.product_id, warehouse_id: warehouse, units_on_hand: onHand });
+  }
+}
+
 mkdirSync(out, { recursive: true });
 mkdirSync(dataOut, { recursive: true });
 writeFileSync(join(out, 'raw_customers.csv'), csv(customers, ['customer_id', 'first_name', 'last_name', 'email', 'city', 'state', 'signup_date', 'updated_at']));
+writeFileSync(join(out, 'raw_sellers.csv'), csv(sellers, ['seller_id', 'seller_name', 'contact_email', 'city', 'state', 'joined_date', 'commission_rate', 'updated_at']));
 writeFileSync(join(out, 'raw_products.csv'), csv(products, ['product_id', 'product_name', 'category', 'price_paise', 'seller_id', 'updated_at']));
 writeFileSync(join(out, 'raw_orders.csv'), csv(orders, ['order_id', 'customer_id', 'ordered_at', 'status', 'updated_at']));
 writeFileSync(join(out, 'raw_order_items.csv'), csv(items, ['order_item_id', 'order_id', 'product_id', 'quantity', 'unit_price_paise', 'discount_paise']));
 writeFileSync(join(out, 'raw_payments.csv'), csv(payments, ['payment_id', 'order_id', 'method', 'amount_paise', 'paid_at']));
+writeFileSync(join(out, 'raw_campaigns.csv'), csv(campaigns, ['campaign_id', 'campaign_name', 'channel', 'start_date', 'end_date', 'budget_paise', 'updated_at']));
 writeFileSync(join(dataOut, 'web_sessions.csv'), csv(sessions, ['session_id', 'customer_id', 'started_at', 'device', 'channel', 'converted']));
-console.log(`scale ${scale}: ${customers.length} customers, ${products.length} products, ${orders.length} orders, ${items.length} order items, ${payments.length} payments, ${sessions.length} web sessions`);
+
+/** Writes rows as Parquet with these DuckDB column types (through a CSV in a temporary folder). */
+async function parquet(file, rows, types) {
+  const temp = mkdtempSync(join(tmpdir(), 'vyapar-gen-'));
+  try {
+    const names = Object.keys(types);
+    writeFileSync(join(temp, 'rows.csv'), csv(rows, names));
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const db = await instance.connect();
+    const columns = names.map((n) => `'${n}': '${types[n]}'`).join(', ');
+    const target = resolve(file).replaceAll("'", "''");
+    await db.run(`copy (select * from read_csv('${join(temp, 'rows.csv').replaceAll("'", "''")}', header = true, columns = {${columns}})) to '${target}' (format parquet, compression zstd)`);
+    db.closeSync();
+    instance.closeSync();
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+await parquet(join(dataOut, 'shipments.parquet'), shipments, { shipment_id: 'integer', order_id: 'integer', carrier: 'varchar', shipped_at: 'timestamp', promised_date: 'date', delivered_at: 'timestamp', shipping_cost_paise: 'bigint' });
+await parquet(join(dataOut, 'inventory_snapshots.parquet'), inventory, { snapshot_date: 'date', product_id: 'integer', warehouse_id: 'varchar', units_on_hand: 'integer' });
+await parquet(join(dataOut, 'ad_spend.parquet'), adSpend, { spend_date: 'date', campaign_id: 'integer', impressions: 'integer', clicks: 'integer', spend_paise: 'bigint' });
+
+console.log(
+  `scale ${scale}: ${customers.length} customers, ${sellers.length} sellers, ${products.length} products, ${orders.length} orders, ` +
+    `${items.length} order items, ${payments.length} payments, ${shipments.length} shipments, ${inventory.length} inventory snapshots, ` +
+    `${campaigns.length} campaigns, ${adSpend.length} ad spend days, ${sessions.length} web sessions`,
+);

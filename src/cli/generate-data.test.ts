@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,20 @@ describe('scripts/generate-data.mjs', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readdirSync(cwd)).toEqual([]);
-    expect(readdirSync(out).sort()).toEqual(['raw_customers.csv', 'raw_order_items.csv', 'raw_orders.csv', 'raw_payments.csv', 'raw_products.csv', 'web_sessions.csv']);
+    expect(readdirSync(out).sort()).toEqual([
+      'ad_spend.parquet', 'inventory_snapshots.parquet', 'raw_campaigns.csv', 'raw_customers.csv', 'raw_order_items.csv', 'raw_orders.csv',
+      'raw_payments.csv', 'raw_products.csv', 'raw_sellers.csv', 'shipments.parquet', 'web_sessions.csv',
+    ]);
+  });
+
+  it('writes exactly the committed data at scale 1, the same bytes on every run', () => {
+    const out = temp();
+    const r = spawnSync(process.execPath, [SCRIPT, '--out', out, '--data-out', join(out, 'raw')], { cwd: temp(), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const repo = resolve(dirname(SCRIPT), '..');
+    for (const f of readdirSync(join(repo, 'seeds')).filter((f) => f.endsWith('.csv'))) expect(readFileSync(join(out, f)).equals(readFileSync(join(repo, 'seeds', f))), f).toBe(true);
+    for (const f of readdirSync(join(repo, 'data/raw'))) expect(readFileSync(join(out, 'raw', f)).equals(readFileSync(join(repo, 'data/raw', f))), f).toBe(true);
+    expect(readdirSync(join(out, 'raw')).sort()).toEqual(readdirSync(join(repo, 'data/raw')).sort());
   });
 });

@@ -84,7 +84,7 @@ describe('schedules in project.yml', () => {
       expect(r.code, r.stderr).toBe(0);
       const names = [...r.stdout.matchAll(/^(\w+): "([^"]+)" \(Asia\/Kolkata\) on prod/gm)].map((m) => `${m[1]} ${m[2]}`);
       expect(names).toEqual(['sources 5 * * * *', 'staging 15 * * * *', 'dimensions 0 1 * * *', 'facts 0 2 * * *', 'marts 0 3 * * *', 'ml_features 0 4 * * *', 'customer_segments 0 5 * * 1', 'inventory 45 * * * *']);
-      expect(r.stdout).toContain('dimensions: "0 1 * * *" (Asia/Kolkata) on prod, select dim_customers, full refresh\n  next: 2026-01-06 01:00 Asia/Kolkata');
+      expect(r.stdout).toContain('dimensions: "0 1 * * *" (Asia/Kolkata) on prod, select dim_*, full refresh\n  next: 2026-01-06 01:00 Asia/Kolkata');
       expect(r.stdout).toContain('customer_segments: "0 5 * * 1" (Asia/Kolkata) on prod, select ml_customer_segments\n  next: 2026-01-12 05:00 Asia/Kolkata, 2026-01-19 05:00 Asia/Kolkata');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -63,7 +63,7 @@ describe('the docs site of the example project', () => {
     expect(await page.textContent('#overview h1')).toBe('VyaparBazaar');
     expect(await page.textContent('#overview')).toContain('The analytics of an Indian online marketplace');
     const layers = await page.$$eval('#layers tbody tr', (rows) => rows.map((r) => Array.from(r.children).map((c) => c.textContent)));
-    expect(layers).toEqual(expect.arrayContaining([['staging', '6'], ['marts', '5'], ['seeds', '5'], ['sources', '6'], ['snapshots', '1']]));
+    expect(layers).toEqual(expect.arrayContaining([['staging', '11'], ['marts', '15'], ['seeds', '7'], ['sources', '11'], ['snapshots', '1'], ['ml', '3'], ['intermediate', '4']]));
     expect(await page.textContent('main')).toContain('Recent builds');
     expect(await page.$('#lineage')).not.toBeNull();
     await page.screenshot({ path: join(artifacts, 'docs-overview.png') });

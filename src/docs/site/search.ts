@@ -17,7 +17,8 @@ export function buildIndex(nodes: readonly DocsNode[]): MiniSearch<Doc> {
   const index = new MiniSearch<Doc>({
     fields: ['name', 'description', 'columns', 'tags'],
     tokenize: (text) => text.split(/[^\p{L}\p{N}]+/u).filter(Boolean),
-    searchOptions: { boost: { name: 4, tags: 2, columns: 1.5 }, prefix: true, fuzzy: 0.15, combineWith: 'AND' },
+    // A data test's generated name repeats its model's and column's names: at half weight, so the model comes first.
+    searchOptions: { boost: { name: 4, tags: 2, columns: 1.5 }, prefix: true, fuzzy: 0.15, combineWith: 'AND', boostDocument: (id) => (nodes[id as number].resource_type === 'test' ? 0.5 : 1) },
   });
   index.addAll(nodes.map((n, id) => ({ id, name: `${n.name} ${n.name.replace(/_/g, ' ')}`, description: n.description, columns: n.columns.map((c) => `${c.name} ${c.description}`).join(' '), tags: n.tags.join(' ') })));
   return index;
