@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Writes VyaparBazaar's raw data: deterministic (seeded), at any scale.
-//   node scripts/generate-data.mjs [--scale N] [--out DIR] [--data-out DIR]
+//   node scripts/generate-data.mjs --out DIR [--scale N] [--data-out DIR]
 // Seeds (CSV): raw_customers, raw_sellers, raw_products, raw_orders, raw_order_items, raw_payments, raw_campaigns.
 // File sources: web_sessions.csv, shipments.parquet, inventory_snapshots.parquet, ad_spend.parquet.
-// With no --out: the seeds go to seeds/ and the file sources to data/raw/ (the example project's committed data is
-// exactly scale 1). With --out DIR every file goes into DIR, unless --data-out says where the file sources go.
+// Every file goes into --out DIR (required: it writes nowhere else), unless --data-out says where the file sources
+// go. The example project's committed data is exactly scale 1: `--out seeds --data-out data/raw` rewrites it.
 // Larger scales feed benchmarks.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +16,15 @@ const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const fail = (message) => {
+  console.error(`generate-data: ${message}`);
+  process.exit(2);
+};
 const scale = Number(opt('scale', '1'));
-const out = opt('out', 'seeds');
-const dataOut = opt('data-out', args.includes('--out') ? out : 'data/raw');
-if (!(scale > 0)) throw new Error('--scale must be a positive number');
+if (!(scale > 0)) fail('--scale must be a positive number');
+const out = opt('out', undefined);
+if (!out) fail('--out DIR is required: the data is written there and nowhere else (--out seeds --data-out data/raw rewrites the committed scale-1 data)');
+const dataOut = opt('data-out', out);
 
 /** mulberry32: a small, fast, seeded PRNG, with the draws the generator uses. */
 function prng(seed) {
@@ -223,8 +228,9 @@ orders.forEach((o, i) => {
 });
 
 // Stock counted every Sunday at the end of the day: sales of the week (orders not cancelled) take units away, a
-// restock arrives when stock falls under the reorder point (not always: suppliers are late), stock never goes
-// under zero.
+// restock arrives when stock falls under the reorder point (not always: suppliers are late), and a week that
+// sells more than is on hand gets an urgent delivery of what was missing, so the counts, the orders and the
+// receipts they imply always agree (stock never goes under zero).
 const sold = new Map(); // product_id -> Map(order date -> units)
 const orderById = new Map(orders.map((o, i) => [o.order_id, { status: o.status, date: day(orderedAtMs[i]) }]));
 for (const item of items) {
@@ -247,7 +253,8 @@ for (const p of products) {
     for (let d = 1; d <= 7; d++) units += byDay.get(addDays(date, d)) ?? 0;
     date = addDays(date, 7);
     const restock = onHand - units < 3 && g.rand() < 0.5 ? g.int(8, 30) : 0;
-    onHand = Math.max(0, onHand + restock - units);
+    const urgent = Math.max(0, units - onHand - restock);
+    onHand = onHand + restock + urgent - units;
     inventory.push({ snapshot_date: date, product_id: p.product_id, warehouse_id: warehouse, units_on_hand: onHand });
   }
 }

@@ -14,7 +14,8 @@ attributed as (
     select
         a.campaign_id,
         count(*) as attributed_orders,
-        sum(o.net_amount) as attributed_revenue,
+        -- A returned order's money went back (mart_financial_metrics counts it as a refund): no revenue to attribute.
+        coalesce(sum(o.net_amount) filter (where o.status <> 'returned'), 0) as attributed_revenue,
         count(f.order_id) as new_customers
     from {{ref "int_order_attribution"}} a
     join {{ref "fct_orders"}} o using (order_id)

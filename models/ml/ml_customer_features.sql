@@ -1,4 +1,4 @@
-{{config materialized="table" schema="ml" tags="weekly"}}
+{{config materialized="table" schema="ml" tags="daily"}}
 -- RFM features per customer: how recently, how often and how much they bought.
 with orders as (
     select customer_id, order_date, net_amount

@@ -136,7 +136,8 @@ describe('the events example project', () => {
 
   it('regenerates the committed data with its generator, and more at a larger --scale', () => {
     const out = join(dir, 'regenerated');
-    const run = (scale: string, to: string) => spawnSync(process.execPath, [join(dir, 'scripts/generate-data.mjs'), '--scale', scale, '--out', to], { encoding: 'utf8' });
+    // The repository's script (it imports @duckdb/node-api, found from the repository's node_modules), writing only under --out.
+    const run = (scale: string, to: string) => spawnSync(process.execPath, [join(project, 'scripts/generate-data.mjs'), '--scale', scale, '--out', to], { encoding: 'utf8' });
     expect(run('1', out).status).toBe(0);
     expect(readFileSync(join(out, 'raw_users.csv'), 'utf8')).toBe(readFileSync(join(dir, 'seeds/raw_users.csv'), 'utf8'));
     expect(readFileSync(join(out, 'feedback.csv'), 'utf8')).toBe(readFileSync(join(dir, 'data/raw/feedback.csv'), 'utf8'));

@@ -186,7 +186,7 @@ describe('the VyaparBazaar example project', () => {
       if (touches.length === 0) continue;
       const e = expected.get(touches[0].c!.campaign_id)!;
       e.orders += 1;
-      e.revenue += net.get(o.order_id)!;
+      if (o.status !== 'returned') e.revenue += net.get(o.order_id)!; // refunded: no revenue
       if (firstOrder.get(o.customer_id) === o.order_id) e.fresh += 1;
     }
     for (const a of await readParquet('data/raw/ad_spend.parquet')) expected.get(String(a.campaign_id))!.spend += Number(a.spend_paise);

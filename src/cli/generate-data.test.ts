@@ -29,6 +29,16 @@ describe('scripts/generate-data.mjs', () => {
     ]);
   });
 
+  it('without --out writes nothing and says so (exit 2); a bad --scale likewise', () => {
+    const cwd = temp();
+    for (const args of [[], ['--scale', '2'], ['--scale', 'x', '--out', 'o']]) {
+      const r = spawnSync(process.execPath, [SCRIPT, ...args], { cwd, encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(readdirSync(cwd), args.join(' ')).toEqual([]);
+    }
+  });
+
   it('writes exactly the committed data at scale 1, the same bytes on every run', () => {
     const out = temp();
     const r = spawnSync(process.execPath, [SCRIPT, '--out', out, '--data-out', join(out, 'raw')], { cwd: temp(), encoding: 'utf8' });

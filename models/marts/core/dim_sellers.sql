@@ -5,7 +5,8 @@ with sales as (
         count(distinct order_id) as orders,
         sum(quantity) as units_sold,
         sum(gross_amount) as gmv,
-        sum(commission_amount) as commission
+        -- A returned line's commission is refunded with it (as mart_financial_metrics counts it).
+        coalesce(sum(commission_amount) filter (where status <> 'returned'), 0) as commission
     from {{ref "fct_order_items"}}
     where status <> 'cancelled'
     group by seller_id
