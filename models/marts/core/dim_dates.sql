@@ -10,6 +10,7 @@ select
     dayname(d) as day_name,
     isodow(d) in (6, 7) as is_weekend,
     weekofyear(d) as iso_week,
+    isoyear(d) as iso_year,                -- the year iso_week belongs to (2024-12-30 is week 1 of 2025)
     case when month(d) >= 4 then year(d) else year(d) - 1 end as fiscal_year,
     'FY' || (case when month(d) >= 4 then year(d) else year(d) - 1 end) || '-' ||
         right(cast(case when month(d) >= 4 then year(d) + 1 else year(d) end as varchar), 2) as fiscal_year_label,
