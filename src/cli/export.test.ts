@@ -244,6 +244,7 @@ describe('eider export: bad input (one message, exit 2, nothing written)', () =>
       [['-s', 'orders', '--out', 'o.csv', '--partition-by', 'year'], '--partition-by writes Hive-partitioned Parquet folders: it needs --format parquet, not csv\n'],
       [['-s', 'orders', '--out', 'p', '--format', 'parquet', '--partition-by', 'yaer'], '--partition-by: orders has no column "yaer" (did you mean "year"?)\n'],
       [['-s', 'orders', '--out', 'mine', '--format', 'parquet', '--partition-by', 'year'], '--out: cannot write mine: it holds files that are not an earlier export partitioned by year (eider replaces only those): pick another --out\n'],
+      [['-s', 'orders', '--out', '/dev/null', '--format', 'parquet', '--partition-by', 'year'], '--out: cannot write /dev/null: a partitioned export writes a folder of files, and this is a pipe or a device\n'],
       [['-s', 'orders', '--out', 'afile/o.csv'], '--out: cannot write afile/o.csv: a file stands where a folder is needed\n'],
       // A folder that cannot be made under a pseudo-filesystem is an error, not a loop (Node's recursive mkdir spins there).
       [['-s', 'orders', '--out', '/proc/1/eider/o.csv'], "--out: cannot write /proc/1/eider/o.csv: ENOENT: no such file or directory, mkdir '/proc/1/eider'\n"],

@@ -135,18 +135,19 @@ async function writeTo(s: DuckDbSession, sql: string, format: Format, partition:
 
 /**
  * Where an export's bytes go. A symbolic link is followed: the file (or folder) it names is replaced, the link
- * stays. A device, a pipe or a socket (a FIFO), and anything under /dev or /proc (`/dev/stdout` redirected to a
- * file is a link to that file), is written through (`direct`): renaming a staged file over it would replace it.
+ * stays. A device, a pipe or a socket (a FIFO), and anything that exists under /dev or /proc (`/dev/stdout`
+ * redirected to a file is a link to that file), is written through (`direct`): renaming a staged file over it
+ * would replace it.
  */
 export function destinationOf(out: string): { path: string; direct: boolean } {
   const abs = resolve(out);
-  if (/^\/(dev|proc)\//.test(abs) && !abs.startsWith('/dev/shm/')) return { path: abs, direct: true };
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(abs);
   } catch {
     return { path: abs, direct: false }; // not there yet (or a link to nothing: replaced by the file)
   }
+  if (/^\/(dev|proc)\//.test(abs) && !abs.startsWith('/dev/shm/')) return { path: abs, direct: true };
   if (st.isFile() || st.isDirectory()) return { path: realpathSync(abs), direct: false };
   return { path: abs, direct: true };
 }
@@ -189,6 +190,11 @@ async function writeThrough(s: DuckDbSession, sql: string, format: Format, dest:
 function checkDestination(dest: string, partitionBy: readonly string[]): void {
   const dir = dirname(dest);
   const fail = (why: string) => usageError(`--out: cannot write ${shown(dest)}: ${why}`);
+  // A pipe or a device is written as it is (its folder, /dev, need not be writable).
+  if (destinationOf(dest).direct) {
+    if (partitionBy.length > 0) throw fail('a partitioned export writes a folder of files, and this is a pipe or a device');
+    return;
+  }
   try {
     makeFolder(dir);
     accessSync(dir, constants.W_OK);
@@ -196,7 +202,7 @@ function checkDestination(dest: string, partitionBy: readonly string[]): void {
     const code = (e as NodeJS.ErrnoException).code;
     throw fail(code === 'EACCES' || code === 'EPERM' ? `no permission to write in ${shown(dir)}` : code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where a folder is needed' : code === 'EROFS' ? 'read-only file system' : String((e as Error).message));
   }
-  if (!existsSync(dest) || destinationOf(dest).direct) return;
+  if (!existsSync(dest)) return;
   const folder = statSync(dest).isDirectory();
   if (!folder && isDuckDbFile(dest)) throw fail('it is a DuckDB database file (a warehouse, maybe this target\'s own): eider export never replaces one');
   if (partitionBy.length === 0 && folder) throw fail('it is a folder');
