@@ -66,6 +66,18 @@ describe('the events example project', () => {
     expect(test.stdout).toMatch(/PASS unit test user_funnel_keeps_the_order_of_steps/);
   });
 
+  it('runs every model against empty inputs (run --empty): the TypeScript models return their columns with the full build\'s types', async () => {
+    expect((await runCli(dir, ['seed', '--target', 'ci'])).code).toBe(0); // run builds models only, as dbt's does
+    const r = await runCli(dir, ['run', '--empty', '--target', 'ci']);
+    expect(r.stdout + r.stderr).not.toMatch(/ERROR/);
+    expect(r.code).toBe(0);
+    // The same columns and types as the full build's.
+    const columns = (file: string) => queryFile(join(dir, `warehouse/${file}`), `select table_name as m, column_name as c, data_type as t from information_schema.columns where table_name in ('user_segments', 'feedback_sentiment') order by all`);
+    const empty = await columns('ci.duckdb');
+    expect(empty).toHaveLength(12);
+    expect(empty).toEqual(await columns('dev.duckdb'));
+  });
+
   it('has the daily KPIs of the raw click stream', async () => {
     const day = '2026-10-09';
     const ofDay = events.filter((e) => e.day === day);

@@ -66,6 +66,13 @@ describe('the goals example project', () => {
     expect(test.code).toBe(0);
   });
 
+  it('runs every model against empty inputs (run --empty)', async () => {
+    expect((await runCli(dir, ['seed', '--target', 'ci'])).code).toBe(0); // run builds models only, as dbt's does
+    const r = await runCli(dir, ['run', '--empty', '--target', 'ci']);
+    expect(r.stdout + r.stderr).not.toMatch(/ERROR/);
+    expect(r.code).toBe(0);
+  });
+
   it('forecasts each goal by least squares over its progress so far, and rates it from the raw data', async () => {
     const expected = expectedGoals();
     const rows = await queryFile(

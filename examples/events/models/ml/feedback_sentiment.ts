@@ -28,10 +28,19 @@ export function score(text: string): { raw: number; compound: number } {
   return { raw: Math.round(raw * 100) / 100, compound: Math.round((raw / Math.sqrt(raw * raw + ALPHA)) * 1e4) / 1e4 };
 }
 
-type Table = { objects(): Record<string, unknown>[] };
+type Table = {
+  objects(): Record<string, unknown>[];
+  numRows(): number;
+  select(...names: string[]): { assign(columns: Record<string, ArrayLike<unknown>>): unknown };
+};
 
 export default async function sentiment({ ref }: { ref: (name: string) => Table }) {
-  return ref('stg_feedback')
+  const feedback = ref('stg_feedback');
+  // No rows (eider build --empty): the same columns, typed, with no values (row objects would name no columns).
+  if (feedback.numRows() === 0) {
+    return feedback.select('feedback_id', 'user_id', 'submitted_date', 'rating', 'comment').assign({ lexicon_score: new Float64Array(0), compound: new Float64Array(0), sentiment: [] });
+  }
+  return feedback
     .objects()
     .map((row) => {
       const { raw, compound } = score(String(row.comment));

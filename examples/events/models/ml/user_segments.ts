@@ -8,7 +8,7 @@ const K = 4; // one cluster per name in NAMES
 const FEATURES = ['active_days', 'sessions', 'purchases', 'revenue', 'recency_days'] as const;
 const NAMES = ['champions', 'loyal', 'promising', 'low_engagement']; // by centroid score, best first
 
-type Table = { array(name: string): ArrayLike<unknown> };
+type Table = { array(name: string): ArrayLike<unknown>; numRows(): number };
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
@@ -52,9 +52,11 @@ function kmeans(points: number[][], k: number, seed: number, iterations = 100): 
   return { labels, centroids };
 }
 
-export default async function segments({ ref, vars }: { ref: (name: string) => Table; vars: Record<string, unknown> }) {
+export default async function segments({ ref, vars, aq }: { ref: (name: string) => Table; vars: Record<string, unknown>; aq: { table(columns: Record<string, ArrayLike<unknown>>): unknown } }) {
   const seed = Number(vars.segments_seed ?? 20260801); // project.yml's vars (or --vars): another seed, other segments
   const features = ref('user_features');
+  // No rows (eider build --empty): the columns, typed, with no values (row objects would name no columns).
+  if (features.numRows() === 0) return aq.table({ user_id: new Int32Array(0), segment: new Int32Array(0), segment_name: [], distance_to_centroid: new Float64Array(0) });
   const ids = Array.from(features.array('user_id'), Number);
   // Rows come in the table's order; sort by user so the seeded k-means sees the same points in the same order.
   const order = ids.map((_, i) => i).sort((a, b) => ids[a] - ids[b]);
