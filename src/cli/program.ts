@@ -125,7 +125,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(run(async () => (await import('../commands/show.js')).showCommand));
   // export: models, a selection or an inline query to files, from the target opened read-only.
   selecting(program.command('export').description('write a model, a selection (one file each) or --inline "select …" to CSV, JSON, Parquet or Arrow IPC'))
-    .requiredOption('--out <path>', 'the file to write (a folder for a selection of several nodes, or with --partition-by)')
+    .requiredOption('--out <path>', 'the file to write (a folder for a selection of several nodes, or with --partition-by; /dev/stdout for a pipe)')
     .option('--format <format>', 'csv, json (one object a line), json-array, parquet or arrow (IPC file); default: from --out\'s extension')
     .option('--inline <sql>', 'a query to export instead; templates work as in a model: {{ref "stg_orders"}}')
     .option('--where <condition>', 'only the rows where this SQL condition holds, e.g. "status = \'paid\'"')

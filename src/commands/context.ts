@@ -132,7 +132,8 @@ export function nothingSelected(opts: SelectOptions & { readonly resourceType?: 
   return true;
 }
 
-function parseVars(text: string | undefined): Record<string, unknown> | undefined {
+/** `--vars` as a mapping; a mistake in it is a command-line mistake (exit 2). */
+export function parseVars(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   let value: unknown;
   try {

@@ -44,8 +44,9 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
     throw usageError(several ? `exporting ${queries.length} nodes into the folder ${opts.out}: say which format with --format (${FORMATS.join(', ')})` : `cannot tell the format from "${opts.out}": use --format (${FORMATS.join(', ')}) or an extension (${Object.keys(BY_EXTENSION).join(' ')})`);
   }
   if (partitionBy.length > 0 && format !== 'parquet') throw usageError(`--partition-by writes Hive-partitioned Parquet folders: it needs --format parquet, not ${format}`);
-  const destinations = queries.map((q) => (several ? join(resolve(opts.out), partitionBy.length > 0 ? q.name : `${q.name}${EXTENSION[format]}`) : resolve(opts.out)));
-  destinations.forEach((d) => checkDestination(d, partitionBy));
+  const outs = queries.map((q) => (several ? join(resolve(opts.out), partitionBy.length > 0 ? q.name : `${q.name}${EXTENSION[format]}`) : resolve(opts.out)));
+  const destinations = outs.map(destinationOf);
+  outs.forEach((out, i) => checkDestination(out, destinations[i].direct, partitionBy));
 
   const adapter = await openToRead(ctx.def.target, (line) => ctx.reporter.errorLine(line));
   // SIGINT/SIGTERM stop the running query; the file being written is removed, the files already written stay.
@@ -61,13 +62,13 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
       try {
         const sql = await probe(s, q, opts.where, partitionBy);
         const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
-        const said = `Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(destinations[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
+        const said = `Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(outs[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
         // Rows written to a pipe or a device (--out /dev/stdout) are the output: the summary goes to stderr.
-        if (destinationOf(destinations[i]).direct) ctx.reporter.errorLine(said);
+        if (destinations[i].direct) ctx.reporter.errorLine(said);
         else ctx.reporter.line(said);
       } catch (e) {
         if (!stoppedBy) throw e;
-        ctx.reporter.errorLine(`interrupted by ${stoppedBy}: ${q.name} was not exported (${shown(destinations[i])} is as it was)`);
+        ctx.reporter.errorLine(`interrupted by ${stoppedBy}: ${q.name} was not exported (${shown(outs[i])} is as it was)`);
         return stoppedBy === 'SIGINT' ? 130 : 143;
       }
     }
@@ -105,8 +106,7 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
  * Writes under a temporary name beside the destination, then renames it over the destination. Returns the rows
  * written. `stopped`: an interrupted stream of chunks ends early without an error, so it is asked before the rename.
  */
-async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], out: string, stopped: () => boolean): Promise<number> {
-  const { path: dest, direct } = destinationOf(out);
+async function write(s: DuckDbSession, sql: string, format: Format, partitionBy: readonly string[], { path: dest, direct }: Destination, stopped: () => boolean): Promise<number> {
   if (direct) return writeThrough(s, sql, format, dest);
   makeFolder(dirname(dest));
   const staged = join(dirname(dest), `.${basename(dest)}.eider-export-${process.pid}`);
@@ -139,7 +139,14 @@ async function writeTo(s: DuckDbSession, sql: string, format: Format, partition:
  * redirected to a file is a link to that file), is written through (`direct`): renaming a staged file over it
  * would replace it.
  */
-export function destinationOf(out: string): { path: string; direct: boolean } {
+interface Destination {
+  /** Where the bytes go: a symbolic link followed to the file it names. */
+  readonly path: string;
+  /** A pipe, a device or a path under /dev or /proc: written through, never replaced. */
+  readonly direct: boolean;
+}
+
+function destinationOf(out: string): Destination {
   const abs = resolve(out);
   let st: ReturnType<typeof statSync>;
   try {
@@ -187,11 +194,11 @@ async function writeThrough(s: DuckDbSession, sql: string, format: Format, dest:
  * The destination can be written: its folder exists or can be made, and is writable; a file is not a folder and
  * the other way round. A partitioned export replaces only an earlier export (a folder of `<column>=…` folders).
  */
-function checkDestination(dest: string, partitionBy: readonly string[]): void {
+function checkDestination(dest: string, direct: boolean, partitionBy: readonly string[]): void {
   const dir = dirname(dest);
   const fail = (why: string) => usageError(`--out: cannot write ${shown(dest)}: ${why}`);
   // A pipe or a device is written as it is (its folder, /dev, need not be writable).
-  if (destinationOf(dest).direct) {
+  if (direct) {
     if (partitionBy.length > 0) throw fail('a partitioned export writes a folder of files, and this is a pipe or a device');
     return;
   }

@@ -11,12 +11,11 @@ import { clockFromEnv, CLOCK_ENV, Scheduler, type Launched, type RunStatus } fro
 import { nextFires, projectSchedules, type Schedule } from '../operate/schedules.js';
 import { readTargetFacts } from '../operate/target-history.js';
 import { SCHEDULE_ENV } from '../publish/history.js';
-import { parseYamlValue } from '../project/yaml.js';
 import { lockHolder } from '../publish/lock.js';
 import { makeReporter, type LogFormat } from '../report/reporter.js';
 import { printScheduleList, ScheduleLog } from '../report/schedule-log.js';
 import type { TargetDef } from '../types.js';
-import { compileContext, type GlobalOptions, type ProjectContext } from './context.js';
+import { compileContext, parseVars, type GlobalOptions, type ProjectContext } from './context.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   readonly list?: boolean;
@@ -168,7 +167,7 @@ function launchBuild(s: Schedule, target: string, opts: ScheduleOptions, root: s
   const args = [BIN, 'build', '--project-dir', root, '--target', target, '--log-format', log.format];
   if (opts.profilesDir !== undefined) args.push('--profiles-dir', resolve(opts.profilesDir));
   // The schedule's vars over the command's (`--vars` was read when the project compiled: it is a mapping).
-  const vars = s.vars ? { ...(opts.vars !== undefined ? (parseYamlValue(opts.vars) as Record<string, unknown>) : {}), ...s.vars } : undefined;
+  const vars = s.vars ? { ...parseVars(opts.vars), ...s.vars } : undefined;
   if (vars) args.push('--vars', JSON.stringify(vars));
   else if (opts.vars !== undefined) args.push('--vars', opts.vars);
   if (opts.cache === false) args.push('--no-cache');
