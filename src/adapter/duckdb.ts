@@ -177,7 +177,16 @@ export class DuckDbAdapter implements Adapter {
         const parsed = await conn.extractStatements(sql);
         return parsed.count === 1 ? undefined : `${MORE_THAN_ONE_STATEMENT}, found ${parsed.count}`;
       } catch (e) {
+        // No statement at all (an empty file, only comments): DuckDB's binding says only "Error in native callback".
+        if (await holdsNone(sql)) return `${MORE_THAN_ONE_STATEMENT}, found none (the text is empty or only comments)`;
         return (e as Error).message.replace(/^Failed to extract statements: /, '');
+      }
+    };
+    const holdsNone = async (sql: string) => {
+      try {
+        return (await conn.extractStatements(`${sql}\n;\nselect 1`)).count === 1;
+      } catch {
+        return false;
       }
     };
     const BATCH = 256;

@@ -55,6 +55,24 @@ describe('a model executes exactly one statement, in every command', () => {
     expect(existsSync(join(p.dir, 'pwned.csv'))).toBe(false);
   });
 
+  it('a model, test or hook with no statement (empty, or only comments) is refused by name in compile and build, not "Error in native callback"', async () => {
+    p = testProject({
+      'models/keep.sql': '{{config materialized="table"}}\nselect 1 as id\n',
+      'models/blank.sql': '-- to do\n',
+      'models/nothing.sql': '',
+      'tests/t.sql': '{{!-- a comment only --}}\n',
+    });
+    for (const cmd of ['compile', 'build']) {
+      const r = await p.run(cmd);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^models\/blank\.sql:1: expected one statement, found none \(the text is empty or only comments\)$/m);
+      expect(r.stderr).toMatch(/^models\/nothing\.sql:1: expected one statement, found none/m);
+      expect(r.stderr).toMatch(/^tests\/t\.sql:1: expected one statement, found none/m);
+      expect(r.stdout + r.stderr).not.toMatch(/native callback|\n\s+at /);
+    }
+    expect(existsSync(p.db)).toBe(false);
+  });
+
   it('tests and hooks are held to the same rule', async () => {
     p = testProject({
       'models/keep.sql': '{{config materialized="table" post_hook="select 1; drop table keep"}}\nselect 1 as id\n',
