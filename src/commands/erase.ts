@@ -14,6 +14,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { Manifest, TargetDef } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { compileContext, type GlobalOptions } from './context.js';
+import { formatCount } from '../report/numbers.js';
 
 export interface EraseOptions extends GlobalOptions {
   /** `customer_id=42`: the subject key and its value. */
@@ -181,9 +182,9 @@ function report(reporter: Reporter, head: string, outcomes: readonly RelationOut
   const label = (o: RelationOutcome) => (o.unowned ? `${o.relation} (${o.unowned})` : o.relation);
   const width = Math.max(...outcomes.map((o) => label(o).length));
   for (const o of outcomes) {
-    const what = o.absent ? 'not in the target' : `${o.rows.toLocaleString('en-US')} row${o.rows === 1 ? '' : 's'} ${dry ? `to be ${o.action}` : o.action}`;
+    const what = o.absent ? 'not in the target' : `${formatCount(o.rows)} row${o.rows === 1 ? '' : 's'} ${dry ? `to be ${o.action}` : o.action}`;
     reporter.line(`  ${label(o).padEnd(width)}  ${what}`);
   }
   const rows = outcomes.reduce((n, o) => n + o.rows, 0);
-  reporter.line(`  ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} in ${outcomes.filter((o) => o.rows > 0).length} of ${outcomes.length} relations`);
+  reporter.line(`  ${formatCount(rows)} row${rows === 1 ? '' : 's'} in ${outcomes.filter((o) => o.rows > 0).length} of ${outcomes.length} relations`);
 }

@@ -10,6 +10,7 @@ import { makeFolder } from '../folders.js';
 import { openToRead } from '../publish/read.js';
 import { quoteIdent, quoteLiteral } from '../types.js';
 import { queryContext, wrap, type Query, type QueryOptions } from './query.js';
+import { formatCount } from '../report/numbers.js';
 
 export interface ExportOptions extends QueryOptions {
   readonly out: string;
@@ -62,7 +63,7 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
       try {
         const sql = await probe(s, q, opts.where, partitionBy);
         const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
-        const said = `Exported ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(outs[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
+        const said = `Exported ${formatCount(rows)} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(outs[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
         // Rows written to a pipe or a device (--out /dev/stdout) are the output: the summary goes to stderr.
         if (destinations[i].direct) ctx.reporter.errorLine(said);
         else ctx.reporter.line(said);

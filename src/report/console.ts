@@ -5,6 +5,7 @@ import { displayRelation, type Node, type NodeResult, type NodeStatus, type Peri
 import { EIDER_VERSION } from '../version.js';
 import { ProgressArea, progressWanted } from './progress.js';
 import type { Reporter, RunStart } from './reporter.js';
+import { formatCount } from './numbers.js';
 
 type Color = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
 const CODES: Record<Color, [number, number]> = { green: [32, 39], yellow: [33, 39], red: [31, 39], dim: [2, 22], bold: [1, 22] };
@@ -99,10 +100,10 @@ export class ConsoleReporter implements Reporter {
     const label = LABEL[r.status];
     const what = describe(r, node);
     const stats = [`${label.text} ${(r.durationMs / 1000).toFixed(2)}s`];
-    if (r.rows !== undefined) stats.push(`${r.rows.toLocaleString("en-US")} row${r.rows === 1 ? "" : "s"}`);
-    if (r.expired !== undefined) stats.push(`${r.expired.toLocaleString('en-US')} expired`);
-    if (r.erased) stats.push(`${r.erased.toLocaleString('en-US')} erased`);
-    if (r.failures) stats.push(`${r.failures.toLocaleString('en-US')} failing`);
+    if (r.rows !== undefined) stats.push(`${formatCount(r.rows)} row${r.rows === 1 ? "" : "s"}`);
+    if (r.expired !== undefined) stats.push(`${formatCount(r.expired)} expired`);
+    if (r.erased) stats.push(`${formatCount(r.erased)} erased`);
+    if (r.failures) stats.push(`${formatCount(r.failures)} failing`);
     const head = `${String(index).padStart(String(total).length)} of ${total} ${label.text} ${what} `;
     const tail = ` [${stats.join(', ')}]`;
     const dots = '.'.repeat(Math.max(3, WIDTH - head.length - tail.length));
@@ -121,7 +122,7 @@ export class ConsoleReporter implements Reporter {
     const fmt = (r: readonly string[]) => `    | ${r.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
     this.line(this.paint(fmt(rows[0]), 'bold'));
     for (const r of rows.slice(1)) this.line(fmt(r));
-    if (failures > sample.rows.length) this.line(this.paint(`    … and ${(failures - sample.rows.length).toLocaleString('en-US')} more`, 'dim'));
+    if (failures > sample.rows.length) this.line(this.paint(`    … and ${formatCount(failures - sample.rows.length)} more`, 'dim'));
   }
 
   /** source · newest load · age · warn after · error after · status */

@@ -4,6 +4,7 @@ import { usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
 import { redact } from '../secrets.js';
 import type { Manifest, Node, NodeResult, RunResult } from '../types.js';
+import { formatCount } from './numbers.js';
 
 /**
  * `--junit FILE`, checked before anything runs: its folder exists (made if need be) and can be written, and the
@@ -90,7 +91,7 @@ function detail(r: NodeResult): string {
   if (r.detail) return r.detail;
   if (!r.sample || r.sample.rows.length === 0) return '';
   const lines = [r.sample.columns.join(' | '), ...r.sample.rows.map((row) => row.join(' | '))];
-  const more = (r.failures ?? 0) > r.sample.rows.length ? [`… and ${(r.failures! - r.sample.rows.length).toLocaleString('en-US')} more`] : [];
+  const more = (r.failures ?? 0) > r.sample.rows.length ? [`… and ${formatCount(r.failures! - r.sample.rows.length)} more`] : [];
   return [...lines, ...more].join('\n');
 }
 
