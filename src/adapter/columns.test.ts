@@ -1,6 +1,8 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendColumns, DuckColumn, readColumns, ValueError } from './columns.js';
+// The library as eider loads it (the bundle, see load.ts): its value classes are the ones columns.ts checks against.
+import { duckdbApi } from './load.js';
 
 /** Every type with a direct path, a NULL in each, over several vectors (5,000 rows), plus types that take the library's path. */
 const SOURCE = `
@@ -24,7 +26,7 @@ let instance: DuckDBInstance;
 let conn: DuckDBConnection;
 
 beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
+  instance = await duckdbApi.DuckDBInstance.create(':memory:');
   conn = await instance.connect();
   await conn.run(`create table src as ${SOURCE}`);
   // A NULL in every column, in different vectors, and a vector of NULLs only in one column.

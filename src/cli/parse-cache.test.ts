@@ -228,8 +228,8 @@ describe('compile snapshot (target/.compile-state): an unchanged project is not 
 describe('what compile loads', () => {
   it('loads DuckDB only to parse statements no earlier compile has checked', async () => {
     p = testProject({ ...files, 'models/other.sql': 'select {{> cents column="2"}} as two\n' }); // no SQL of its run's own
-    // A hook in the eider process that says when DuckDB's module is loaded.
-    p.write('hook.cjs', "const M = require('module'); const load = M._load; M._load = function (r, ...a) { if (r === '@duckdb/node-api') process.stderr.write('duckdb loaded\\n'); return load.call(this, r, ...a); };\n");
+    // A hook in the eider process that says when DuckDB's native bindings are loaded (by the library's bundle or package).
+    p.write('hook.cjs', "const M = require('module'); const load = M._load; M._load = function (r, ...a) { if (r === '@duckdb/node-bindings') process.stderr.write('duckdb loaded\\n'); return load.call(this, r, ...a); };\n");
     const compile = (...args: string[]) => p!.runWith({ NODE_OPTIONS: `--require ${join(p!.dir, 'hook.cjs')}` }, 'compile', ...args);
     const first = await compile();
     expect(first.code).toBe(0);
