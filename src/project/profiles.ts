@@ -1,4 +1,5 @@
-import { RenderError, renderTemplate } from '../compile/render.js';
+import { randomBytes } from 'node:crypto';
+import { evaluate, RenderError, renderTemplate } from '../compile/render.js';
 import { envHelper, parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
@@ -6,7 +7,7 @@ import { holdsSecret, registerSecret } from '../secrets.js';
 import type { AttachDef, TargetDef } from '../types.js';
 import { databaseKind, DEFER_CATALOG, motherDuckDatabase, TARGET_CATALOG } from '../adapter/databases.js';
 import type { SourceFile } from './load.js';
-import { YamlFile, type YNode } from './yaml.js';
+import { parseYamlValue, YamlFile, type YNode } from './yaml.js';
 
 const TARGET_KEYS = ['path', 'threads', 'settings', 'schema', 'publish', 'keep_releases', 'retries', 'output', 'data_path', 'attach', 'extensions', 'compact'] as const;
 /** Catalog names an attached database cannot take: the target's own, and DuckDB's. */
@@ -21,7 +22,8 @@ export interface ProfileRequest {
 }
 
 /**
- * Renders `{{env "NAME" "default"}}` in profiles.yml, then reads the requested target.
+ * Reads the requested target of profiles.yml, rendering its `{{env "NAME" "default"}}` (see `envTemplates`): only the
+ * profile's `target:` and that target's values are rendered, so another target's unset variable is no error here.
  * Every value taken from the environment is registered as a secret.
  */
 export function parseProfiles(
@@ -35,9 +37,9 @@ export function parseProfiles(
     diagnostics.push({ severity: 'error', file: 'profiles/profiles.yml', message: 'profiles file not found: create profiles/profiles.yml (or pass --profiles-dir)' });
     return undefined;
   }
-  const text = renderEnv(file, env, diagnostics);
-  if (text === undefined) return undefined;
-  const y = new YamlFile(file.path, text, diagnostics);
+  const templates = envTemplates(file, env, diagnostics);
+  if (templates === undefined) return undefined;
+  const y = new YamlFile(file.path, templates.text, diagnostics);
   if (!y.root) return undefined;
   const profiles = y.pairs(y.root, 'profiles.yml');
   const entry = profiles.find((p) => p.key === req.profile);
@@ -52,8 +54,12 @@ export function parseProfiles(
   }
   const body = y.entries(entry.value, `profile "${req.profile}"`, ['target', 'targets']);
   const targets = y.pairs(body.get('targets'), `profile "${req.profile}" targets`);
-  const targetName = req.target ?? y.string(body.get('target'), 'target') ?? 'dev';
+  const defaultTarget = body.get('target') && { ...body.get('target')!, value: templates.fill(body.get('target')!.value) };
+  const failed = diagnostics.length;
+  const targetName = req.target ?? y.string(defaultTarget, 'target') ?? 'dev';
   const t = targets.find((p) => p.key === targetName);
+  if (t) templates.fill(t.value.value);
+  if (diagnostics.length > failed) return undefined;
   if (!t) {
     diagnostics.push({
       severity: 'error',
@@ -183,14 +189,85 @@ function compactPolicy(y: YamlFile, node: YNode | undefined): TargetDef['compact
   return { threshold, every };
 }
 
-function renderEnv(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): string | undefined {
-  if (!file.text.includes('{{')) return file.text;
+/**
+ * profiles.yml is a template before it is YAML (`path: "{{env "X" "d"}}"` nests quotes), but no value is pasted into
+ * its text: each `{{…}}` becomes a placeholder, the YAML is parsed, and `fill` replaces the placeholders in a parsed
+ * value with what they render to, exactly (quotes, backslashes, newlines kept; an environment variable is read only
+ * then). A placeholder that is a whole unquoted value takes the type YAML gives its text (`threads: {{env "T" "4"}}`
+ * is the number 4). A file with blocks (`{{#if}}`) is rendered as text first, as it always was.
+ */
+function envTemplates(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): { text: string; fill: (value: unknown) => unknown } | undefined {
+  const none = (text: string) => ({ text, fill: (v: unknown) => v });
+  if (!file.text.includes('{{')) return none(file.text);
   const ast = parseTemplate(file.text, file.path, diagnostics);
   if (!ast) return undefined;
-  try {
-    return renderTemplate(ast, {}, { helpers: new Map([['env', envHelper(env)]]), partials: new Map() });
-  } catch (e) {
+  const renderEnv = { helpers: new Map([['env', envHelper(env)]]), partials: new Map() };
+  const fail = (e: unknown) => {
     diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: e instanceof RenderError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}` });
-    return undefined;
+  };
+  if (!ast.body.every((st) => st.type === 'ContentStatement' || st.type === 'MustacheStatement' || st.type === 'CommentStatement')) {
+    try {
+      return none(renderTemplate(ast, {}, renderEnv));
+    } catch (e) {
+      fail(e);
+      return undefined;
+    }
   }
+  // Letters, digits and _ only: a plain YAML scalar, or part of a quoted one, whatever surrounds it.
+  const tag = `eider_env_${randomBytes(6).toString('hex')}_`;
+  const mustaches: Array<{ statement: hbs.AST.MustacheStatement; unquoted: boolean }> = [];
+  // Cut from the file's own text, so every line stays where it is (a comment's line is left blank, not removed).
+  const lineStarts = [0];
+  for (let i = 0; i < file.text.length; i++) if (file.text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const offset = (at: hbs.AST.Position) => lineStarts[at.line - 1] + at.column;
+  let text = '';
+  let from = 0;
+  for (const st of ast.body) {
+    if (st.type === 'ContentStatement') continue;
+    const [start, end] = [offset(st.loc.start), offset(st.loc.end)];
+    text += file.text.slice(from, start);
+    from = end;
+    if (st.type === 'MustacheStatement') {
+      mustaches.push({ statement: st as hbs.AST.MustacheStatement, unquoted: !/["']$/.test(text) });
+      text += `${tag}${mustaches.length - 1}_`;
+    }
+  }
+  text += file.text.slice(from);
+  const placeholder = new RegExp(`${tag}(\\d+)_`, 'g');
+  const rendered = new Map<number, unknown>();
+  const valueOf = (i: number): unknown => {
+    if (!rendered.has(i)) {
+      let v: unknown;
+      try {
+        v = evaluate(mustaches[i].statement, {}, renderEnv);
+      } catch (e) {
+        fail(e);
+      }
+      rendered.set(i, v);
+    }
+    return rendered.get(i);
+  };
+  const show = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  const fillString = (s: string): unknown => {
+    if (!s.includes(tag)) return s;
+    const whole = new RegExp(`^${tag}(\\d+)_$`).exec(s);
+    if (whole && mustaches[Number(whole[1])].unquoted) {
+      const v = show(valueOf(Number(whole[1])));
+      let typed: unknown;
+      try {
+        typed = parseYamlValue(v);
+      } catch {
+        typed = v;
+      }
+      return typed === undefined ? null : typed === null || typeof typed === 'number' || typeof typed === 'boolean' ? typed : v;
+    }
+    return s.replace(placeholder, (_, i: string) => show(valueOf(Number(i))));
+  };
+  const fill = (v: unknown): unknown => {
+    if (typeof v === 'string') return fillString(v);
+    if (Array.isArray(v)) v.forEach((x, i) => (v[i] = fill(x)));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fill(x);
+    return v;
+  };
+  return { text, fill };
 }
