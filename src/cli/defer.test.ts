@@ -212,6 +212,25 @@ describe('--defer: slim CI against production', () => {
     );
   });
 
+  it('eider test --defer in a CI target that holds nothing yet reads every relation from prod and creates no file', async () => {
+    p = shop();
+    await prodThenChange(p);
+    // The pull request adds only a test: nothing to build, the test reads prod.
+    p.write('tests/no_negative_totals.sql', 'select * from {{ref "dim_customers"}} where total < 0');
+    const t = await p.run('test', '--target', 'ci', '-s', 'no_negative_totals', 'unique_dim_customers_customer_id', '--defer', '--state', 'prod-artifacts');
+    expect(t.stderr).toBe('');
+    expect(t.stdout).toMatch(/PASS test no_negative_totals/);
+    expect(t.stdout).toMatch(/PASS test unique_dim_customers_customer_id/);
+    expect(t.code).toBe(0);
+    expect(existsSync(ci(p))).toBe(false);
+    // A failing test fails (exit 1), read from prod all the same.
+    p.write('tests/no_negative_totals.sql', 'select * from {{ref "dim_customers"}} where total > 0');
+    const f = await p.run('test', '--target', 'ci', '-s', 'no_negative_totals', '--defer', '--state', 'prod-artifacts');
+    expect(f.stdout).toMatch(/FAIL test no_negative_totals/);
+    expect(f.code).toBe(1);
+    expect(existsSync(ci(p))).toBe(false);
+  });
+
   it('a source over a table of the target (one a seed loads) is read from prod unless this run loads it', async () => {
     p = shop();
     await prodThenChange(p);

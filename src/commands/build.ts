@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { databaseKind } from '../adapter/databases.js';
 import type { Adapter } from '../adapter/adapter.js';
@@ -152,7 +153,10 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     } else if (needsWarehouse) {
       // `eider test` only reads the target, unless a test keeps its failing rows (store_failures).
       const stores = [...selected].some((id) => manifest.nodes[id].kind === 'test' && (manifest.nodes[id] as TestNode).storeFailures);
-      adapter = await openInPlace(opened, target.threads, warn, !writes && !stores);
+      // --defer to a CI target that holds nothing yet: every relation the tests read is the deferred target's,
+      // read through an in-memory database (no file is created, as a read needs none).
+      const nothingYet = deferral && !writes && !stores && databaseKind(target.path) === 'file' && !existsSync(target.path);
+      adapter = nothingYet ? await openInPlace({ ...opened, path: ':memory:' }, target.threads, warn) : await openInPlace(opened, target.threads, warn, !writes && !stores);
     } else adapter = NO_WAREHOUSE;
 
     const state = await adapter.state();
