@@ -96,6 +96,31 @@ describe('--junit FILE', () => {
   });
 });
 
+describe('--junit when the run stops before running anything', () => {
+  it('replaces the last report with one error testcase holding the message (a green report never stands for a failed run)', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id\n' });
+    const report = () => readFileSync(join(p!.dir, 'reports/eider.xml'), 'utf8');
+    expect((await p.run('build', '--junit', 'reports/eider.xml')).code).toBe(0);
+    expect(testcases(report()).map((c) => c.attrs.name)).toEqual(['a']);
+    p.write('models/boom.sql', 'select * from {{ref "nope"}}\n');
+    const r = await p.run('build', '--junit', 'reports/eider.xml');
+    expect(r.code).toBe(2);
+    const root = parseXml(report());
+    expect(root.attrs).toMatchObject({ tests: '1', failures: '0', errors: '1' });
+    const [only] = testcases(report());
+    expect(only.attrs).toMatchObject({ name: 'eider build', classname: 'eider' });
+    expect(only.children[0].name).toBe('error');
+    expect(only.children[0].attrs.message).toMatch(/^models\/boom\.sql:1: unknown ref "nope"/);
+    // A command-line mistake found after the path was checked (--state missing) replaces it too.
+    p.write('models/boom.sql', 'select 2 as id\n');
+    expect((await p.run('build', '--junit', 'reports/eider.xml')).code).toBe(0);
+    const s = await p.run('test', '-s', 'state:modified', '--state', 'no-such-folder', '--junit', 'reports/eider.xml');
+    expect(s.code).toBe(2);
+    expect(testcases(report())[0].attrs.name).toBe('eider test');
+    expect(testcases(report())[0].children[0].attrs.message).toMatch(/--state/);
+  });
+});
+
 describe('--junit to a folder without write permission', () => {
   it('is one message, exit 2, before anything is built', async () => {
     p = testProject({ 'models/a.sql': 'select 1 as id' });

@@ -20,7 +20,7 @@ import { acquireLock } from '../publish/lock.js';
 import { SwapRelease } from '../publish/swap.js';
 import type { NodeId, NodeResult, RunResult, TargetDef, TestNode, UnitTestNode } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
-import { checkJunitPath, writeJunit } from '../report/junit.js';
+import { checkJunitPath, writeJunit, writeJunitStopped } from '../report/junit.js';
 import { makeReporter, type LogFormat, type Reporter } from '../report/reporter.js';
 import { checkCatalogTarget, writeCatalog } from './catalog.js';
 import { compileContext, nothingSelected, type GlobalOptions, type ProjectContext, type SelectOptions } from './context.js';
@@ -57,13 +57,25 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
 export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<number> {
   if (opts.junit !== undefined) checkJunitPath(opts.junit);
   const reporter = makeReporter(opts.logFormat);
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const junit = { written: false };
   // However the run ends (an exception too), a live progress area is gone before anything else is printed.
-  const code = await runBuild(mode, opts, reporter).finally(() => reporter.runEnded());
+  const code = await runBuild(mode, opts, reporter, junit)
+    .catch((e: unknown) => {
+      // A run that stopped before its report was written (a mistake, a target that cannot be opened) still replaces it.
+      if (opts.junit !== undefined && !junit.written) {
+        const message = e instanceof UsageError ? e.diagnostics.map(formatDiagnostic).join('\n') : String((e as Error)?.message ?? e);
+        writeJunitStopped(opts.junit, mode, startedAt, performance.now() - started, message);
+      }
+      throw e;
+    })
+    .finally(() => reporter.runEnded());
   reporter.exit(code);
   return code;
 }
 
-async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter): Promise<number> {
+async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, junit: { written: boolean }): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   for (const [flag, v] of [['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd]] as const) {
@@ -107,7 +119,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     const selected = opts.nodes ? new Set(opts.nodes.filter((id) => id in manifest.nodes)) : select(manifest, dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
     const acting = [...selected].filter((id) => actsOn(mode, manifest.nodes[id]));
     if (nothingSelected(opts.nodes ? { select: [...opts.nodes] } : opts, mode, acting.length, reporter)) {
-      if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest);
+      if (opts.junit !== undefined) writeJunit(opts.junit, { command: mode, startedAt, elapsedMs: performance.now() - started, results: [] }, manifest), (junit.written = true);
       return 0;
     }
     const needsWarehouse = mode !== 'test' || [...selected].some((id) => manifest.nodes[id].kind === 'test');
@@ -244,7 +256,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter):
     artifacts.manifest(manifest, EIDER_VERSION);
     artifacts.runResults(run, manifest, EIDER_VERSION);
     artifacts.compiled(manifest);
-    if (opts.junit !== undefined) writeJunit(opts.junit, run, manifest);
+    if (opts.junit !== undefined) writeJunit(opts.junit, run, manifest), (junit.written = true);
     if (opts.catalog && !interrupt.signal.aborted) {
       // A release is closed by now (published or discarded), an in-place file by its compaction check; any other
       // target is closed here, so the catalog reads what was built through a read-only connection of its own.

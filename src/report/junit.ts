@@ -37,6 +37,30 @@ export function writeJunit(path: string, run: RunResult, manifest: Manifest): vo
 }
 
 /**
+ * The report of a run that stopped before it could run anything (a mistake in a file or on the command line, a
+ * target that cannot be opened): one testcase, `eider <command>`, in error with the message printed. A report
+ * left by an earlier run never stands for this one.
+ */
+export function writeJunitStopped(path: string, command: string, startedAt: string, elapsedMs: number, message: string): void {
+  const totals = { tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(elapsedMs) };
+  const first = message.split('\n')[0];
+  writeFileSync(
+    path,
+    [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<testsuites${attrs({ name: `eider ${command}`, ...totals })}>`,
+      `  <testsuite${attrs({ name: `eider ${command}`, ...totals, timestamp: startedAt.replace(/Z$/, '') })}>`,
+      `    <testcase${attrs({ name: `eider ${command}`, classname: 'eider', time: seconds(elapsedMs) })}>`,
+      `      <error${attrs({ message: first, type: 'error' })}>${escape(message)}</error>`,
+      '    </testcase>',
+      '  </testsuite>',
+      '</testsuites>',
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
  * The JUnit XML of a run. A test that fails is a `<failure>` with its message and first failing rows, a node
  * that errors an `<error>`, a skipped node `<skipped/>`; a warning test passes, its rows in `<system-out>`.
  */
