@@ -143,6 +143,24 @@ describe('state:modified and state:new against --state DIR', () => {
     expect(old.code).toBe(2);
     expect(old.stderr.trim().split('\n')).toHaveLength(1);
     expect(old.stderr).toMatch(/manifest\.json has schema version "https:\/\/eider\.dev\/schemas\/manifest\/v1\.json", this eider reads .*v2\.json/);
+    // The right schema version, but not a whole manifest (a truncated copy): one message, not a crash.
+    writeFileSync(join(p.dir, 'state/manifest.json'), JSON.stringify({ metadata: m.metadata }));
+    const torn = await p.run('build', '-s', 'state:modified', '--state', 'state');
+    expect(torn.code).toBe(2);
+    expect(torn.stderr.trim()).toMatch(/^state\/manifest\.json: --state: manifest\.json is not a whole eider manifest \(its "target" is missing or malformed\)/);
+    writeFileSync(join(p.dir, 'state/manifest.json'), JSON.stringify({ metadata: m.metadata, target: m.target }));
+    expect((await p.run('ls', '-s', 'state:modified', '--state', 'state')).stderr).toMatch(/its "nodes" is missing or malformed/);
+    expect((await p.run('build')).code).toBe(0); // a run_results.json to take the metadata of
+    for (const [body, bad] of [[{}, 'command'], [{ command: 'build' }, 'target'], [{ command: 'build', target: 'dev' }, 'results'], [{ command: 'build', target: 'dev', results: [{ unique_id: 'model.x' }] }, 'results']] as const) {
+      const r0 = JSON.parse(readFileSync(join(p.dir, 'target/run_results.json'), 'utf8'));
+      writeFileSync(join(p.dir, 'state/run_results.json'), JSON.stringify({ metadata: r0.metadata, ...body }));
+      for (const args of [['ls', '-s', 'result:error', '--state', 'state'], ['retry', '--state', 'state']]) {
+        const r = await p.run(...args);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr.trim()).toMatch(new RegExp(`run_results\\.json is not a whole eider run result \\(its "${bad}" is missing or malformed\\)`));
+        expect(r.stderr).not.toMatch(/\n\s+at |Cannot read properties/);
+      }
+    }
     cpSync(join(p.dir, 'target/manifest.json'), join(p.dir, 'state/manifest.json'));
     const unknown = await p.run('ls', '-s', 'state:modifed', '--state', 'state');
     expect(unknown.code).toBe(2);

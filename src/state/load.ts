@@ -61,6 +61,8 @@ export function loadStateManifest(dir: string, flag = '--state'): StateManifest 
   if (version !== MANIFEST_SCHEMA) {
     throw usageError(`${flag}: manifest.json has schema version ${JSON.stringify(version ?? null)}, this eider reads ${MANIFEST_SCHEMA}: re-create it with this version of eider`, path);
   }
+  const bad = !isObject(json.target) || typeof json.target.name !== 'string' ? 'target' : !isObject(json.nodes) || !Object.values(json.nodes).every((n) => isObject(n) && typeof n.resource_type === 'string') ? 'nodes' : undefined;
+  if (bad) throw usageError(`${flag}: manifest.json is not a whole eider manifest (its "${bad}" is missing or malformed): copy the target/ folder of a finished run again`, path);
   return { path, json };
 }
 
@@ -73,5 +75,16 @@ export function loadRunResults(dir: string, flag = '--state'): RunResultsJson {
   if (json?.metadata?.schema_version !== RUN_RESULTS_SCHEMA) {
     throw usageError(`run_results.json has schema version ${JSON.stringify(json?.metadata?.schema_version ?? null)}, this eider reads ${RUN_RESULTS_SCHEMA}`, path);
   }
+  const target = json.target as unknown;
+  const bad =
+    typeof json.command !== 'string' ? 'command'
+    : !(typeof target === 'string' || (isObject(target) && typeof target.name === 'string')) ? 'target'
+    : !Array.isArray(json.results) || !json.results.every((r) => isObject(r) && typeof r.unique_id === 'string' && typeof r.status === 'string') ? 'results'
+    : undefined;
+  if (bad) throw usageError(`run_results.json is not a whole eider run result (its "${bad}" is missing or malformed): run the command again, or give --state the folder of a finished run`, path);
   return json;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
