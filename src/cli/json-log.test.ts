@@ -33,7 +33,8 @@ describe('--log-format json', () => {
     expect(r.stdout).not.toContain('\x1b[');
     const all = events(r.stdout);
     const invocation = all[0].invocation_id;
-    expect(all[0]).toMatchObject({ event: 'run_started', command: 'build', project: 't', target: 'dev', total: 4, selected: { model: 3, test: 1 } });
+    expect(Object.keys(all[0].selected as object).sort()).toEqual(['model', 'seed', 'test', 'unit_test']);
+    expect(all[0]).toMatchObject({ event: 'run_started', command: 'build', project: 't', target: 'dev', total: 4, selected: { model: 3, seed: 0, test: 1, unit_test: 0 } });
     expect(all.at(-1)).toMatchObject({ event: 'run_finished', invocation_id: invocation, exit_code: 1, counts: { success: 1, pass: 0, fail: 1, error: 1, skipped: 1, warn: 0 } });
     for (const e of all) expect(e.invocation_id).toBe(invocation);
 

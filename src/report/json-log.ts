@@ -44,7 +44,8 @@ export class JsonLogReporter implements Reporter {
 
   runStarted(run: RunStart): void {
     this.invocationId = run.invocationId;
-    const selected: Record<string, number> = {};
+    // Every kind a run executes is counted, none as 0, so a consumer reads each key without a default.
+    const selected: Record<string, number> = { model: 0, seed: 0, test: 0, unit_test: 0 };
     for (const n of run.nodes) selected[n.kind] = (selected[n.kind] ?? 0) + 1;
     this.emit('run_started', { command: run.command, project: run.project, target: run.target, eider_version: EIDER_VERSION, threads: run.threads, swap_publish: run.swap, total: run.nodes.length, selected });
   }
