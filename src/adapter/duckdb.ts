@@ -6,7 +6,7 @@ import { appendColumns, readColumns, type Column, type ColumnLike } from './colu
 import { streamChunks } from './chunks.js';
 import { MORE_THAN_ONE_STATEMENT, type Adapter, type ChunkStream, type RelationKind, type Row, type Session, type WarehouseState } from './adapter.js';
 import { makeFolder } from '../folders.js';
-import { databaseKind, extensionFor, motherDuckDatabase, TARGET_CATALOG } from './databases.js';
+import { databaseKind, DEFER_CATALOG, extensionFor, motherDuckDatabase, TARGET_CATALOG } from './databases.js';
 
 export { TARGET_CATALOG };
 
@@ -24,6 +24,16 @@ export interface OpenOptions {
 }
 
 /** An extension that must be LOADed but is not installed on this machine: eider never downloads one. */
+/** --defer: the deferred target's file (attached read-only beside the target) could not be opened. */
+export class DeferredFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`the deferred target's file ${path}: ${reason}`);
+  }
+}
+
 export class ExtensionMissing extends Error {
   override readonly name = 'ExtensionMissing';
   /** `neededBy`: the alias of the attached database (or `target`) whose path needs it; none when the profile lists it. */
@@ -149,8 +159,10 @@ export class DuckDbAdapter implements Adapter {
       const run = openStatements(opts);
       for (const [i, sql] of run.setup.entries()) {
         // An attached database that cannot be opened (a loader holds it for writing) is named in the message.
-        const alias = opts.attach?.[i - extensions.length]?.alias;
+        const attached = opts.attach?.[i - extensions.length];
+        const alias = attached?.alias;
         await sessions[0].conn.run(sql).catch((e: Error) => {
+          if (alias === DEFER_CATALOG) throw new DeferredFileError(attached!.path, e.message);
           throw alias === undefined ? e : Object.assign(e, { message: `attaching "${alias}": ${e.message}` });
         });
       }

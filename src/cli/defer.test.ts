@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -277,6 +277,12 @@ describe('--defer: slim CI against production', () => {
     const missing = await ciBuild('--defer', '--state', 'prod-artifacts');
     expect(missing.stderr.trim()).toBe('--defer (target "prod" of prod-artifacts/manifest.json): target "prod" has no database file (warehouse/prod.duckdb): build it, or put its file there (e.g. download it) first');
     expect(missing.code).toBe(2);
+    // Prod's file is there but is no DuckDB file (a broken download): the message names it, not the CI file.
+    writeFileSync(prod(p), 'not a database, an HTML error page');
+    const broken = await ciBuild('--defer', '--state', 'prod-artifacts');
+    expect(broken.stderr).toMatch(/^error: --defer: cannot read warehouse\/prod\.duckdb, the deferred target's file: /m);
+    expect(broken.stderr).not.toMatch(/ci\.duckdb|opening ci/);
+    expect(broken.code).not.toBe(0);
     renameSync(join(p.dir, 'elsewhere.duckdb'), prod(p));
     // A new model that production has never built, read (not selected) by the model being built.
     p.write('models/marts/segments.sql', 'select 1 as segment');

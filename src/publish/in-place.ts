@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDbAdapter, ExtensionMissing, targetOptions } from '../adapter/duckdb.js';
+import { DeferredFileError, DuckDbAdapter, ExtensionMissing, targetOptions } from '../adapter/duckdb.js';
 import type { Adapter } from '../adapter/adapter.js';
 import { didYouMean, usageError, withRetries, type UsageError } from '../errors.js';
 import { sqlErrorMessage } from '../execute/sql-errors.js';
@@ -13,6 +13,11 @@ export { shownPath };
 export { OpenError } from '../errors.js';
 import { OpenError } from '../errors.js';
 
+/** DuckDB's first line, without its "However, …"/"See also …" advice. */
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/\. (However, |See also ).*$/, '.');
+}
+
 /**
  * Dev publishing: build straight into the target file; each node swaps itself in atomically. `readOnly` for
  * commands that only read it (`eider test`), which readers never block and which never write a prod file.
@@ -23,10 +28,15 @@ export async function openInPlace(target: TargetDef, threads = target.threads, w
     return await withRetries(
       target.retries,
       () => DuckDbAdapter.open({ path: target.path, threads, ...targetOptions(target), readOnly }),
-      (attempt, error, waitMs) => warn(`opening ${target.name} failed (${String(error.message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.')}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
+      (attempt, error, waitMs) => {
+        const what = error instanceof DeferredFileError ? `reading ${shownPath(error.path, target)} (--defer)` : `opening ${target.name}`;
+        warn(`${what} failed (${firstLine(error instanceof DeferredFileError ? error.reason : error.message)}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`);
+      },
     );
   } catch (e) {
-    const message = String((e as Error).message).split('\n')[0].replace(/\. (However, |See also ).*$/, '.');
+    // The production file --defer reads, not the target, is what could not be opened.
+    if (e instanceof DeferredFileError) throw new OpenError(`--defer: cannot read ${shownPath(e.path, target)}, the deferred target's file: ${firstLine(e.reason)}`);
+    const message = firstLine(String((e as Error).message));
     const shown = target.path === ':memory:' ? target.path : shownPath(target.path, target);
     if (/lock/i.test(message)) throw new OpenError(`cannot open ${shown} for writing: ${message}`);
     throw (await settingsError(target, e)) ?? new OpenError(`cannot open ${shown}: ${message}`);
@@ -63,6 +73,8 @@ export async function openUnlessRead(target: TargetDef, warn: (message: string) 
   try {
     return { adapter: await DuckDbAdapter.open({ path: target.path, threads: target.threads, ...targetOptions(target) }) };
   } catch (e) {
+    // The deferred file is what failed (a writer holds it): the target itself needs no copy.
+    if (e instanceof DeferredFileError) return { adapter: await openInPlace(target, target.threads, warn) };
     const m = /conflicting lock is held in (.*?) \(PID (\d+)\)/i.exec(String((e as Error).message));
     heldBy = m ? `${m[1]}, PID ${m[2]}` : undefined;
   }
