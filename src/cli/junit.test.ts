@@ -134,6 +134,14 @@ describe('--junit to a folder without write permission', () => {
     expect(r.stderr).toBe('--junit reports/junit.xml: cannot write in reports/ (permission denied)\n');
     expect(existsSync(p.db)).toBe(false);
   });
+
+  it('a folder where even root creates no file (/proc) is found before anything is built', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id' });
+    const r = await p.run('build', '--junit', '/proc/eider-junit.xml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^--junit \/proc\/eider-junit\.xml: cannot (create it \(files cannot be created there|write in \/proc\/ \(permission denied)\)\n$/);
+    expect(existsSync(p.db)).toBe(false);
+  });
 });
 
 describe('the strict XML reader these tests use', () => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
@@ -14,7 +14,7 @@ export function checkJunitPath(path: string): void {
   const file = resolve(path);
   const problem = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is where a folder should be' : String((e as Error).message);
+    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is where a folder should be' : code === 'ENOENT' ? 'files cannot be created there' : String((e as Error).message);
   };
   try {
     makeFolder(dirname(file));
@@ -22,7 +22,16 @@ export function checkJunitPath(path: string): void {
   } catch (e) {
     throw usageError(`--junit ${path}: cannot write in ${dirname(path)}/ (${problem(e)})`);
   }
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) {
+    // Created and removed again: a folder even root cannot create files in (/proc, /sys) is found now, not after the run.
+    try {
+      closeSync(openSync(file, 'wx'));
+      rmSync(file, { force: true });
+    } catch (e) {
+      throw usageError(`--junit ${path}: cannot create it (${problem(e)})`);
+    }
+    return;
+  }
   if (statSync(file).isDirectory()) throw usageError(`--junit ${path}: is a folder, not a file`);
   try {
     accessSync(file, constants.W_OK);
