@@ -216,6 +216,10 @@ describe('eider watch', () => {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual(['target prod publishes by swap (a production target): eider watch builds dev targets only; pass --allow-prod to watch it anyway']);
       expect(existsSync(join(p.dir, 'warehouse/prod.duckdb'))).toBe(false);
+      const unknown = await p.run('watch', '--target', 'nope');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/target "nope" not found in profile "t"/);
+      expect(unknown.stdout).not.toMatch(/Watching/);
       const stateful = await p.run('watch', '-s', 'state:modified+');
       expect(stateful.code).toBe(2);
       expect(stateful.stderr).toBe('eider watch compares each save with its own last compile: it takes no state: or result: selectors (got "state:modified+")\n');
@@ -229,6 +233,45 @@ describe('eider watch', () => {
       rmSync(empty, { recursive: true });
       expect(outside.code).toBe(2);
       expect(outside.stderr).toMatch(/^no project\.yml found in /);
+    } finally {
+      p.remove();
+    }
+  });
+});
+
+describe('eider watch: what the last build left undone', () => {
+  it('a model skipped behind a failing test is built once a save makes the test pass', async () => {
+    const p = testProject({
+      'models/a.sql': "{{config materialized='table'}}\nselect 1 as id\n",
+      'models/b.sql': "{{config materialized='table'}}\nselect id * 10 as id from {{ref 'a'}}\n",
+      'models/schema.yml': 'models:\n  - name: a\n    columns:\n      - name: id\n        tests: [{accepted_values: {values: [1]}}]\n',
+    });
+    try {
+      const w = watch(p);
+      await w.until(WATCHING);
+      expect(await p.query('select id from main.b')).toEqual([{ id: 10 }]);
+      let start = w.output().length;
+      p.write('models/a.sql', "{{config materialized='table'}}\nselect 2 as id\n");
+      await w.until(WATCHING, 2);
+      expect(w.output().slice(start)).toMatch(/FAIL test accepted_values_a_id/);
+      expect(w.output().slice(start)).toMatch(/SKIP .*main\.b/);
+      expect(await p.query('select id from main.b')).toEqual([{ id: 10 }]);
+      // Only the test's YAML is saved: the test passes, and b, skipped behind it, is built now.
+      start = w.output().length;
+      p.write('models/schema.yml', 'models:\n  - name: a\n    columns:\n      - name: id\n        tests: [{accepted_values: {values: [1, 2]}}]\n');
+      await w.until(WATCHING, 3);
+      const out = w.output().slice(start);
+      expect(out).toMatch(/PASS test accepted_values_a_id/);
+      expect(out).toMatch(/OK created table main\.b /);
+      expect(await p.query('select id from main.b')).toEqual([{ id: 20 }]);
+      // Everything passed: the next unrelated save builds nothing more.
+      start = w.output().length;
+      p.write('models/notes.md', 'notes\n');
+      p.write('models/c.sql', 'select 1 as x\n');
+      await w.until(WATCHING, 4);
+      expect(w.output().slice(start)).toMatch(/^1 node to build\.$/m);
+      w.kill('SIGINT');
+      expect(await w.exited).toBe(130);
     } finally {
       p.remove();
     }

@@ -47,6 +47,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
   readonly alerts?: boolean;
   /** `eider watch`: the project as it has just compiled it, built instead of compiling again. */
   readonly compiled?: ProjectContext;
+  /** `eider watch`: each node's result, once the nodes have run. */
+  readonly onResults?: (results: readonly NodeResult[]) => void;
 }
 
 /**
@@ -215,6 +217,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
         onRetry: (id, attempt, error, waitMs) => reporter.warning(`${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
+    opts.onResults?.(results);
     const endHooksOk = !projectHooks || (await runHooks(ctx.def.onRunEnd));
     // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
     // record) is finished as decided, and the exit code and the last lines say what happened.

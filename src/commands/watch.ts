@@ -10,7 +10,7 @@ import { findProjectRoot, loadProject, toPosix } from '../project/load.js';
 import { makeReporter } from '../report/reporter.js';
 import type { ManifestJson } from '../state/load.js';
 import { canonicalJson, stateChanges } from '../state/modified.js';
-import type { Manifest, NodeId, RowsDef, TargetDef } from '../types.js';
+import type { Manifest, NodeId, NodeResult, RowsDef, TargetDef } from '../types.js';
 import { EIDER_VERSION } from '../version.js';
 import { buildCommand } from './build.js';
 import { compileContext, type GlobalOptions, type ProjectContext } from './context.js';
@@ -52,13 +52,21 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
   let previous: ManifestJson | undefined;
   // The target of that compile (profiles.yml): another schema, file or setting rebuilds the whole selection.
   let previousTarget: string | undefined;
+  // Nodes whose last build errored, failed or was skipped: built again with the next save, as a model skipped
+  // behind a failing test must be once the test passes (the target matches the files).
+  let unsettled: NodeId[] = [];
+  const settle = (results: readonly NodeResult[]) => {
+    unsettled = results.filter((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped').map((r) => r.nodeId);
+  };
   let first: ProjectContext | undefined;
   try {
     first = await compile();
     select(first.manifest, first.dag, opts.select, opts.exclude, '--select', first.selectMethods);
   } catch (e) {
     // A mistake on the command line (no file to fix) ends watch; one in a file waits for its fix.
-    if (!(e instanceof UsageError) || e.diagnostics.some((d) => d.file === undefined)) throw e;
+    // --target naming no target of the profile is a mistake on the command line, though reported at profiles.yml.
+    const noTarget = opts.target !== undefined && e instanceof UsageError && e.diagnostics.some((d) => d.message.startsWith(`target "${opts.target}" not found in profile`));
+    if (!(e instanceof UsageError) || noTarget || e.diagnostics.some((d) => d.file === undefined)) throw e;
     reporter.diagnostics(e.diagnostics);
   }
 
@@ -87,7 +95,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
       try {
         const selection = select(ctx.manifest, ctx.dag, opts.select, opts.exclude, '--select', ctx.selectMethods);
         const targetChanged = previousTarget !== undefined && canonicalJson(ctx.manifest.target) !== previousTarget;
-        const changes = [...stateChanges(current, previous).keys(), ...readersOf(ctx.manifest, files.map((f) => resolve(root, f)), targetChanged)];
+        const changes = [...stateChanges(current, previous).keys(), ...readersOf(ctx.manifest, files.map((f) => resolve(root, f)), targetChanged), ...unsettled];
         nodes = toRebuild(changes, ctx.dag, ctx.manifest, selection);
       } catch (e) {
         failure(e, process.argv, reporter);
@@ -105,7 +113,7 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
     try {
       // The build runs this compile of the project. What it ran is the new baseline; a build that could not start
       // (another build holds the lock, a statement check failed) leaves it, so its changes are built with the next save.
-      await buildCommand('build', { ...opts, alerts: false, compiled: ctx, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
+      await buildCommand('build', { ...opts, alerts: false, compiled: ctx, onResults: settle, ...(nodes ? { nodes, select: undefined, exclude: undefined } : {}) });
       previous = current;
       previousTarget = canonicalJson(ctx.manifest.target);
     } catch (e) {
@@ -181,8 +189,8 @@ export function isIgnored(rel: string, isFile: boolean, skipped: ReadonlySet<str
 }
 
 /**
- * What a save rebuilds: the changed nodes and everything downstream of them (their tests and unit tests among
- * it), kept to the selection, in DAG order.
+ * What a save rebuilds: the changed nodes (and those the last build left in error, failed or skipped) and everything
+ * downstream of them (their tests and unit tests among it), kept to the selection, in DAG order.
  */
 export function toRebuild(changed: Iterable<NodeId>, dag: Dag, manifest: Manifest, selection: ReadonlySet<NodeId>): NodeId[] {
   const out = new Set<NodeId>();
