@@ -98,6 +98,23 @@ describe('eider show', () => {
     expect(await p.query('select count(*)::int as n from stg_orders')).toEqual([{ n: 3 }]);
   });
 
+  it('a SQL error is at its line: a model as run reports it, and --inline too', async () => {
+    p = testProject(ORDERS);
+    expect((await p.run('build')).code).toBe(0);
+    p.write('models/bad_col.sql', 'select\n  no_such_col\nfrom {{ref "stg_orders"}}\n');
+    const shown = await p.run('show', '-s', 'bad_col');
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toMatch(/^models\/bad_col\.sql:2: Binder Error: Referenced column "no_such_col" not found/m);
+    const run = await p.run('run', '-s', 'bad_col');
+    expect(run.stdout).toMatch(/models\/bad_col\.sql:2: Binder Error/);
+    const parse = await p.run('show', '--inline', 'select 1 as a,\n2 as b,\n3 +\nfrom x');
+    expect(parse.code).toBe(2);
+    expect(parse.stderr).toMatch(/^--inline:4: Parser Error: syntax error at or near "from"/m);
+    const bind = await p.run('show', '--inline', 'select 1 as a,\n  nope as b\nfrom {{ref "stg_orders"}}');
+    expect(bind.code).toBe(2);
+    expect(bind.stderr).toMatch(/^--inline:2: Binder Error: Referenced column "nope" not found/m);
+  });
+
   it('opens the target read-only and waits for an in-place build holding the file, saying which file it read', async () => {
     p = testProject({
       ...ORDERS,

@@ -23,12 +23,15 @@ export async function showCommand(opts: ShowOptions): Promise<number> {
   const [q] = queries;
   const adapter = await openToRead(target, (line) => ctx.reporter.errorLine(line));
   let result;
+  let sql: string | undefined;
   try {
     // One row past the limit says whether there are more.
-    result = await adapter.sessions[0].queryJson(wrap(q, `limit ${limit + 1}`));
+    sql = wrap(q, `limit ${limit + 1}`);
+    result = await adapter.sessions[0].queryJson(sql);
   } catch (e) {
-    // A model's SQL failing is a failed node (1); --inline's is a command-line mistake (2).
-    const at = locateSqlError(ctx.def.root, q.node, q.sql, String((e as Error).message));
+    // A model's SQL failing is a failed node (1); --inline's is a command-line mistake (2). DuckDB's line is the
+    // wrapped query's.
+    const at = locateSqlError(ctx.def.root, q.node, sql ?? q.sql, String((e as Error).message));
     ctx.reporter.diagnostics([{ severity: 'error', ...at }]);
     return opts.inline === undefined ? 1 : 2;
   } finally {

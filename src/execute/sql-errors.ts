@@ -25,7 +25,9 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
   }
   const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
   if (!lineNo) return { message, file: node.origin.file, line: node.origin.line };
-  return { message, file: node.origin.file, line: templateLine(join(root, node.origin.file), statement, Number(lineNo)) };
+  // The template as the compile read it (`show --inline` has no file); else the node's file.
+  const template = 'fingerprint' in node && node.fingerprint.rawCode !== '' ? node.fingerprint.rawCode : join(root, node.origin.file);
+  return { message, file: node.origin.file, line: templateLine(template, statement, Number(lineNo), template !== join(root, node.origin.file)) };
 }
 
 /** A DuckDB error without the SQL it quotes ("LINE 3: …"): its first lines, joined into one. */
@@ -34,11 +36,12 @@ export function sqlErrorMessage(error: string): string {
   return head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
 }
 
-function templateLine(path: string, statement: string, line: number): number | undefined {
+/** The template line that DuckDB's `line` of `statement` came from; `source` is the template's path, or its text when `isText`. */
+function templateLine(source: string, statement: string, line: number, isText = false): number | undefined {
   const wanted = statement.split('\n')[line - 1]?.trim();
   let template: string[];
   try {
-    template = readFileSync(path, 'utf8').split('\n');
+    template = (isText ? source : readFileSync(source, 'utf8')).split('\n');
   } catch {
     return undefined;
   }
