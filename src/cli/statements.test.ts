@@ -73,6 +73,28 @@ describe('a model executes exactly one statement, in every command', () => {
     expect(existsSync(p.db)).toBe(false);
   });
 
+  it("a final ';' is allowed everywhere: tables, ephemeral models, tests, unit tests, show and --inline all run it", async () => {
+    p = testProject({
+      'models/a.sql': "{{config materialized='table'}}\nselect 1 as id, ';' as s; -- the end\n",
+      'models/e.sql': "{{config materialized='ephemeral'}}\nselect id + 1 as id from {{ref 'a'}};\n",
+      'models/b.sql': "{{config materialized='table'}}\nselect id from {{ref 'e'}};",
+      'tests/t.sql': "select * from {{ref 'b'}} where id <> 2;\n",
+      'models/c.sql': "{{config materialized='table'}}\nselect id * 2 as id from {{ref 'a'}};\n",
+      'tests/c.yml': 'unit_tests:\n  - name: c_doubles\n    model: c\n    given:\n      - input: ref("a")\n        rows: [{id: 5}]\n    expect:\n      rows: [{id: 10}]\n',
+    });
+    const r = await p.run('build');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/PASS test t /);
+    expect(r.stdout).toMatch(/PASS unit test c_doubles/);
+    expect(r.code).toBe(0);
+    expect(await p.query('select (select s from a) as s, (select id from b) as id')).toEqual([{ s: ';', id: 2 }]);
+    for (const args of [['-s', 'b'], ['-s', 'e'], ['--inline', "select id from {{ref 'a'}};"]]) {
+      const shown = await p.run('show', ...args, '--output', 'csv');
+      expect(shown.stderr, args.join(' ')).toBe('reading warehouse/dev.duckdb (target dev, read-only)\n');
+      expect(shown.code, args.join(' ')).toBe(0);
+    }
+  });
+
   it('tests and hooks are held to the same rule', async () => {
     p = testProject({
       'models/keep.sql': '{{config materialized="table" post_hook="select 1; drop table keep"}}\nselect 1 as id\n',

@@ -6,6 +6,7 @@ import type { HelperFn } from './helpers.js';
 import { emptyRelation, nameEmptyRelations } from './empty.js';
 import { RenderError, renderTemplate, type Helper, type RenderEnv } from './render.js';
 import { envHelper, targetContext, varHelper } from './templates.js';
+import { withoutTerminator } from './terminator.js';
 
 const STATE = Symbol('eider-render-state');
 
@@ -89,7 +90,8 @@ export function rendering(c: RenderInputs): Pick<Compilation, 'renderEnv' | 'ren
     };
     if (parsed.broken) return undefined;
     try {
-      const sql = renderTemplate(parsed.ast, context, renderEnv);
+      // A statement's final `;` would break every wrapping of it (a hook runs as it is).
+      const sql = hook ? renderTemplate(parsed.ast, context, renderEnv) : withoutTerminator(renderTemplate(parsed.ast, context, renderEnv));
       return { sql: state.empty ? nameEmptyRelations(sql) : sql, ephemerals: state.ephemerals };
     } catch (e) {
       const r = e instanceof RenderError ? e : undefined;

@@ -21,7 +21,7 @@ import { EIDER_VERSION } from '../version.js';
  * a compiled file removed: not reused, and the compile runs as usual (through the parse cache).
  */
 export const SNAPSHOT_FILE = '.compile-state';
-const FORMAT = 1;
+const FORMAT = 2;
 /** Files changed this close (ms) before they were read are compared by content. */
 const RACY_MS = 1000;
 

@@ -10,7 +10,7 @@ import { EIDER_VERSION } from '../version.js';
 
 /** The cache's file in target/: a header line `{format, key}`, then the compiled nodes, macros and diagnostics as JSON. */
 export const PARSE_CACHE_FILE = '.partial-parse';
-const FORMAT = 1;
+const FORMAT = 2;
 /** Stand-ins for the two values that differ between runs of the same project (incremental models keep the start). */
 const RUN_STARTED_AT = '@@eider:run_started_at@@';
 const INVOCATION_ID = '@@eider:invocation_id@@';
