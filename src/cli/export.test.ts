@@ -271,6 +271,20 @@ describe('eider export: bad input (one message, exit 2, nothing written)', () =>
     expect(readdirSync(p.dir).filter((f) => /^o\.|^\.o\./.test(f))).toEqual([]);
     expect(await query('select count(*)::int as n from orders')).toEqual([{ n: 3 }]);
   });
+
+  it('several nodes: a --where or --partition-by one of them cannot take writes no file (exit 2), naming that node', async () => {
+    p = testProject({ ...ORDERS, 'models/other.sql': 'select 1 as id' });
+    expect((await p.run('build')).code).toBe(0);
+    const where = await p.run('export', '-s', 'orders other', '--format', 'csv', '--out', 'many', '--where', "status = 'paid'");
+    expect(where.code).toBe(2);
+    expect(where.stderr).toMatch(/^--where on other: Binder Error: Referenced column "status" not found/m);
+    const files = (dir: string) => (existsSync(join(p!.dir, dir)) ? readdirSync(join(p!.dir, dir)) : []);
+    expect(files('many')).toEqual([]);
+    const part = await p.run('export', '-s', 'orders other', '--format', 'parquet', '--out', 'parts', '--partition-by', 'year');
+    expect(part.code).toBe(2);
+    expect(part.stderr).toMatch(/^--partition-by: other has no column "year"/m);
+    expect(files('parts')).toEqual([]);
+  });
 });
 
 describe('eider export: permissions', () => {

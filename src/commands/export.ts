@@ -59,9 +59,13 @@ export async function exportCommand(opts: ExportOptions): Promise<number> {
   process.on('SIGINT', stop).on('SIGTERM', stop);
   try {
     const s = adapter.sessions[0];
+    // Every node is bound before any file is written: a --where or --partition-by that one of them cannot take
+    // (exit 2) leaves no file behind.
+    const sqls: string[] = [];
+    for (const q of queries) sqls.push(await probe(s, q, opts.where, partitionBy));
     for (const [i, q] of queries.entries()) {
       try {
-        const sql = await probe(s, q, opts.where, partitionBy);
+        const sql = sqls[i];
         const rows = await write(s, sql, format, partitionBy, destinations[i], () => stoppedBy !== undefined);
         const said = `Exported ${formatCount(rows)} row${rows === 1 ? '' : 's'} of ${q.name} to ${shown(outs[i])}${partitionBy.length > 0 ? '/' : ''} (${format})`;
         // Rows written to a pipe or a device (--out /dev/stdout) are the output: the summary goes to stderr.
@@ -98,7 +102,7 @@ async function probe(s: DuckDbSession, q: Query, where: string | undefined, part
   try {
     await s.queryJson(`${sql} limit 0`);
   } catch (e) {
-    throw usageError(`--where: ${sqlErrorMessage(String((e as Error).message))}`);
+    throw usageError(`--where on ${q.name}: ${sqlErrorMessage(String((e as Error).message))}`);
   }
   return sql;
 }
