@@ -272,6 +272,14 @@ describe('eider export: bad input (one message, exit 2, nothing written)', () =>
     expect(await query('select count(*)::int as n from orders')).toEqual([{ n: 3 }]);
   });
 
+  it('before the first build: exit 1, saying so, as for a model not built yet', async () => {
+    p = testProject(ORDERS);
+    const r = await p.run('export', '-s', 'orders', '--out', 'o.csv');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: target "dev" has no database file yet (warehouse/dev.duckdb): run eider build first\n');
+    expect(existsSync(join(p.dir, 'o.csv'))).toBe(false);
+  });
+
   it('several nodes: a --where or --partition-by one of them cannot take writes no file (exit 2), naming that node', async () => {
     p = testProject({ ...ORDERS, 'models/other.sql': 'select 1 as id' });
     expect((await p.run('build')).code).toBe(0);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { databaseKind } from '../adapter/databases.js';
 import { DuckDbAdapter, targetOptions } from '../adapter/duckdb.js';
-import { isTransient, usageError } from '../errors.js';
+import { isTransient } from '../errors.js';
 import type { TargetDef } from '../types.js';
 import { OpenError, settingsError, shownPath } from './in-place.js';
 import { lockHolder } from './lock.js';
@@ -17,7 +17,8 @@ const POLL_MS = 100;
 export async function openToRead(target: TargetDef, note: (line: string) => void): Promise<DuckDbAdapter> {
   const file = databaseKind(target.path) === 'file';
   const shown = file ? shownPath(target.path, target) : target.path;
-  if (file && !existsSync(target.path)) throw usageError(`target "${target.name}" has no database file yet (${shown}): run eider build first`);
+  // Nothing built yet is as a model not built yet: exit 1, saying so.
+  if (file && !existsSync(target.path)) throw new OpenError(`target "${target.name}" has no database file yet (${shown}): run eider build first`);
   let waited = false;
   for (let attempt = 1; ; attempt++) {
     try {
