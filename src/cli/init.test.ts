@@ -88,5 +88,21 @@ describe('eider init', () => {
     expect(clash.stderr).toMatch(/models is a file, and eider init needs a folder there \(for models\//);
     expect(clash.stderr).toMatch(/profiles\/profiles\.yml is a folder, and eider init writes a file there/);
     expect(readdirSync(join(root, 'q')).sort()).toEqual(['models', 'profiles']);
+    // A place no folder can be made: one message, exit 2, no stack trace.
+    writeFileSync(join(root, 'g'), '');
+    for (const [where, why] of [['g/p', 'a file stands where a folder is needed'], ['/proc/eider-init', 'folders cannot be created there']]) {
+      const r2 = await runCli(root, ['init', where]);
+      expect(r2.code, where).toBe(2);
+      expect(r2.stderr, where).toBe(`cannot write the project into ${where}: ${why}\n`);
+    }
+  });
+
+  it("the 'Next:' line is a command a shell takes as it is, quotes and spaces in the path included", async () => {
+    const root = scratch();
+    const r = await runCli(root, ['init', "it's mine", '--name', 'mine']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Next: cd 'it'\\''s mine' && eider build /m);
+    const plain = await runCli(root, ['init', 'n/shop']);
+    expect(plain.stdout).toMatch(/^Next: cd n\/shop && eider build /m);
   });
 });

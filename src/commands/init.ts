@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
@@ -34,6 +34,12 @@ export async function initCommand(dir: string | undefined, opts: InitOptions): P
     return existsSync(join(root, path)) && statSync(join(root, path)).isDirectory() ? [`${path} is a folder, and eider init writes a file there`] : [];
   });
   if (clashes.length > 0) throw usageError(`${shown(root)}: ${[...new Set(clashes)].join('; ')}: nothing was written`);
+  try {
+    makeFolder(root);
+    accessSync(root, constants.W_OK);
+  } catch (e) {
+    throw usageError(`cannot write the project into ${shown(root)}: ${folderProblem(e)}`);
+  }
   for (const [path, text] of Object.entries(files)) {
     makeFolder(dirname(join(root, path)));
     writeFileSync(join(root, path), text);
@@ -41,7 +47,7 @@ export async function initCommand(dir: string | undefined, opts: InitOptions): P
   const reporter = new ConsoleReporter();
   if (overwritten.length > 0) reporter.errorLine(`warning: overwrote ${overwritten.join(', ')}`);
   reporter.line(`Created the eider project "${name}" in ${shown(root)}: ${Object.keys(files).length} files.`);
-  reporter.line(`Next: ${root === process.cwd() ? '' : `cd ${shown(root)} && `}eider build   (builds warehouse/dev.duckdb and runs every test)`);
+  reporter.line(`Next: ${root === process.cwd() ? '' : `cd ${shellWord(shown(root))} && `}eider build   (builds warehouse/dev.duckdb and runs every test)`);
   return 0;
 }
 
@@ -59,4 +65,19 @@ function projectName(root: string, given: string | undefined): string {
 function shown(path: string): string {
   const r = relative(process.cwd(), path);
   return r === '' ? '.' : r.startsWith('..') ? path : r;
+}
+
+/** Why a folder cannot be made or written, in words. */
+function folderProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file stands where a folder is needed';
+  if (code === 'ENOENT') return 'folders cannot be created there';
+  return String((e as Error).message).split('\n')[0];
+}
+
+/** A path as one shell word: quoted when it holds anything but letters, digits and `_-./+,@:`. */
+function shellWord(path: string): string {
+  return /^[\w\-./+,@:]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
