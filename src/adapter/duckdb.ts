@@ -25,6 +25,9 @@ export interface OpenOptions {
 
 /** An extension that must be LOADed but is not installed on this machine: eider never downloads one. */
 /** --defer: the deferred target's file (attached read-only beside the target) could not be opened. */
+/** How @duckdb/node-api's JSON rows spell DATE 'infinity' and '-infinity' (one day past the last and first dates). */
+const DATE_INFINITY: Readonly<Record<string, string>> = { '5881580-07-11': 'infinity', '5877642-06-24 (BC)': '-infinity' };
+
 export class DeferredFileError extends Error {
   constructor(
     readonly path: string,
@@ -117,7 +120,12 @@ export class DuckDbSession implements Session {
   /** Rows as JSON-safe values (numbers up to INTEGER and DOUBLE; BIGINT, DECIMAL, dates, times as strings), with each column's DuckDB type. */
   async queryJson(sql: string): Promise<{ columns: string[]; types: string[]; rows: unknown[][] }> {
     const reader = await this.conn.runAndReadAll(sql);
-    return { columns: reader.columnNames(), types: reader.columnTypes().map((t) => t.toString()), rows: reader.getRowsJson() as unknown[][] };
+    const types = reader.columnTypes().map((t) => t.toString());
+    const rows = reader.getRowsJson() as unknown[][];
+    // The library writes DATE 'infinity' as the day after the last date; DuckDB (and TIMESTAMP here) say infinity.
+    const dates = types.flatMap((t, i) => (t === 'DATE' ? [i] : []));
+    if (dates.length > 0) for (const row of rows) for (const i of dates) row[i] = DATE_INFINITY[row[i] as string] ?? row[i];
+    return { columns: reader.columnNames(), types, rows };
   }
 
   /** A result a data chunk at a time, each column in DuckDB's own layout: never more than a chunk in memory. */

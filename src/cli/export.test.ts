@@ -217,6 +217,10 @@ describe('eider export: links, pipes and devices', () => {
     expect(readFileSync(join(p.dir, 'summary.txt'), 'utf8')).toMatch(/Exported 2 rows of paid to \/dev\/fd\/1 \(csv\)\n$/);
     redirected('>>');
     expect(readFileSync(join(p.dir, 'out.csv'), 'utf8')).toBe(rows + rows);
+    // `--out -` is standard output, as for most tools (it wrote a file named "-").
+    const dash = execFileSync('sh', ['-c', `"${process.execPath}" "${BIN}" export -s paid --out - --format csv 2>summary.txt | cat`], { cwd: p.dir, encoding: 'utf8' });
+    expect(dash).toBe(rows);
+    expect(existsSync(join(p.dir, '-'))).toBe(false);
     // A named pipe another process reads.
     execFileSync('mkfifo', [join(p.dir, 'pipe.csv')]);
     const reader = spawn('cat', [join(p.dir, 'pipe.csv')]);

@@ -98,6 +98,17 @@ describe('eider show', () => {
     expect(await p.query('select count(*)::int as n from stg_orders')).toEqual([{ n: 3 }]);
   });
 
+  it("--limit 0 says there are rows it did not show; DATE 'infinity' shows as infinity, as DuckDB prints it", async () => {
+    p = testProject(ORDERS);
+    expect((await p.run('build')).code).toBe(0);
+    const none = await p.run('show', '-s', 'stg_orders', '--limit', '0');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/^\(the first 0 rows; --limit N shows more\)$/m);
+    const inf = await p.run('show', '--inline', "select 'infinity'::date as a, '-infinity'::date as b, '5881580-07-10'::date as c", '-o', 'json');
+    expect(inf.code).toBe(0);
+    expect(JSON.parse(inf.stdout)).toEqual([{ a: 'infinity', b: '-infinity', c: '5881580-07-10' }]);
+  });
+
   it('a SQL error is at its line: a model as run reports it, and --inline too', async () => {
     p = testProject(ORDERS);
     expect((await p.run('build')).code).toBe(0);

@@ -30,7 +30,9 @@ const COPY_OPTIONS: Record<Exclude<Format, 'arrow'>, string> = { csv: 'format cs
  * target opened read-only, to CSV, JSON, Parquet (through DuckDB's COPY) or Arrow IPC (streamed from DuckDB's
  * chunks). Each file is written beside its destination under a temporary name and renamed over it when complete.
  */
-export async function exportCommand(opts: ExportOptions): Promise<number> {
+export async function exportCommand(given: ExportOptions): Promise<number> {
+  // `--out -`: standard output, as for most command-line tools.
+  const opts = given.out === '-' ? { ...given, out: '/dev/stdout' } : given;
   const partitionBy = opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean) ?? [];
   if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) throw usageError(`--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"${didYouMean(opts.format, FORMATS)}`);
   if (opts.partitionBy !== undefined && partitionBy.length === 0) throw usageError('--partition-by needs column names, e.g. --partition-by year,month');

@@ -42,6 +42,6 @@ export async function showCommand(opts: ShowOptions): Promise<number> {
   const format = opts.output ?? 'table';
   const lines = format === 'json' ? formatJson(rows) : format === 'csv' ? formatCsv(rows) : formatTable(rows);
   for (const l of lines) ctx.reporter.line(l);
-  if (format === 'table') ctx.reporter.line(rows.rows.length === 0 ? '(no rows)' : more ? `(the first ${limit} row${limit === 1 ? '' : 's'}; --limit N shows more)` : `(${rows.rows.length} row${rows.rows.length === 1 ? '' : 's'})`);
+  if (format === 'table') ctx.reporter.line(more ? `(the first ${limit} row${limit === 1 ? '' : 's'}; --limit N shows more)` : rows.rows.length === 0 ? '(no rows)' : `(${rows.rows.length} row${rows.rows.length === 1 ? '' : 's'})`);
   return 0;
 }
