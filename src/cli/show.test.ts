@@ -34,6 +34,9 @@ describe('eider show', () => {
     );
     const limited = await p.run('show', '-s', 'stg_orders', '--limit', '2');
     expect(limited.stdout.split('\n').slice(3)).toEqual(['|        1 | paid    |         10.50 | short   | 2024-01-01 |', '|        2 | open    |          3.25 | NULL    | 2024-01-02 |', '(the first 2 rows; --limit N shows more)', '']);
+    // Numbers are right-aligned; a list of numbers is not a number.
+    const lists = await p.run('show', '--inline', 'select [1, 22] as l, 333 as n union all select [4444], 5');
+    expect(lists.stdout.split('\n').slice(0, 5)).toEqual(['| l         | n       |', '| INTEGER[] | INTEGER |', '|-----------|---------|', '| [1,22]    |     333 |', '| [4444]    |       5 |']);
   });
 
   it('runs the compiled SQL, not the built table: an edit shows before a build', async () => {

@@ -8,7 +8,8 @@ export interface Rows {
 /** Widest value shown in a table cell; longer ones end in `…`. */
 export const CELL_WIDTH = 40;
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/;
+/** Right-aligned: numbers, not lists or structs of them (`BIGINT[]`). */
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(\d+, ?\d+\))?)$/;
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
