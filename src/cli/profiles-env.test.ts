@@ -74,6 +74,39 @@ describe('{{env}} in profiles.yml', () => {
     noTrace(other);
   });
 
+  it('keys, whitespace control, multi-line comments, lists, and the profile\'s target: read only without --target', async () => {
+    p = testProject({
+      'profiles/profiles.yml': [
+        '{{!-- the team\'s profile:',
+        '     dev builds locally,',
+        '     ci in the pipeline --}}',
+        '{{env "EIDER_T_PROFILE" "t"}}:',
+        '  target: {{env "EIDER_T_UNSET_DEFAULT_TARGET"}}',
+        '  targets:',
+        '    "{{env "EIDER_T_DEV_NAME" "dev"}}":',
+        '      path: warehouse/ {{~env "EIDER_T_FILE" "dev"~}} .duckdb',
+        '      extensions: {{env "EIDER_T_EXT" "[json]"}}',
+        '      threads: {{env "EIDER_T_THREADS" "nope"}}',
+        '',
+      ].join('\n'),
+      'models/a.sql': 'select 1 as id\n',
+    });
+    // --target given: the profile's target: (an unset variable) is not read; threads is wrong at its own line.
+    const bad = await p.run('debug', '--target', 'dev');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('profiles/profiles.yml:10: threads must be a number\n');
+    const ok = await p.runWith({ EIDER_T_THREADS: '2', EIDER_T_FILE: 'qq' }, 'build', '--target', 'dev');
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(existsSync(join(p.dir, 'warehouse/qq.duckdb'))).toBe(true);
+    const debug = await p.runWith({ EIDER_T_THREADS: '2', EIDER_T_FILE: 'qq' }, 'debug', '--target', 'dev');
+    expect(debug.stdout).toMatch(/extensions:\s+json/);
+    // No --target: the profile's target: is read, and its unset variable is the error, at its line.
+    const unset = await p.runWith({ EIDER_T_THREADS: '2' }, 'debug');
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toBe('profiles/profiles.yml:5: environment variable EIDER_T_UNSET_DEFAULT_TARGET is not set and has no default\n');
+  });
+
   it('a file with blocks is rendered as text first, as before', async () => {
     p = testProject({
       'profiles/profiles.yml': 't:\n  target: dev\n  targets:\n    dev:\n      path: {{#if (env "EIDER_T_ALT" "")}}warehouse/alt.duckdb{{else}}warehouse/dev.duckdb{{/if}}\n',

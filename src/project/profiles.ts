@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { evaluate, RenderError, renderTemplate } from '../compile/render.js';
+import { RenderError, renderTemplate, type Helper } from '../compile/render.js';
 import { envHelper, parseTemplate } from '../compile/templates.js';
 import { isAbsolute, resolve } from 'node:path';
 import { didYouMean, type Diagnostic } from '../errors.js';
@@ -41,6 +41,9 @@ export function parseProfiles(
   if (templates === undefined) return undefined;
   const y = new YamlFile(file.path, templates.text, diagnostics);
   if (!y.root) return undefined;
+  const failed = diagnostics.length;
+  // Keys name profiles and targets: rendered to find the ones asked for.
+  templates.fillKeys(y.root.value);
   const profiles = y.pairs(y.root, 'profiles.yml');
   const entry = profiles.find((p) => p.key === req.profile);
   if (!entry) {
@@ -52,10 +55,13 @@ export function parseProfiles(
     });
     return undefined;
   }
+  templates.fillKeys(entry.value.value);
   const body = y.entries(entry.value, `profile "${req.profile}"`, ['target', 'targets']);
+  templates.fillKeys(body.get('targets')?.value);
   const targets = y.pairs(body.get('targets'), `profile "${req.profile}" targets`);
-  const defaultTarget = body.get('target') && { ...body.get('target')!, value: templates.fill(body.get('target')!.value) };
-  const failed = diagnostics.length;
+  // The profile's `target:` is read only when --target names none.
+  const defaultTarget = req.target === undefined && body.get('target') ? { ...body.get('target')!, value: templates.fill(body.get('target')!.value) } : undefined;
+  if (diagnostics.length > failed) return undefined;
   const targetName = req.target ?? y.string(defaultTarget, 'target') ?? 'dev';
   const t = targets.find((p) => p.key === targetName);
   if (t) templates.fill(t.value.value);
@@ -190,84 +196,114 @@ function compactPolicy(y: YamlFile, node: YNode | undefined): TargetDef['compact
 }
 
 /**
- * profiles.yml is a template before it is YAML (`path: "{{env "X" "d"}}"` nests quotes), but no value is pasted into
- * its text: each `{{…}}` becomes a placeholder, the YAML is parsed, and `fill` replaces the placeholders in a parsed
- * value with what they render to, exactly (quotes, backslashes, newlines kept; an environment variable is read only
- * then). A placeholder that is a whole unquoted value takes the type YAML gives its text (`threads: {{env "T" "4"}}`
- * is the number 4). A file with blocks (`{{#if}}`) is rendered as text first, as it always was.
+ * profiles.yml is a template before it is YAML (`path: "{{env "X" "d"}}"` nests quotes), rendered as text as it
+ * always was — whitespace control, escapes and comments as Handlebars has them — except that `{{env}}` renders a
+ * placeholder, not the value: no value is pasted into the YAML text. Once the YAML is parsed, `fill` (a value, with
+ * its keys) and `fillKeys` (a mapping's keys) replace the placeholders in what a command uses by the values, exactly
+ * as the environment holds them (quotes, backslashes, newlines); only then is a variable read, and an unset one
+ * without a default an error at its line. A placeholder that is a whole unquoted value takes the value YAML gives its
+ * text, as the pasted text did (`threads: {{env "T" "4"}}` is the number 4, `extensions: {{env "E" "[json]"}}` a
+ * list). A file with blocks (`{{#if (env "X")}}`) is rendered with the values themselves, as before.
  */
-function envTemplates(file: SourceFile, env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): { text: string; fill: (value: unknown) => unknown } | undefined {
-  const none = (text: string) => ({ text, fill: (v: unknown) => v });
+function envTemplates(
+  file: SourceFile,
+  env: NodeJS.ProcessEnv,
+  diagnostics: Diagnostic[],
+): { text: string; fill: (value: unknown) => unknown; fillKeys: (mapping: unknown) => void } | undefined {
+  const none = (text: string) => ({ text, fill: (v: unknown) => v, fillKeys: () => undefined });
   if (!file.text.includes('{{')) return none(file.text);
-  const ast = parseTemplate(file.text, file.path, diagnostics);
+  let ast = parseTemplate(file.text, file.path, diagnostics);
   if (!ast) return undefined;
-  const renderEnv = { helpers: new Map([['env', envHelper(env)]]), partials: new Map() };
   const fail = (e: unknown) => {
     diagnostics.push({ severity: 'error', file: file.path, line: e instanceof RenderError ? e.line : undefined, message: e instanceof RenderError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}` });
   };
-  if (!ast.body.every((st) => st.type === 'ContentStatement' || st.type === 'MustacheStatement' || st.type === 'CommentStatement')) {
+  const render = (helper: Helper, template = ast!): string | undefined => {
     try {
-      return none(renderTemplate(ast, {}, renderEnv));
+      return renderTemplate(template, {}, { helpers: new Map([['env', helper]]), partials: new Map() });
     } catch (e) {
       fail(e);
       return undefined;
     }
+  };
+  const blocks = (p: hbs.AST.Program): boolean => p.body.some((st) => st.type === 'BlockStatement' || st.type === 'PartialStatement' || st.type === 'SubExpression');
+  if (blocks(ast)) {
+    const text = render(envHelper(env));
+    return text === undefined ? undefined : none(text);
   }
+  // A comment becomes the line breaks it spans, so every line after it stays where it is in messages (Handlebars
+  // would take a comment's own line away with it).
+  const comments = ast.body.filter((st) => st.type === 'CommentStatement');
+  if (comments.length > 0) {
+    const lineStarts = [0];
+    for (let i = 0; i < file.text.length; i++) if (file.text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+    const offset = (at: hbs.AST.Position) => lineStarts[at.line - 1] + at.column;
+    let source = '';
+    let from = 0;
+    for (const c of comments) {
+      source += file.text.slice(from, offset(c.loc.start)) + '\n'.repeat(c.loc.end.line - c.loc.start.line);
+      from = offset(c.loc.end);
+    }
+    ast = parseTemplate(source + file.text.slice(from), file.path, diagnostics);
+    if (!ast) return undefined;
+  }
+  const program = ast;
   // Letters, digits and _ only: a plain YAML scalar, or part of a quoted one, whatever surrounds it.
   const tag = `eider_env_${randomBytes(6).toString('hex')}_`;
-  const mustaches: Array<{ statement: hbs.AST.MustacheStatement; unquoted: boolean }> = [];
-  // Cut from the file's own text, so every line stays where it is (a comment's line is left blank, not removed).
-  const lineStarts = [0];
-  for (let i = 0; i < file.text.length; i++) if (file.text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  const offset = (at: hbs.AST.Position) => lineStarts[at.line - 1] + at.column;
-  let text = '';
-  let from = 0;
-  for (const st of ast.body) {
-    if (st.type === 'ContentStatement') continue;
-    const [start, end] = [offset(st.loc.start), offset(st.loc.end)];
-    text += file.text.slice(from, start);
-    from = end;
-    if (st.type === 'MustacheStatement') {
-      mustaches.push({ statement: st as hbs.AST.MustacheStatement, unquoted: !/["']$/.test(text) });
-      text += `${tag}${mustaches.length - 1}_`;
-    }
-  }
-  text += file.text.slice(from);
+  const uses: Array<{ read: () => unknown; line?: number }> = [];
+  const placeholders: Helper = (...args: unknown[]) => {
+    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
+    const line = options.loc?.start.line;
+    const read = () => envHelper(env)(...args, options);
+    uses.push({ read, line });
+    return `${tag}${uses.length - 1}_`;
+  };
+  const text = render(placeholders, program);
+  if (text === undefined) return undefined;
   const placeholder = new RegExp(`${tag}(\\d+)_`, 'g');
-  const rendered = new Map<number, unknown>();
+  const values = new Map<number, unknown>();
   const valueOf = (i: number): unknown => {
-    if (!rendered.has(i)) {
+    if (!values.has(i)) {
       let v: unknown;
       try {
-        v = evaluate(mustaches[i].statement, {}, renderEnv);
+        v = uses[i].read();
       } catch (e) {
         fail(e);
       }
-      rendered.set(i, v);
+      values.set(i, v);
     }
-    return rendered.get(i);
+    return values.get(i);
   };
   const show = (v: unknown) => (v === null || v === undefined ? '' : String(v));
   const fillString = (s: string): unknown => {
     if (!s.includes(tag)) return s;
     const whole = new RegExp(`^${tag}(\\d+)_$`).exec(s);
-    if (whole && mustaches[Number(whole[1])].unquoted) {
+    // Unquoted in the text: YAML reads the value as it read the pasted text.
+    if (whole && !/["']$/.test(text.slice(0, text.indexOf(s)))) {
       const v = show(valueOf(Number(whole[1])));
-      let typed: unknown;
       try {
-        typed = parseYamlValue(v);
+        return parseYamlValue(v) ?? null;
       } catch {
-        typed = v;
+        return v;
       }
-      return typed === undefined ? null : typed === null || typeof typed === 'number' || typeof typed === 'boolean' ? typed : v;
     }
     return s.replace(placeholder, (_, i: string) => show(valueOf(Number(i))));
+  };
+  const fillKeys = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+    const entries = Object.entries(v);
+    if (!entries.some(([k]) => k.includes(tag))) return;
+    // Renamed in place, in order: the parsed file's lines are kept by the mapping's identity and its keys' order.
+    for (const [k] of entries) delete (v as Record<string, unknown>)[k];
+    for (const [k, x] of entries) (v as Record<string, unknown>)[String(fillString(k))] = x;
   };
   const fill = (v: unknown): unknown => {
     if (typeof v === 'string') return fillString(v);
     if (Array.isArray(v)) v.forEach((x, i) => (v[i] = fill(x)));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fill(x);
+    else if (v !== null && typeof v === 'object') {
+      fillKeys(v);
+      for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fill(x);
+    }
     return v;
   };
-  return { text, fill };
+  return { text, fill, fillKeys };
 }
