@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, testProject, type TestProject } from '../test-support/project.js';
 import { parseXml, type XmlElement } from '../test-support/xml.js';
@@ -118,6 +118,23 @@ describe('--junit when the run stops before running anything', () => {
     expect(s.code).toBe(2);
     expect(testcases(report())[0].attrs.name).toBe('eider test');
     expect(testcases(report())[0].children[0].attrs.message).toMatch(/--state/);
+    // A failing on_run_start ends the run with exit 1 and no exception: its report says so too.
+    expect((await p.run('build', '--junit', 'reports/eider.xml')).code).toBe(0);
+    p.write('project.yml', 'name: t\non_run_start: ["select * from no_such_table"]\n');
+    const hook = await p.run('build', '--junit', 'reports/eider.xml');
+    expect(hook.code).toBe(1);
+    expect(testcases(report())[0].children[0].attrs.message).toMatch(/^on_run_start failed \(project\.yml:2\): nothing ran$/);
+  });
+
+  it('a report path that is a symbolic link to a file not made yet is written through', async () => {
+    p = testProject({ 'models/a.sql': 'select 1 as id\n' });
+    mkdirSync(join(p.dir, 'real'));
+    symlinkSync(join(p.dir, 'real/report.xml'), join(p.dir, 'link.xml'));
+    const r = await p.run('build', '--junit', 'link.xml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(lstatSync(join(p.dir, 'link.xml')).isSymbolicLink()).toBe(true);
+    expect(testcases(readFileSync(join(p.dir, 'real/report.xml'), 'utf8')).map((c) => c.attrs.name)).toEqual(['a']);
   });
 });
 

@@ -47,8 +47,8 @@ export interface BuildOptions extends GlobalOptions, SelectOptions, DeferOptions
   readonly alerts?: boolean;
   /** `eider watch`: the project as it has just compiled it, built instead of compiling again. */
   readonly compiled?: ProjectContext;
-  /** `eider watch`: each node's result, once the nodes have run. */
-  readonly onResults?: (results: readonly NodeResult[]) => void;
+  /** `eider watch`: each node's result once the run is decided, and whether its release was thrown away. */
+  readonly onResults?: (results: readonly NodeResult[], discarded: boolean) => void;
 }
 
 /**
@@ -61,23 +61,36 @@ export async function buildCommand(mode: PlanMode, opts: BuildOptions): Promise<
   const reporter = makeReporter(opts.logFormat);
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const junit = { written: false };
+  const junit: JunitState = { written: false };
+  // A run that stopped before its report was written (a mistake, a target that cannot be opened, a failed
+  // on_run_start, a stale source, a signal) still replaces it. Best effort: the run's own error comes first.
+  const stopped = (why: string) => {
+    if (opts.junit === undefined || junit.written) return;
+    try {
+      writeJunitStopped(opts.junit, mode, startedAt, performance.now() - started, why);
+    } catch {
+      // the path was checked; a report that cannot be written now never hides why the run stopped
+    }
+  };
   // However the run ends (an exception too), a live progress area is gone before anything else is printed.
   const code = await runBuild(mode, opts, reporter, junit)
     .catch((e: unknown) => {
-      // A run that stopped before its report was written (a mistake, a target that cannot be opened) still replaces it.
-      if (opts.junit !== undefined && !junit.written) {
-        const message = e instanceof UsageError ? e.diagnostics.map(formatDiagnostic).join('\n') : String((e as Error)?.message ?? e);
-        writeJunitStopped(opts.junit, mode, startedAt, performance.now() - started, message);
-      }
+      stopped(e instanceof UsageError ? e.diagnostics.map(formatDiagnostic).join('\n') : String((e as Error)?.message ?? e));
       throw e;
     })
     .finally(() => reporter.runEnded());
+  stopped(junit.why ?? `eider ${mode} stopped before running anything (exit ${code})`);
   reporter.exit(code);
   return code;
 }
 
-async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, junit: { written: boolean }): Promise<number> {
+/** Whether runBuild wrote the --junit report, and why it stopped when it returns without one. */
+interface JunitState {
+  written: boolean;
+  why?: string;
+}
+
+async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, junit: JunitState): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   for (const [flag, v] of [['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd]] as const) {
@@ -95,6 +108,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
   const interrupt = onInterrupt(() => adapter?.interrupt());
   let swap = false;
   const interrupted = (target: string) => {
+    junit.why ??= `interrupted by ${interrupt.by}: nothing ran`;
     if (swap) reporter.errorLine(`\nNothing was published: the build was interrupted, so ${target} keeps its current release.`);
     reporter.errorLine(`Interrupted by ${interrupt.by}: no new node was started.`);
     return interrupt.by === 'SIGINT' ? 130 : 143;
@@ -141,7 +155,8 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
     // The gate checks every source the selection reads from, selected or not.
     const upstream = () => new Set([...selected, ...[...selected].flatMap((id) => [...dag.reach(id, 'up')])]);
     if (opts.failOnStaleSources && !(await sourceFreshness(ctx, upstream(), false, alerts))) {
-      reporter.errorLine('error: a source is stale at error level (--fail-on-stale-sources): nothing was built');
+      junit.why = 'a source is stale at error level (--fail-on-stale-sources): nothing was built';
+      reporter.errorLine(`error: ${junit.why}`);
       return 1;
     }
 
@@ -198,7 +213,8 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
     const hookFailure = () => failedHook && `${failedHook.key} failed (${failedHook.file}:${failedHook.line}): nothing ${failedHook.key === 'on_run_start' ? 'ran' : 'was published'}`;
     if (projectHooks && !(await runHooks(ctx.def.onRunStart))) {
       if (interrupt.signal.aborted) return interrupted(target.name);
-      await alerts?.runFailed(mode, hookFailure()!);
+      junit.why = hookFailure()!;
+      await alerts?.runFailed(mode, junit.why);
       return 1;
     }
     let done = 0;
@@ -217,7 +233,6 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
         onRetry: (id, attempt, error, waitMs) => reporter.warning(`${manifest.nodes[id].name} failed with a transient error (${error.split('\n')[0]}); attempt ${attempt + 1} of ${target.retries.attempts} in ${waitMs} ms`),
       },
     );
-    opts.onResults?.(results);
     const endHooksOk = !projectHooks || (await runHooks(ctx.def.onRunEnd));
     // The outcome is decided here. A signal from now on no longer stops anything: the release (or the run's
     // record) is finished as decided, and the exit code and the last lines say what happened.
@@ -227,6 +242,7 @@ async function runBuild(mode: PlanMode, opts: BuildOptions, reporter: Reporter, 
     const publishes = ok && !(opts.empty && target.publish === 'swap');
     const args = { select: opts.select, exclude: opts.exclude, fullRefresh: opts.fullRefresh, eventTimeStart: opts.eventTimeStart, eventTimeEnd: opts.eventTimeEnd, empty: opts.empty, failOnStaleSources: opts.failOnStaleSources, varsGiven: opts.vars !== undefined, defer: opts.defer && opts.state !== undefined ? { state: resolve(opts.state), target: opts.deferTarget } : undefined };
     const kept = !writes ? undefined : !swap ? 'in_place' : publishes ? 'published' : 'discarded';
+    opts.onResults?.(results, kept === 'discarded');
     const run: RunResult = { command: mode, startedAt, elapsedMs: performance.now() - started, results, args, release: kept };
 
     if (writes) {

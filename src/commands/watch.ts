@@ -55,8 +55,9 @@ export async function watchCommand(opts: WatchOptions): Promise<number> {
   // Nodes whose last build errored, failed or was skipped: built again with the next save, as a model skipped
   // behind a failing test must be once the test passes (the target matches the files).
   let unsettled: NodeId[] = [];
-  const settle = (results: readonly NodeResult[]) => {
-    unsettled = results.filter((r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped').map((r) => r.nodeId);
+  const settle = (results: readonly NodeResult[], discarded: boolean) => {
+    // A release thrown away (a copy built beside a reader, with a test failing) published none of its nodes.
+    unsettled = results.filter((r) => discarded || r.status === 'error' || r.status === 'fail' || r.status === 'skipped').map((r) => r.nodeId);
   };
   let first: ProjectContext | undefined;
   try {

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { makeFolder } from '../folders.js';
@@ -22,7 +22,8 @@ export function checkJunitPath(path: string): void {
   } catch (e) {
     throw usageError(`--junit ${path}: cannot write in ${dirname(path)}/ (${problem(e)})`);
   }
-  if (!existsSync(file)) {
+  // A symbolic link to a file not made yet is written through, as before.
+  if (!existsSync(file) && !lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
     // Created and removed again: a folder even root cannot create files in (/proc, /sys) is found now, not after the run.
     try {
       closeSync(openSync(file, 'wx'));
@@ -32,6 +33,7 @@ export function checkJunitPath(path: string): void {
     }
     return;
   }
+  if (!existsSync(file)) return;
   if (statSync(file).isDirectory()) throw usageError(`--junit ${path}: is a folder, not a file`);
   try {
     accessSync(file, constants.W_OK);
