@@ -13,6 +13,8 @@ describe('withoutTerminator', () => {
       expect(withoutTerminator(sql)).toBe(sql);
     }
     expect(withoutTerminator("select 'a;b';")).toBe("select 'a;b'");
-    expect(withoutTerminator('select 1;;')).toBe('select 1;');
+    expect(withoutTerminator('select 1;;')).toBe('select 1');
+    expect(withoutTerminator("select $q1$ it's; $q1$ as x;")).toBe("select $q1$ it's; $q1$ as x");
+    expect(withoutTerminator('select $a1$ x; -- $a1$')).toBe('select $a1$ x; -- $a1$');
   });
 });

@@ -6,8 +6,7 @@
  */
 export function withoutTerminator(sql: string): string {
   if (!sql.includes(';')) return sql;
-  let last = -1; // the last `;` outside strings and comments
-  let after = false; // something other than whitespace and comments follows it
+  let ends: number[] = []; // the `;`s outside strings and comments that only whitespace and comments follow
   let i = 0;
   while (i < sql.length) {
     const c = sql[i];
@@ -19,20 +18,25 @@ export function withoutTerminator(sql: string): string {
       i = end < 0 ? sql.length : end + 2;
     } else if (c === "'" || c === '"') {
       i = closing(sql, i, c);
-      after = true;
-    } else if (c === '$' && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64))![0];
+      ends = [];
+    } else if (c === '$' && DOLLAR_TAG.test(sql.slice(i, i + 64))) {
+      const tag = DOLLAR_TAG.exec(sql.slice(i, i + 64))![0];
       const end = sql.indexOf(tag, i + tag.length);
       i = end < 0 ? sql.length : end + tag.length;
-      after = true;
+      ends = [];
     } else {
-      if (c === ';') (last = i), (after = false);
-      else if (!/\s/.test(c)) after = true;
+      if (c === ';') ends.push(i);
+      else if (!/\s/.test(c)) ends = [];
       i++;
     }
   }
-  return last >= 0 && !after ? sql.slice(0, last) + sql.slice(last + 1) : sql;
+  let out = sql;
+  for (const at of ends.reverse()) out = out.slice(0, at) + out.slice(at + 1);
+  return out;
 }
+
+/** `$$` or `$tag$` opening a dollar-quoted string (a tag is an identifier: no digit first). */
+const DOLLAR_TAG = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/;
 
 /** The index just past the quote closing the one at `start` (a doubled quote is part of the text). */
 function closing(sql: string, start: number, quote: string): number {
