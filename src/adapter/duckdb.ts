@@ -23,11 +23,10 @@ export interface OpenOptions {
   readonly extensions?: readonly string[];
 }
 
-/** An extension that must be LOADed but is not installed on this machine: eider never downloads one. */
-/** --defer: the deferred target's file (attached read-only beside the target) could not be opened. */
 /** How @duckdb/node-api's JSON rows spell DATE 'infinity' and '-infinity' (one day past the last and first dates). */
 const DATE_INFINITY: Readonly<Record<string, string>> = { '5881580-07-11': 'infinity', '5877642-06-24 (BC)': '-infinity' };
 
+/** --defer: the deferred target's file (attached read-only beside the target) could not be opened. */
 export class DeferredFileError extends Error {
   constructor(
     readonly path: string,
@@ -37,6 +36,7 @@ export class DeferredFileError extends Error {
   }
 }
 
+/** An extension that must be LOADed but is not installed on this machine: eider never downloads one. */
 export class ExtensionMissing extends Error {
   override readonly name = 'ExtensionMissing';
   /** `neededBy`: the alias of the attached database (or `target`) whose path needs it; none when the profile lists it. */

@@ -64,7 +64,13 @@ export async function exportCommand(given: ExportOptions): Promise<number> {
     // Every node is bound before any file is written: a --where or --partition-by that one of them cannot take
     // (exit 2) leaves no file behind.
     const sqls: string[] = [];
-    for (const q of queries) sqls.push(await probe(s, q, opts.where, partitionBy));
+    try {
+      for (const q of queries) sqls.push(await probe(s, q, opts.where, partitionBy));
+    } catch (e) {
+      if (!stoppedBy) throw e;
+      ctx.reporter.errorLine(`interrupted by ${stoppedBy}: nothing was exported`);
+      return stoppedBy === 'SIGINT' ? 130 : 143;
+    }
     for (const [i, q] of queries.entries()) {
       try {
         const sql = sqls[i];

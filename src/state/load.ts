@@ -81,7 +81,7 @@ export function loadRunResults(dir: string, flag = '--state'): RunResultsJson {
     : !(typeof target === 'string' || (isObject(target) && typeof target.name === 'string')) ? 'target'
     : !Array.isArray(json.results) || !json.results.every((r) => isObject(r) && typeof r.unique_id === 'string' && typeof r.status === 'string') ? 'results'
     : undefined;
-  if (bad) throw usageError(`run_results.json is not a whole eider run result (its "${bad}" is missing or malformed): run the command again, or give --state the folder of a finished run`, path);
+  if (bad) throw usageError(`${flag}: run_results.json is not a whole eider run result (its "${bad}" is missing or malformed): run the command again, or give the folder of a finished run`, path);
   return json;
 }
 
