@@ -21,3 +21,13 @@ export function makeFolder(dir: string): void {
   }
   if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
 }
+
+/** Why a file or folder could not be made or written somewhere, in words, from the error's code. */
+export function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file stands where a folder is needed';
+  if (code === 'ENOENT') return 'nothing can be created there';
+  return String((e as Error).message).split('\n')[0];
+}

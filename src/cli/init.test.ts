@@ -90,7 +90,7 @@ describe('eider init', () => {
     expect(readdirSync(join(root, 'q')).sort()).toEqual(['models', 'profiles']);
     // A place no folder can be made: one message, exit 2, no stack trace.
     writeFileSync(join(root, 'g'), '');
-    for (const [where, why] of [['g/p', 'a file stands where a folder is needed'], ['/proc/eider-init', 'folders cannot be created there']]) {
+    for (const [where, why] of [['g/p', 'a file stands where a folder is needed'], ['/proc/eider-init', 'nothing can be created there']]) {
       const r2 = await runCli(root, ['init', where]);
       expect(r2.code, where).toBe(2);
       expect(r2.stderr, where).toBe(`cannot write the project into ${where}: ${why}\n`);

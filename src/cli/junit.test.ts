@@ -83,7 +83,7 @@ describe('--junit FILE', () => {
   });
 
   it.each([
-    ['under a file', 'project.yml/junit.xml', /^--junit project\.yml\/junit\.xml: cannot write in project\.yml\/ \(a file is where a folder should be\)$/],
+    ['under a file', 'project.yml/junit.xml', /^--junit project\.yml\/junit\.xml: cannot write in project\.yml\/ \(a file stands where a folder is needed\)$/],
     ['a folder', 'models', /^--junit models: is a folder, not a file$/],
   ])('a path %s is one message, exit 2, before anything is built', async (_, path, message) => {
     p = testProject({ 'models/a.sql': '{{config materialized="table"}}\nselect 1 as id' });
@@ -156,7 +156,7 @@ describe('--junit to a folder without write permission', () => {
     p = testProject({ 'models/a.sql': 'select 1 as id' });
     const r = await p.run('build', '--junit', '/proc/eider-junit.xml');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^--junit \/proc\/eider-junit\.xml: cannot (create it \(files cannot be created there|write in \/proc\/ \(permission denied)\)\n$/);
+    expect(r.stderr).toMatch(/^--junit \/proc\/eider-junit\.xml: cannot (create it \(nothing can be created there|write in \/proc\/ \(permission denied)\)\n$/);
     expect(existsSync(p.db)).toBe(false);
   });
 });

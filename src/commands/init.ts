@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { usageError } from '../errors.js';
-import { makeFolder } from '../folders.js';
+import { fsProblem, makeFolder } from '../folders.js';
 import { scaffold } from '../project/scaffold.js';
 import { ConsoleReporter } from '../report/console.js';
 
@@ -38,7 +38,7 @@ export async function initCommand(dir: string | undefined, opts: InitOptions): P
     makeFolder(root);
     accessSync(root, constants.W_OK);
   } catch (e) {
-    throw usageError(`cannot write the project into ${shown(root)}: ${folderProblem(e)}`);
+    throw usageError(`cannot write the project into ${shown(root)}: ${fsProblem(e)}`);
   }
   for (const [path, text] of Object.entries(files)) {
     makeFolder(dirname(join(root, path)));
@@ -65,16 +65,6 @@ function projectName(root: string, given: string | undefined): string {
 function shown(path: string): string {
   const r = relative(process.cwd(), path);
   return r === '' ? '.' : r.startsWith('..') ? path : r;
-}
-
-/** Why a folder cannot be made or written, in words. */
-function folderProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EROFS') return 'read-only file system';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file stands where a folder is needed';
-  if (code === 'ENOENT') return 'folders cannot be created there';
-  return String((e as Error).message).split('\n')[0];
 }
 
 /** A path as one shell word: quoted when it holds anything but letters, digits and `_-./+,@:`. */

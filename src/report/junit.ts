@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
-import { makeFolder } from '../folders.js';
+import { fsProblem, makeFolder } from '../folders.js';
 import { redact } from '../secrets.js';
 import type { Manifest, Node, NodeResult, RunResult } from '../types.js';
 import { formatCount } from './numbers.js';
@@ -12,15 +12,11 @@ import { formatCount } from './numbers.js';
  */
 export function checkJunitPath(path: string): void {
   const file = resolve(path);
-  const problem = (e: unknown) => {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is where a folder should be' : code === 'ENOENT' ? 'files cannot be created there' : String((e as Error).message);
-  };
   try {
     makeFolder(dirname(file));
     accessSync(dirname(file), constants.W_OK);
   } catch (e) {
-    throw usageError(`--junit ${path}: cannot write in ${dirname(path)}/ (${problem(e)})`);
+    throw usageError(`--junit ${path}: cannot write in ${dirname(path)}/ (${fsProblem(e)})`);
   }
   // A symbolic link to a file not made yet is written through, as before.
   if (!existsSync(file) && !lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
@@ -29,7 +25,7 @@ export function checkJunitPath(path: string): void {
       closeSync(openSync(file, 'wx'));
       rmSync(file, { force: true });
     } catch (e) {
-      throw usageError(`--junit ${path}: cannot create it (${problem(e)})`);
+      throw usageError(`--junit ${path}: cannot create it (${fsProblem(e)})`);
     }
     return;
   }
@@ -38,7 +34,7 @@ export function checkJunitPath(path: string): void {
   try {
     accessSync(file, constants.W_OK);
   } catch (e) {
-    throw usageError(`--junit ${path}: cannot write it (${problem(e)})`);
+    throw usageError(`--junit ${path}: cannot write it (${fsProblem(e)})`);
   }
 }
 
