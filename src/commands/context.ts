@@ -9,7 +9,7 @@ import type { SelectMethods } from '../graph/select.js';
 import { findProjectRoot, loadProject } from '../project/load.js';
 import { parseProject, type ProjectDef } from '../project/parse.js';
 import { parseProfiles } from '../project/profiles.js';
-import { parseYamlValue } from '../project/yaml.js';
+import { parseYamlValue, YamlFile, type YNode } from '../project/yaml.js';
 import { makeReporter, type Reporter } from '../report/reporter.js';
 import { checkStateFolder, loadStateManifest, type ManifestJson } from '../state/load.js';
 import { stateMethod } from '../state/modified.js';
@@ -102,6 +102,26 @@ export async function compileContext(
   const recompile = (extra: Pick<CompileOptions, 'deferred'>) => compileProject({ ...def!, target }, { ...compileOptions, ...extra });
   const warnings = diagnostics;
   return { def: { ...def!, target }, manifest, dag: dag!, artifacts, reporter, selectMethods: selectMethods(opts, manifest, artifacts), profileTarget, recompile, warnings, reusable: reusable && !env.read(), stamps: [compileOptions.invocationId, compileOptions.runStartedAt.toISOString()] };
+}
+
+/**
+ * The target alone, read from project.yml (its profile) and profiles.yml without compiling anything: for commands
+ * that only handle the target's file (`rollback`, `compact`), which must work while a model does not compile — a
+ * broken project is when a rollback is needed.
+ */
+export function projectTarget(opts: GlobalOptions, reporter: Reporter = makeReporter()): { target: TargetDef; reporter: Reporter } {
+  const diagnostics: Diagnostic[] = [];
+  const root = findProjectRoot(opts.projectDir ?? process.cwd());
+  const files = loadProject(root, opts.profilesDir);
+  const y = new YamlFile(files.project.path, files.project.text, diagnostics);
+  const top = y.root ? y.entries(y.root, 'project.yml') : new Map<string, YNode>();
+  const name = y.string(top.get('name'), 'name');
+  failOnErrors(diagnostics);
+  if (!name) throw usageError('project.yml needs a name', files.project.path);
+  const profile = y.string(top.get('profile'), 'profile') ?? name;
+  const target = parseProfiles(root, files.profiles, { profile, target: opts.target, profileLine: y.lineOf(top.get('profile')) }, process.env, diagnostics);
+  failOnErrors(diagnostics);
+  return { target: opts.threads ? { ...target!, threads: opts.threads } : target!, reporter };
 }
 
 /**

@@ -5,7 +5,7 @@ import { didYouMean, usageError } from '../errors.js';
 import { checkTargetFolder } from '../publish/in-place.js';
 import { acquireLock } from '../publish/lock.js';
 import { fsyncPath, listReleases, pruneReleases, releaseLineage, releasesDir } from '../publish/swap.js';
-import { compileContext, type GlobalOptions } from './context.js';
+import { projectTarget, type GlobalOptions } from './context.js';
 import { makeFolder } from '../folders.js';
 
 export interface RollbackOptions extends GlobalOptions {
@@ -18,8 +18,8 @@ export interface RollbackOptions extends GlobalOptions {
  * before it), so rollbacks in a row walk back through the kept releases and never forward to one they replaced.
  */
 export async function rollbackCommand(opts: RollbackOptions): Promise<number> {
-  const { manifest, reporter } = await compileContext(opts);
-  const target = manifest.target;
+  // Only the target: a project that does not compile (a broken model, a var not given) can still be rolled back.
+  const { target, reporter } = projectTarget(opts);
   if (target.publish !== 'swap') throw usageError(`target "${target.name}" publishes in place; rollback needs publish: swap`, 'profiles/profiles.yml');
   checkTargetFolder(target);
   const lock = acquireLock(target.path, 'eider rollback');
