@@ -74,6 +74,31 @@ describe('generic tests', () => {
   });
 });
 
+describe('a generic test whose query fails', () => {
+  it('is reported at its own declaration in the YAML, not at a line that shares a word with its SQL', async () => {
+    p = testProject({
+      'models/o.sql': "{{config materialized='table'}}\nselect 1 as id, 5 as amount\n",
+      'models/o.yml': [
+        'models:',
+        '  - name: o',
+        '    columns:',
+        '      - name: id',
+        '        tests:',
+        '          - not_null:',
+        '              config:',
+        '                where: "id <> 2"',
+        '      - name: amtx',
+        '        tests:',
+        '          - accepted_range: {min_value: 0}',
+        '',
+      ].join('\n'),
+    });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\s+models\/o\.yml:11: Binder Error: Referenced column "amtx" not found/m);
+  });
+});
+
 describe('custom generic tests (macros/test_<name>.sql)', () => {
   it('are used in YAML like the built-in ones, with model, column_name and their own arguments', async () => {
     p = testProject({

@@ -24,7 +24,8 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
     return { message: csv?.detail ?? message, file: node.origin.file, line: csv?.line };
   }
   const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
-  if (!lineNo) return { message, file: node.origin.file, line: node.origin.line };
+  // A test declared in YAML is at its declaration: its SQL's lines are a macro's, not the YAML's.
+  if (!lineNo || /\.ya?ml$/.test(node.origin.file)) return { message, file: node.origin.file, line: node.origin.line };
   // The template as the compile read it (`show --inline` has no file); else the node's file.
   const template = 'fingerprint' in node && node.fingerprint.rawCode !== '' ? node.fingerprint.rawCode : join(root, node.origin.file);
   return { message, file: node.origin.file, line: templateLine(template, statement, Number(lineNo), template !== join(root, node.origin.file)) };
