@@ -186,6 +186,19 @@ function onTerminal(cwd: string, env: Record<string, string>, ...args: string[])
 }
 
 describe('nothing is accepted silently', () => {
+  it('a seed delimited by tabs or semicolons, read as commas, is an error at its header, naming the delimiter to set', async () => {
+    p = testProject({ ...base, 'seeds/tab.csv': 'id\tname\n1\tx y\n', 'seeds/semi.csv': '\uFEFFid;name\r\n1;x\r\n', 'seeds/one.csv': 'id\n1\n' });
+    const r = await p.run('seed');
+    expectError(r, 2, /^seeds\/tab\.csv:1: seed "tab": the header holds no "," but tabs, so it would load as one column: set its delimiter \(in a properties file: seeds: \[\{name: tab, config: \{delimiter: "\\t"\}\}\]\)$/m);
+    expect(r.stderr).toMatch(/^seeds\/semi\.csv:1: seed "semi": the header holds no "," but semicolons/m);
+    expect(r.stderr).not.toMatch(/one\.csv/);
+    p.write('seeds/props.yml', 'seeds:\n  - name: tab\n    config: {delimiter: "\\t"}\n  - name: semi\n    config: {delimiter: ";"}\n');
+    const ok = await p.run('seed');
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(await p.query('select name from tab')).toEqual([{ name: 'x y' }]);
+  });
+
   it('a 0-byte (or blank) seed is an error at the seed file, before anything runs', async () => {
     p = testProject({ ...base, 'seeds/empty.csv': '', 'seeds/blank.csv': '\n\n' });
     const r = await p.run('build');

@@ -16,14 +16,16 @@ export function compileSeeds(c: Compilation): void {
       c.disabled.add(seed.name);
       continue;
     }
-    const node = seedNode(c, seed, config);
+    const bytes = readSeed(join(c.def.root, seed.file));
+    const node = seedNode(c, seed, config, bytes);
+    if (bytes) checkDelimiter(c, node, bytes);
     checkOperating(node, (key) => configOrigin(seed.layers, key) ?? seed.props?.origin ?? node.origin, c.diagnostics);
     c.nodes[node.id] = node;
     c.byName.set(seed.name, node);
   }
 }
 
-function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>): SeedNode {
+function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>, bytes: Buffer | undefined): SeedNode {
   const path = join(c.def.root, seed.file);
   return {
     id: `seed.${seed.name}`,
@@ -44,7 +46,7 @@ function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>
     fingerprint: {
       config: resolvedConfig('seed', config, seed.name),
       rawCode: '',
-      checksum: csvChecksum(path),
+      checksum: bytes ? sha256(bytes) : '',
       macros: [],
       vars: {},
       properties: resourceProperties(seed.props),
@@ -52,11 +54,29 @@ function seedNode(c: Compilation, seed: SeedDef, config: Record<string, unknown>
   };
 }
 
-/** A seed's checksum is of its contents (an unreadable file is reported when the seed loads). */
-function csvChecksum(path: string): string {
+/** A seed's contents, for its checksum and its header (an unreadable file is reported when the seed loads). */
+function readSeed(path: string): Buffer | undefined {
   try {
-    return sha256(readFileSync(path));
+    return readFileSync(path);
   } catch {
-    return '';
+    return undefined;
   }
+}
+
+/**
+ * A CSV whose header holds no delimiter but tabs, semicolons or pipes would load as one column named after the
+ * whole header line: it is an error at its first line, saying which delimiter to set.
+ */
+function checkDelimiter(c: Compilation, node: SeedNode, bytes: Buffer): void {
+  const head = bytes.subarray(0, 64 * 1024).toString('utf8').split('\n')[0].replace(/^\uFEFF/, '').replace(/\r$/, '');
+  const delimiter = node.delimiter ?? ',';
+  if (head.includes(delimiter)) return;
+  const other = ([['\t', 'tabs', '"\\t"'], [';', 'semicolons', '";"'], ['|', 'pipes', '"|"']] as const).find(([d]) => head.includes(d));
+  if (!other) return;
+  c.diagnostics.push({
+    severity: 'error',
+    file: node.origin.file,
+    line: 1,
+    message: `seed "${node.name}": the header holds no "${delimiter === '\t' ? '\\t' : delimiter}" but ${other[1]}, so it would load as one column: set its delimiter (in a properties file: seeds: [{name: ${node.name}, config: {delimiter: ${other[2]}}}])`,
+  });
 }
