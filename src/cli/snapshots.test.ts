@@ -83,6 +83,32 @@ describe('snapshots (SCD type 2)', () => {
     expect(await p.query('select count(*)::int as n from main.every')).toEqual([{ n: 5 }]);
   });
 
+  it('a column new in the source is added to the history (null in the versions before it); a table built otherwise is refused by name', async () => {
+    p = testProject({
+      'seeds/products.csv': products(jan),
+      'snapshots/price_history.sql': '{{config unique_key="product_id" strategy="timestamp" updated_at="updated_at"}}\nselect * from {{ref "products"}}',
+    });
+    expect((await p.run('build')).code).toBe(0);
+    p.write('seeds/products.csv', 'product_id,name,price,updated_at,color\n1,Tawa,100,2024-01-01 00:00:00,black\n2,Kurta,250,2024-02-01 00:00:00,red\n3,Saree,300,2024-01-01 00:00:00,blue\n');
+    const r = await p.run('build');
+    expect(r.stdout + r.stderr).not.toMatch(/ERROR|Binder Error/);
+    expect(r.code).toBe(0);
+    expect(await p.query(`select product_id::int as id, price::int as price, color, is_current from main.price_history order by 1, valid_from`)).toEqual([
+      { id: 1, price: 100, color: null, is_current: true },
+      { id: 2, price: 200, color: null, is_current: false },
+      { id: 2, price: 250, color: 'red', is_current: true },
+      { id: 3, price: 300, color: null, is_current: true },
+    ]);
+    // A model built as a table before, now a snapshot: its table holds no history to extend.
+    p.write('models/x.sql', "{{config materialized='table'}}\nselect product_id, updated_at from {{ref 'products'}}");
+    expect((await p.run('build', '-s', 'x')).code).toBe(0);
+    p.write('models/x.sql', "{{config materialized='snapshot' unique_key='product_id' strategy='timestamp' updated_at='updated_at'}}\nselect product_id, updated_at from {{ref 'products'}}");
+    const x = await p.run('run', '-s', 'x');
+    expect(x.code).toBe(1);
+    expect(x.stdout).toMatch(/models\/x\.sql:1: snapshot x: "main"\."x" exists but is not a snapshot's table \(it has no valid_from, valid_to and is_current; the model was materialized otherwise before\): drop it to start the snapshot's history/);
+    expect(x.stdout).not.toMatch(/Binder Error/);
+  });
+
   it('a snapshot without its strategy\'s columns is an error at its file', async () => {
     p = testProject({ 'snapshots/s.sql': '{{config strategy="timestamp"}}\nselect 1 as id', 'snapshots/c.sql': '{{config unique_key="id" strategy="check"}}\nselect 1 as id' });
     const r = await p.run('build');

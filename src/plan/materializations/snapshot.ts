@@ -39,9 +39,14 @@ export function snapshot(node: ModelNode, state: WarehouseState, opts: PlanOptio
       : checkAll
         ? `(${keys.map((k) => `t.${k}`).join(', ')}) in (select ${keys.join(', ')} from ${changedKeys})`
         : `(${snap.checkCols.map((c) => `t.${quoteIdent(c)} is distinct from i.${quoteIdent(c)}`).join(' or ')})`;
+  // A table of that name built otherwise (the model was a table or incremental before): not this snapshot's history.
+  const columns = `select count(*) as n from duckdb_columns() where database_name = current_database() and schema_name = ${quoteLiteral(node.relation.schema)} and table_name = ${quoteLiteral(node.relation.name)} and column_name in ('valid_from', 'valid_to', 'is_current')`;
   return [
+    `select error(${quoteLiteral(`snapshot ${node.name}: ${target} exists but is not a snapshot's table (it has no valid_from, valid_to and is_current; the model was materialized otherwise before): drop it to start the snapshot's history`)}) from (${columns}) where n < 3`,
     `create or replace temp table ${incoming} as\n${node.sql}`,
     ...requireColumns(node, incoming, needs),
+    // Columns new in the source are added to the history (null in the versions before them), as dbt does.
+    { kind: 'schema_sync' as const, target: node.relation, incoming, mode: 'append_new_columns' as const, model: node.name },
     `select error(${quoteLiteral(`snapshot ${node.name}: `)} || n || ${quoteLiteral(` rows have a null unique_key (${snap.uniqueKey.join(', ')}); nothing was applied`)}) from (select count(*) as n from ${incoming} where ${keys.map((k) => `${k} is null`).join(' or ')}) where n > 0`,
     ...(checkAll ? [{ kind: 'changed_rows' as const, target: node.relation, incoming, keys: snap.uniqueKey, into: changedKeys }] : []),
     'begin transaction',
