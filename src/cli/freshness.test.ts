@@ -150,4 +150,13 @@ describe('source freshness', () => {
     expect(r.stderr).toMatch(/^models\/sources\.yml:5: freshness warn_after period must be one of minute, hour, day, week, month, year, not "fortnight"/m);
     expect(r.stderr).toMatch(/^models\/sources\.yml:12: freshness error_after must be \{count: N, period: minute\|hour\|day\|week\|month\|year\}/m);
   });
+
+  it('a loaded_at_field naming no column is reported at the source table in its YAML', async () => {
+    p = project('{warn_after: {count: 2, period: hour}}', '{warn_after: {count: 1, period: day}}');
+    await seedEvents(p, 1);
+    p.write('models/sources.yml', sources('{warn_after: {count: 2, period: hour}}', '{warn_after: {count: 1, period: day}}').replace('loaded_at + interval 0 minute', 'nosuchcol'));
+    const r = await p.run('freshness');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/models\/sources\.yml:7: loaded_at_field nosuchcol: Binder Error: Referenced column "nosuchcol" not found/);
+  });
 });

@@ -6,6 +6,7 @@ import { extensionError } from '../publish/in-place.js';
 import { redact } from '../secrets.js';
 import { quoteLiteral, type ModelNode, type Period, type SourceNode, type TargetDef } from '../types.js';
 import { HISTORY_SCHEMA } from '../publish/history.js';
+import { sqlErrorMessage } from './sql-errors.js';
 
 export type FreshnessStatus = 'pass' | 'warn' | 'error' | 'runtime error';
 
@@ -67,7 +68,9 @@ export async function checkFreshness(sources: readonly SourceNode[], files: Sess
         rule.errorAfter && ageMs > periodMs(rule.errorAfter) ? 'error' : rule.warnAfter && ageMs > periodMs(rule.warnAfter) ? 'warn' : 'pass';
       out.push({ nodeId: s.id, source: s.name, newest, ageMs, status, criteria, basis });
     } catch (e) {
-      out.push({ nodeId: s.id, source: s.name, status: 'runtime error', criteria, basis, error: redact(String((e as Error).message).split('\n')[0]) });
+      // A loaded_at_field naming no column (or not an expression) is the source's declaration's mistake: said there.
+      const what = byColumn ? `loaded_at_field ${rule.loadedAtField}: ` : '';
+      out.push({ nodeId: s.id, source: s.name, status: 'runtime error', criteria, basis, error: redact(`${s.origin.file}:${s.origin.line}: ${what}${sqlErrorMessage(String((e as Error).message))}`) });
     }
   }
   return out;
