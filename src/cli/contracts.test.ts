@@ -27,6 +27,13 @@ describe('contracts', () => {
     expect(await p.query('select id, note from main.fct')).toEqual([{ id: 1, note: 'x' }]);
   });
 
+  it('a data_type DuckDB does not know is reported at the properties entry that declares it', async () => {
+    p = testProject({ 'models/fct.sql': "{{config materialized=\"table\"}}\nselect 1::integer as id, 2.5::decimal(18,2) as amount, 'x' as note", 'models/fct.yml': props(good.replace('data_type: text', 'data_type: varchr')) });
+    const r = await p.run('build');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\s+models\/fct\.yml:2: contract: column note has data_type varchr: Catalog Error: Type with name varchr does not exist/m);
+  });
+
   it('views enforce contracts too', async () => {
     p = testProject({ 'models/fct.sql': 'select 1 as id', 'models/fct.yml': props('      - name: id\n        data_type: varchar\n') });
     const r = await p.run('build');

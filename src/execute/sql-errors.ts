@@ -23,6 +23,11 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
     const csv = csvError(node.path, error, node.delimiter ?? ',');
     return { message: csv?.detail ?? message, file: node.origin.file, line: csv?.line };
   }
+  // A contract's data_type DuckDB does not know: at the properties entry that declares it.
+  const unknownType = /Type with name (\S+) does not exist/i.exec(error)?.[1];
+  const typed = node.kind === 'model' && unknownType ? node.contract?.find((c) => c.dataType.toLowerCase().startsWith(unknownType.toLowerCase())) : undefined;
+  const declared = typed && node.fingerprint.properties.origin;
+  if (typed && declared) return { message: `contract: column ${typed.name} has data_type ${typed.dataType}: ${message}`, file: declared.file, line: declared.line };
   const lineNo = /\nLINE (\d+):/.exec(error)?.[1];
   // A test declared in YAML is at its declaration: its SQL's lines are a macro's, not the YAML's.
   if (!lineNo || /\.ya?ml$/.test(node.origin.file)) return { message, file: node.origin.file, line: node.origin.line };
