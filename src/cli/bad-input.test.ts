@@ -186,6 +186,18 @@ function onTerminal(cwd: string, env: Record<string, string>, ...args: string[])
 }
 
 describe('nothing is accepted silently', () => {
+  it('a hook whose template fails is reported at the config that declares it, in YAML or in the model file', async () => {
+    p = testProject({
+      'models/a.sql': "select 1 as id\n",
+      'models/b.sql': "select 2 as id\n\n{{config pre_hook='select {{var \"nope\"}}'}}\n",
+      'models/a.yml': 'models:\n  - name: a\n    config:\n      materialized: table\n      post_hook: "insert into t select \'{{var \\"minamt\\"}}\'"\n',
+    });
+    const r = await p.run('build');
+    expectError(r, 2, /^models\/a\.yml:5: post_hook: var "minamt" is not defined in project\.yml vars or --vars, and has no default$/m);
+    expect(r.stderr).toMatch(/^models\/b\.sql:3: pre_hook: var "nope" is not defined/m);
+    expect(r.stderr).not.toMatch(/models\/a\.sql/);
+  });
+
   it('a seed delimited by tabs or semicolons, read as commas, is an error at its header, naming the delimiter to set', async () => {
     p = testProject({ ...base, 'seeds/tab.csv': 'id\tname\n1\tx y\n', 'seeds/semi.csv': '\uFEFFid;name\r\n1;x\r\n', 'seeds/one.csv': 'id\n1\n' });
     const r = await p.run('seed');

@@ -4,7 +4,7 @@ import type { Diagnostic } from '../../errors.js';
 import { configOrigin, mergeConfig } from '../../project/config.js';
 import { retentionOf } from '../../operate/retention.js';
 import type { ModelDef, ProjectDef } from '../../project/parse.js';
-import { quoteRelation, relation, type Fingerprint, type Materialization, type ModelNode, type NodeId } from '../../types.js';
+import { quoteRelation, relation, type Fingerprint, type Materialization, type ModelNode, type NodeId, type Origin } from '../../types.js';
 import { inFileConfig, type Compilation } from '../compilation.js';
 import { withCtes } from '../rendering.js';
 import { columnList, resolvedConfig, resourceProperties, sha256, varChecksums } from '../fingerprint.js';
@@ -93,13 +93,26 @@ export function renderModels(c: Compilation): void {
     c.nodes[id] = { ...node, incremental: { ...node.incremental, sql: withCtes(out.sql, ctes) } };
   }
   // {{this}} in a hook is the model's relation.
+  const defs = new Map(c.def.models.map((m) => [m.name, m]));
   for (const [id, parsed] of c.parsedModels) {
     const node = c.nodes[id] as ModelNode;
-    const hook = (text: string): string => {
-      const ast = parseTemplate(text, parsed.file.path, c.diagnostics);
-      return (ast && c.render({ ...parsed, ast }, node, quoteRelation(node.relation), undefined, false, true)?.sql) ?? text;
+    if (node.preHooks.length + node.postHooks.length === 0) continue;
+    // A hook's mistakes are at the config that declares it (its own text's lines are not the file's).
+    const declared = (key: 'pre_hook' | 'post_hook'): Origin => {
+      const inFile = parsed.facts.config.find((f) => f.key === key);
+      if (inFile) return { file: parsed.file.path, line: inFile.line };
+      const model = defs.get(node.name);
+      return (model && configOrigin(model.layers, key)) ?? node.origin;
     };
-    if (node.preHooks.length + node.postHooks.length > 0) c.nodes[id] = { ...node, preHooks: node.preHooks.map(hook), postHooks: node.postHooks.map(hook) };
+    const hook = (key: 'pre_hook' | 'post_hook') => (text: string): string => {
+      const at = declared(key);
+      const before = c.diagnostics.length;
+      const ast = parseTemplate(text, parsed.file.path, c.diagnostics);
+      const sql = (ast && c.render({ ...parsed, ast }, node, quoteRelation(node.relation), undefined, false, true)?.sql) ?? text;
+      for (let i = before; i < c.diagnostics.length; i++) if (c.diagnostics[i].file === parsed.file.path) c.diagnostics[i] = { ...c.diagnostics[i], file: at.file, line: at.line, message: `${key}: ${c.diagnostics[i].message}` };
+      return sql;
+    };
+    c.nodes[id] = { ...node, preHooks: node.preHooks.map(hook('pre_hook')), postHooks: node.postHooks.map(hook('post_hook')) };
   }
 }
 
