@@ -32,8 +32,16 @@ export function locateSqlError(root: string, node: Node, statement: string, erro
   // A test declared in YAML is at its declaration: its SQL's lines are a macro's, not the YAML's.
   if (!lineNo || /\.ya?ml$/.test(node.origin.file)) return { message, file: node.origin.file, line: node.origin.line };
   // The template as the compile read it (`show --inline` has no file); else the node's file.
-  const template = 'fingerprint' in node && node.fingerprint.rawCode !== '' ? node.fingerprint.rawCode : join(root, node.origin.file);
-  return { message, file: node.origin.file, line: templateLine(template, statement, Number(lineNo), template !== join(root, node.origin.file)) };
+  const template = 'fingerprint' in node && node.fingerprint.rawCode !== '' ? node.fingerprint.rawCode : readText(join(root, node.origin.file));
+  return { message, file: node.origin.file, line: template === undefined ? undefined : templateLine(template, statement, Number(lineNo)) };
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** A DuckDB error without the SQL it quotes ("LINE 3: …"): its first lines, joined into one. */
@@ -42,15 +50,10 @@ export function sqlErrorMessage(error: string): string {
   return head.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').trim();
 }
 
-/** The template line that DuckDB's `line` of `statement` came from; `source` is the template's path, or its text when `isText`. */
-function templateLine(source: string, statement: string, line: number, isText = false): number | undefined {
+/** The line of the template's `text` that DuckDB's `line` of `statement` came from. */
+function templateLine(text: string, statement: string, line: number): number | undefined {
   const wanted = statement.split('\n')[line - 1]?.trim();
-  let template: string[];
-  try {
-    template = (isText ? source : readFileSync(source, 'utf8')).split('\n');
-  } catch {
-    return undefined;
-  }
+  const template = text.split('\n');
   if (!wanted) return undefined;
   const matches = template.map((l, i) => (l.trim() === wanted ? i + 1 : 0)).filter((i) => i > 0);
   if (matches.length > 0) return matches.reduce((best, i) => (Math.abs(i - line) < Math.abs(best - line) ? i : best));

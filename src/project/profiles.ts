@@ -22,8 +22,9 @@ export interface ProfileRequest {
 }
 
 /**
- * Reads the requested target of profiles.yml, rendering its `{{env "NAME" "default"}}` (see `envTemplates`): only the
- * profile's `target:` and that target's values are rendered, so another target's unset variable is no error here.
+ * Reads the requested target of profiles.yml, rendering its `{{env "NAME" "default"}}` (see `envTemplates`): only
+ * profile and target names, the profile's `target:` (without --target) and that target's values are rendered, so
+ * another target's unset variable is no error here.
  * Every value taken from the environment is registered as a secret.
  */
 export function parseProfiles(
@@ -225,8 +226,7 @@ function envTemplates(
       return undefined;
     }
   };
-  const blocks = (p: hbs.AST.Program): boolean => p.body.some((st) => st.type === 'BlockStatement' || st.type === 'PartialStatement' || st.type === 'SubExpression');
-  if (blocks(ast)) {
+  if (ast.body.some((st) => st.type === 'BlockStatement' || st.type === 'PartialStatement')) {
     const text = render(envHelper(env));
     return text === undefined ? undefined : none(text);
   }
@@ -249,12 +249,10 @@ function envTemplates(
   const program = ast;
   // Letters, digits and _ only: a plain YAML scalar, or part of a quoted one, whatever surrounds it.
   const tag = `eider_env_${randomBytes(6).toString('hex')}_`;
-  const uses: Array<{ read: () => unknown; line?: number }> = [];
+  // Each placeholder reads its variable when filled (an unset one is an error at its own line, from its options).
+  const uses: Array<() => unknown> = [];
   const placeholders: Helper = (...args: unknown[]) => {
-    const options = args.pop() as { loc?: hbs.AST.SourceLocation };
-    const line = options.loc?.start.line;
-    const read = () => envHelper(env)(...args, options);
-    uses.push({ read, line });
+    uses.push(() => envHelper(env)(...args));
     return `${tag}${uses.length - 1}_`;
   };
   const text = render(placeholders, program);
@@ -265,7 +263,7 @@ function envTemplates(
     if (!values.has(i)) {
       let v: unknown;
       try {
-        v = uses[i].read();
+        v = uses[i]();
       } catch (e) {
         fail(e);
       }
